@@ -1,0 +1,26 @@
+"""The one rich console (on stderr, so `predict` can print clean JSON on stdout) and progress bars."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+console = Console(stderr=True, highlight=False)
+
+
+def progress(total_known: bool = True) -> Progress:
+    """A progress display: a bar with ETA when the total is known, a live counter otherwise."""
+    columns = [SpinnerColumn(), TextColumn("[progress.description]{task.description}")]
+    if total_known:
+        columns += [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    else:
+        columns += [TextColumn("{task.completed:,} records"), TimeElapsedColumn()]
+    return Progress(*columns, console=console, transient=False)

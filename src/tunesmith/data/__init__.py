@@ -1,0 +1,1 @@
+"""Stage 1, prepare: read records in any format and encoding, clean, quarantine, split."""

@@ -1,0 +1,74 @@
+"""Map a raw record to text and label: dotted paths, list fields and text templates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_MISSING = object()
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+class FieldMissing(KeyError):
+    """A field the recipe names is absent or empty in a record."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def get_path(record: Any, path: str) -> Any:
+    """Follow a dotted path (`examination_results.temperature`) through dicts and list indexes."""
+    node = record
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+def is_empty(value: Any) -> bool:
+    if value is _MISSING or value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN from a tabular reader
+        return True
+    return isinstance(value, str | list | dict) and len(value) == 0
+
+
+def as_text(value: Any, list_separator: str) -> str:
+    if isinstance(value, list):
+        return list_separator.join(as_text(v, list_separator) for v in value if not is_empty(v))
+    if isinstance(value, dict):
+        return list_separator.join(f"{k}: {as_text(v, list_separator)}" for k, v in value.items())
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def required(record: Any, path: str) -> Any:
+    value = get_path(record, path)
+    if is_empty(value):
+        raise FieldMissing(path)
+    return value
+
+
+def render_template(template: str, record: Any, list_separator: str) -> str:
+    """Fill `{field}` / `{nested.field}` placeholders; a missing field raises FieldMissing."""
+
+    def fill(match: re.Match[str]) -> str:
+        return as_text(required(record, match.group(1).strip()), list_separator)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def extract_text(
+    record: Any, fields: str | list[str] | None, template: str | None, list_separator: str
+) -> str:
+    if template:
+        return render_template(template, record, list_separator)
+    names = [fields] if isinstance(fields, str) else list(fields or [])
+    parts = [as_text(required(record, name), list_separator) for name in names]
+    return "\n".join(parts)

@@ -1,0 +1,301 @@
+"""The prepare stage: source files -> clean records -> quarantine -> splits -> data report.
+
+Reads only the recipe; writes `data/` in the run folder:
+`train.jsonl`, `validation.jsonl`, `test.jsonl`, `labels.json`, `rejected.jsonl`,
+`report.json` and `overview.png`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import statistics
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunesmith import atomic
+from tunesmith.console import console, progress
+from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty
+from tunesmith.data.language import detect_language
+from tunesmith.data.quarantine import Quarantine
+from tunesmith.data.read import Unreadable, read_records
+from tunesmith.data.split import SPLITS, assign_splits, normalize_split_name
+from tunesmith.errors import DataError
+from tunesmith.evaluate.plots import plot_data_overview
+from tunesmith.recipe import Recipe
+from tunesmith.tasks import Task, get_task
+
+DATA_DIR = "data"
+_WHITESPACE = re.compile(r"\s+")
+IMBALANCE_WARNING = 10.0
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    folder: Path
+    labels: list[str]
+    counts: dict[str, int]
+    rejected: int
+
+
+def fingerprint(paths: list[Path]) -> str:
+    """sha256 over the bytes of every source file, in recipe order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def clean_text(text: str, recipe: Recipe) -> str:
+    if recipe.prepare.collapse_whitespace:
+        text = _WHITESPACE.sub(" ", text)
+    text = text.strip()
+    if recipe.prepare.max_chars is not None:
+        text = text[: recipe.prepare.max_chars]
+    return text
+
+
+def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
+    """(file, the split its records belong to, or None to decide by ratio or split column)."""
+    data = recipe.data
+    sources: list[tuple[Path, str | None]] = [(Path(data.train), None)]
+    if data.validation:
+        sources.append((Path(data.validation), "validation"))
+    if data.test:
+        sources.append((Path(data.test), "test"))
+    if len(sources) > 1:
+        sources[0] = (sources[0][0], None if not (data.validation and data.test) else "train")
+    return sources
+
+
+def _parse_record(
+    record: Any, recipe: Recipe, task: Task, fixed_split: str | None
+) -> dict[str, Any]:
+    """Map one raw record to {text, label, split}; raise FieldMissing/ValueError to reject it."""
+    data = recipe.data
+    text = clean_text(
+        extract_text(record, data.text_field, data.text_template, data.list_separator), recipe
+    )
+    if len(text) < recipe.prepare.min_chars:
+        raise ValueError(f"text shorter than {recipe.prepare.min_chars} characters")
+    raw_label = get_path(record, data.label_field)
+    if is_empty(raw_label):
+        raise FieldMissing(data.label_field)
+    label = task.parse_label(raw_label)
+    split = fixed_split
+    if split is None and data.split_field:
+        split = normalize_split_name(get_path(record, data.split_field))
+    record_id = get_path(record, data.id_field) if data.id_field else None
+    return {"text": text, "label": label, "split": split or "", "id": record_id}
+
+
+def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, sink: Any) -> int:
+    """Stream every source file into `sink` (JSONL); return the number of records accepted."""
+    accepted = 0
+    with progress(total_known=False) as bar:
+        for path, fixed_split in _sources(recipe):
+            job = bar.add_task(f"reading {path.name}", total=None)
+            field_hint = recipe.data.text_template or recipe.data.text_field
+            for line, record in read_records(
+                path, recipe.data.format, recipe.data.encoding, recipe.data.records_key
+            ):
+                bar.advance(job)
+                if isinstance(record, Unreadable):
+                    quarantine.reject(str(path), line, record.reason, None, record.raw)
+                    continue
+                try:
+                    parsed = _parse_record(record, recipe, task, fixed_split)
+                except FieldMissing as missing:
+                    reason = f"missing field: '{missing.path}' is absent or empty"
+                    quarantine.reject(str(path), line, reason, missing.path, record)
+                    continue
+                except ValueError as error:
+                    field = (
+                        recipe.data.split_field if "split value" in str(error)
+                        else recipe.data.label_field if "label" in str(error)
+                        else str(field_hint)
+                    )
+                    quarantine.reject(str(path), line, f"invalid: {error}", field, record)
+                    continue
+                parsed["source"] = f"{path.name}:{line}"
+                if parsed["id"] is None:
+                    parsed["id"] = f"{path.stem}:{line}"
+                parsed["id"] = str(parsed["id"])
+                sink.write(json.dumps(parsed, ensure_ascii=False) + "\n")
+                accepted += 1
+    return accepted
+
+
+def _length_stats(lengths: list[int]) -> dict[str, float]:
+    if not lengths:
+        return {}
+    ordered = sorted(lengths)
+    return {
+        "min": ordered[0],
+        "median": float(statistics.median(ordered)),
+        "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+        "max": ordered[-1],
+        "mean": round(statistics.fmean(ordered), 1),
+    }
+
+
+def _warnings(label_counts: dict[str, Counter[str]], labels: list[str]) -> list[str]:
+    advice = []
+    train = label_counts.get("train", Counter())
+    singles = [label for label in labels if train.get(label, 0) == 1]
+    if singles:
+        shown = ", ".join(repr(s) for s in singles[:10])
+        advice.append(
+            f"{len(singles)} label(s) have a single training example ({shown}); "
+            "they stay in train and cannot be evaluated: add examples or merge them."
+        )
+    few = [label for label in labels if 1 < train.get(label, 0) < 10]
+    if few:
+        advice.append(f"{len(few)} label(s) have fewer than 10 training examples.")
+    for split in ("validation", "test"):
+        unseen = sorted(set(label_counts.get(split, {})) - set(train))
+        if unseen:
+            advice.append(
+                f"{split} has labels never seen in train ({', '.join(unseen[:10])}): "
+                "the model cannot predict them."
+            )
+    if train and max(train.values()) / max(min(train.values()), 1) >= IMBALANCE_WARNING:
+        ratio = max(train.values()) / min(train.values())
+        advice.append(
+            f"labels are imbalanced ({ratio:.0f}:1 between the largest and smallest); "
+            "judge the model by macro-F1, not accuracy."
+        )
+    for split in ("validation", "test"):
+        if not label_counts.get(split):
+            advice.append(f"the {split} split is empty.")
+    return advice
+
+
+def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
+    """Run the prepare stage for `recipe`, writing `run_dir/data/`."""
+    task = get_task(recipe.task.type)
+    out = run_dir / DATA_DIR
+    sources = _sources(recipe)
+    with atomic.staged_dir(out) as stage, tempfile.TemporaryDirectory() as scratch:
+        quarantine = Quarantine(stage / "rejected.jsonl")
+        pool = Path(scratch) / "accepted.jsonl"
+        try:
+            with pool.open("w", encoding="utf-8") as sink:
+                accepted = _read_all(recipe, task, quarantine, sink)
+        finally:
+            quarantine.close()
+        if accepted == 0:
+            raise DataError(
+                f"{recipe.data.train}: no usable records ({quarantine.count} rejected; see the "
+                "reasons in rejected.jsonl). Check data.text_field and data.label_field."
+            )
+        dataset = _load_arrow(pool, Path(scratch) / "cache")
+        splits = _decide_splits(dataset, recipe, task)
+        dataset = dataset.add_column("_split", splits)
+        counts: dict[str, int] = {}
+        label_counts: dict[str, Counter[str]] = {}
+        for split in SPLITS:
+            part = dataset.filter(lambda row, s=split: row["_split"] == s)
+            part = part.remove_columns(["_split", "split"])
+            counts[split] = len(part)
+            label_counts[split] = Counter(task.stratify_key(x) for x in part["label"])
+            _write_jsonl(part, stage / f"{split}.jsonl")
+        labels = task.label_space(dataset.filter(lambda r: r["_split"] == "train")["label"])
+        lengths = [len(t) for t in dataset["text"]]
+        language = detect_language(dataset.select(range(min(2000, len(dataset))))["text"])
+        report = {
+            "sources": [str(p) for p, _ in sources],
+            "fingerprint": fingerprint([p for p, _ in sources]),
+            "rows_read": accepted + quarantine.count,
+            "rows_accepted": accepted,
+            "rows_rejected": quarantine.count,
+            "rejected_by_reason": dict(quarantine.reasons),
+            "split_counts": counts,
+            "labels": labels,
+            "label_counts": {s: dict(c.most_common()) for s, c in label_counts.items()},
+            "text_chars": _length_stats(lengths),
+            "language": language,
+            "warnings": _warnings(label_counts, labels),
+        }
+        if quarantine.count == 0:
+            (stage / "rejected.jsonl").write_text("", encoding="utf-8")
+        atomic.write_json(stage / "labels.json", labels)
+        atomic.write_json(stage / "report.json", report)
+        plot_data_overview(
+            {s: dict(c) for s, c in label_counts.items()}, lengths, stage / "overview.png"
+        )
+    _print_summary(report, out)
+    return PreparedData(out, labels, counts, quarantine.count)
+
+
+def _load_arrow(pool: Path, cache: Path) -> Any:
+    """Load accepted records as a memory-mapped Arrow dataset: memory stays flat as files grow."""
+    from datasets import disable_progress_bars, load_dataset
+
+    disable_progress_bars()
+    return load_dataset("json", data_files=str(pool), split="train", cache_dir=str(cache))
+
+
+def _decide_splits(dataset: Any, recipe: Recipe, task: Task) -> list[str]:
+    fixed = dataset["split"]
+    keys = [task.stratify_key(label) for label in dataset["label"]]
+    has = {name: name in fixed for name in ("validation", "test")}
+    free = [i for i, s in enumerate(fixed) if s in ("", None)]
+    result = [s if s else "train" for s in fixed]
+    if free:
+        want = (not has["validation"], not has["test"])
+        chosen = assign_splits(
+            [keys[i] for i in free], recipe.split.validation, recipe.split.test,
+            recipe.seed, recipe.split.stratify, want,
+        )
+        for position, split in zip(free, chosen, strict=True):
+            result[position] = split
+    return result
+
+
+def _write_jsonl(part: Any, path: Path) -> None:
+    with atomic.staged_file(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
+        for batch in part.iter(batch_size=2048):
+            rows = zip(*(batch[c] for c in part.column_names), strict=True)
+            for row in rows:
+                record = dict(zip(part.column_names, row, strict=True))
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def read_split(run_dir: Path, split: str) -> list[dict[str, Any]]:
+    path = run_dir / DATA_DIR / f"{split}.jsonl"
+    if not path.is_file():
+        raise DataError(f"{path}: missing; run `tunesmith prepare` for this run folder first")
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def read_labels(run_dir: Path) -> list[str]:
+    path = run_dir / DATA_DIR / "labels.json"
+    if not path.is_file():
+        raise DataError(f"{path}: missing; run `tunesmith prepare` for this run folder first")
+    return list(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _print_summary(report: dict[str, Any], out: Path) -> None:
+    counts = report["split_counts"]
+    console.print(
+        f"[bold]prepared[/] {report['rows_accepted']:,} records "
+        f"(train {counts['train']:,} / validation {counts['validation']:,} / "
+        f"test {counts['test']:,}), {len(report['labels'])} labels, "
+        f"language {report['language']}"
+    )
+    if report["rows_rejected"]:
+        console.print(
+            f"[yellow]rejected {report['rows_rejected']:,} records[/] "
+            f"({', '.join(f'{k}: {v}' for k, v in report['rejected_by_reason'].items())}) "
+            f"-> {out / 'rejected.jsonl'}"
+        )
+    for line in report["warnings"]:
+        console.print(f"[yellow]warning:[/] {line}")

@@ -1,0 +1,169 @@
+"""Read records from JSON, JSONL, CSV, TSV or Parquet, one at a time, with their line numbers.
+
+Every record comes out as `(line, record)`; a record that cannot be parsed comes out as
+`(line, Unreadable(reason))` so the caller can quarantine it and carry on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunesmith.data.encoding import detect_encoding
+from tunesmith.errors import DataError
+
+FORMATS = ("json", "jsonl", "csv", "tsv", "parquet")
+_SUFFIXES = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
+    ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
+}
+
+csv.field_size_limit(sys.maxsize)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    reason: str
+    raw: str | None = None
+
+
+def detect_format(path: Path, encoding: str) -> str:
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt == "json":
+        with path.open(encoding=encoding, errors="replace") as handle:
+            head = handle.read(4096).lstrip()
+        lines = [ln for ln in head.splitlines() if ln.strip()]
+        if head.startswith("{") and len(lines) > 1 and lines[0].rstrip().endswith("}"):
+            return "jsonl"
+        return "json"
+    if fmt:
+        return fmt
+    with path.open(encoding=encoding, errors="replace") as handle:
+        head = handle.read(4096)
+    first = head.lstrip()[:1]
+    if first == "[":
+        return "json"
+    if first == "{":
+        return "jsonl"
+    first_line = head.splitlines()[0] if head else ""
+    return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"
+
+
+def _has_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\udc80" <= ch <= "\udcff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_surrogates(v) for v in value.values()) or any(
+            _has_surrogates(k) for k in value
+        )
+    if isinstance(value, list):
+        return any(_has_surrogates(v) for v in value)
+    return False
+
+
+def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield line_no, Unreadable(f"broken JSON: {error.msg} at column {error.colno}", line)
+                continue
+            if not isinstance(record, dict):
+                yield line_no, Unreadable("not a JSON object", line)
+                continue
+            yield line_no, record
+
+
+def _read_json(path: Path, encoding: str, records_key: str | None) -> Iterator[tuple[int, Any]]:
+    try:
+        with path.open(encoding=encoding, errors="surrogateescape") as handle:
+            document = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise DataError(
+            f"{path}:{error.lineno}: not valid JSON ({error.msg}). "
+            "If it holds one object per line, name it .jsonl or set data.format: jsonl"
+        ) from None
+    records = document
+    if isinstance(document, dict):
+        if records_key is not None:
+            records = document.get(records_key)
+        else:
+            lists = [k for k, v in document.items() if isinstance(v, list)]
+            if len(lists) != 1:
+                raise DataError(
+                    f"{path}: a JSON object with {len(lists)} lists; "
+                    f"set data.records_key to one of: {', '.join(lists) or '(none)'}"
+                )
+            records = document[lists[0]]
+    if not isinstance(records, list):
+        raise DataError(f"{path}: expected a list of records (data.records_key={records_key!r})")
+    for index, record in enumerate(records, start=1):
+        if isinstance(record, dict):
+            yield index, record
+        else:
+            yield index, Unreadable("not a JSON object", json.dumps(record, ensure_ascii=False))
+
+
+def _read_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, Any]]:
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip() for h in header]
+        for row in reader:
+            line_no = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raw = delimiter.join(row)
+                reason = f"row has {len(row)} fields, the header has {len(header)}"
+                yield line_no, Unreadable(reason, raw)
+                continue
+            yield line_no, dict(zip(header, row, strict=True))
+
+
+def _read_parquet(path: Path) -> Iterator[tuple[int, Any]]:
+    import pyarrow.parquet as pq
+
+    index = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
+        for record in batch.to_pylist():
+            index += 1
+            yield index, record
+
+
+def read_records(
+    path: Path, fmt: str = "auto", encoding: str = "auto", records_key: str | None = None
+) -> Iterator[tuple[int, Any]]:
+    """Yield `(line, record)` pairs; undecodable or unparsable records come as `Unreadable`."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty: there are no records to train on")
+    if fmt == "parquet" or (fmt == "auto" and path.suffix.lower() in (".parquet", ".pq")):
+        yield from _read_parquet(path)
+        return
+    enc = detect_encoding(path) if encoding == "auto" else encoding
+    fmt = detect_format(path, enc) if fmt == "auto" else fmt
+    if fmt == "jsonl":
+        records = _read_jsonl(path, enc)
+    elif fmt == "json":
+        records = _read_json(path, enc, records_key)
+    elif fmt in ("csv", "tsv"):
+        records = _read_delimited(path, enc, "\t" if fmt == "tsv" else ",")
+    else:
+        raise DataError(f"{path}: unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
+    for line_no, record in records:
+        if not isinstance(record, Unreadable) and _has_surrogates(record):
+            yield line_no, Unreadable(f"bytes that are not valid {enc}")
+            continue
+        yield line_no, record

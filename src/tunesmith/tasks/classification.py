@@ -1,0 +1,148 @@
+"""Single-label text classification: a softmax head over the label names."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+from transformers import (
+    AutoModelForSequenceClassification,
+    EvalPrediction,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from tunesmith.evaluate.plots import plot_confusion_matrix
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def summary_metrics(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int) -> dict:
+    report = classification_report(
+        y_true, y_pred, labels=list(range(n_labels)), output_dict=True, zero_division=0
+    )
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_precision": float(report["macro avg"]["precision"]),
+        "macro_recall": float(report["macro avg"]["recall"]),
+        "macro_f1": float(report["macro avg"]["f1-score"]),
+        "weighted_precision": float(report["weighted avg"]["precision"]),
+        "weighted_recall": float(report["weighted avg"]["recall"]),
+        "weighted_f1": float(report["weighted avg"]["f1-score"]),
+    }
+
+
+class ClassificationTask:
+    type = "classification"
+
+    def parse_label(self, value: Any) -> str:
+        if isinstance(value, list | dict):
+            raise ValueError("the label is a list or object; single-label classification needs one")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        label = str(value).strip()
+        if not label:
+            raise ValueError("the label is empty")
+        return label
+
+    def label_space(self, labels: Sequence[Any]) -> list[str]:
+        return sorted({str(label) for label in labels})
+
+    def stratify_key(self, label: Any) -> str:
+        return str(label)
+
+    def build_model(
+        self, model_dir: Path, labels: list[str], trust_remote_code: bool
+    ) -> PreTrainedModel:
+        return AutoModelForSequenceClassification.from_pretrained(
+            model_dir,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            problem_type="single_label_classification",
+            trust_remote_code=trust_remote_code,
+        )
+
+    def encode(
+        self,
+        batch: dict[str, list[Any]],
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        labels: list[str],
+    ) -> dict[str, Any]:
+        encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        index = {label: i for i, label in enumerate(labels)}
+        encoded["labels"] = [index[label] for label in batch["label"]]
+        return dict(encoded)
+
+    def decode(self, logits: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
+        probabilities = softmax(np.asarray(logits, dtype=np.float64))
+        answers = []
+        for row in probabilities:
+            best = int(row.argmax())
+            answers.append(
+                {
+                    "label": labels[best],
+                    "score": float(row[best]),
+                    "probabilities": {labels[i]: float(p) for i, p in enumerate(row)},
+                }
+            )
+        return answers
+
+    def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
+        def compute(prediction: EvalPrediction) -> dict[str, float]:
+            logits = prediction.predictions
+            if isinstance(logits, tuple):
+                logits = logits[0]
+            y_pred = np.asarray(logits).argmax(axis=-1)
+            return summary_metrics(prediction.label_ids, y_pred, len(labels))
+
+        return compute
+
+    def evaluate(
+        self,
+        references: Sequence[Any],
+        answers: Sequence[dict[str, Any]],
+        labels: list[str],
+        out_dir: Path,
+        split: str,
+    ) -> dict[str, Any]:
+        index = {label: i for i, label in enumerate(labels)}
+        y_true = [index.get(str(r), -1) for r in references]
+        y_pred = [index[a["label"]] for a in answers]
+        metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
+        metrics["count"] = len(y_true)
+        report = classification_report(
+            y_true, y_pred, labels=list(range(len(labels))), target_names=labels,
+            output_dict=True, zero_division=0,
+        )
+        per_class = {
+            name: {
+                "precision": float(report[name]["precision"]),
+                "recall": float(report[name]["recall"]),
+                "f1": float(report[name]["f1-score"]),
+                "support": int(report[name]["support"]),
+            }
+            for name in labels
+        }
+        metrics["per_class"] = per_class
+        table = out_dir / f"per_class_{split}.csv"
+        with table.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["label", "precision", "recall", "f1", "support"])
+            for name, row in per_class.items():
+                writer.writerow([name, f"{row['precision']:.4f}", f"{row['recall']:.4f}",
+                                 f"{row['f1']:.4f}", row["support"]])
+        matrix = confusion_matrix(y_true, y_pred, labels=list(range(len(labels))))
+        metrics["confusion_matrix"] = matrix.tolist()
+        plot_confusion_matrix(matrix, labels, out_dir / f"confusion_matrix_{split}.png",
+                              title=f"Confusion matrix ({split}, n={len(y_true)})")
+        return metrics
