@@ -9,9 +9,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import font_manager
 
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "SimHei",
               "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", "AR PL UMing CN")
@@ -77,4 +77,22 @@ def plot_data_overview(
     right.set_title("text length (characters)")
     right.set_xlabel("characters")
     right.set_ylabel("records")
+    _save(fig, path)
+
+
+def line_plot(
+    panels: Sequence[tuple[str, dict[str, Sequence[tuple[float, float]]]]], xlabel: str, path: Path
+) -> None:
+    """Side-by-side panels of named (x, y) series."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels, strict=True):
+        for name, points in series.items():
+            if points:
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, marker="o" if len(points) < 30 else None, label=name)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        if any(series.values()):
+            ax.legend()
     _save(fig, path)

@@ -1,0 +1,88 @@
+"""The run folder as a bundle: a manifest with the sha256 of every file, written last.
+
+Later stages (export) add files beside `model/` (e.g. `model.onnx`, `model.int8.onnx`) and
+call `write_manifest` again; `verify_bundle` refuses a folder that does not match it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from tunesmith import __version__, atomic
+from tunesmith.errors import BundleError
+
+MANIFEST = "manifest.json"
+_SKIP_DIRS = {"checkpoints", "__pycache__"}
+_LIBRARIES = ("torch", "transformers", "tokenizers", "datasets", "accelerate", "safetensors",
+              "scikit-learn", "numpy", "pydantic", "fastapi")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundle_files(run_dir: Path) -> list[Path]:
+    files = []
+    for path in sorted(run_dir.rglob("*")):
+        rel = path.relative_to(run_dir)
+        if not path.is_file() or rel.name == MANIFEST or rel.name.startswith("."):
+            continue
+        if rel.parts[0] in _SKIP_DIRS or any(p.startswith(".") for p in rel.parts):
+            continue
+        files.append(path)
+    return files
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "tunesmith": __version__}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_manifest(run_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    files = {str(p.relative_to(run_dir)): sha256(p) for p in bundle_files(run_dir)}
+    manifest = {"format": "tunesmith-bundle/1", **extra, "libraries": library_versions(),
+                "files": files}
+    atomic.write_json(run_dir / MANIFEST, manifest)
+    return manifest
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / MANIFEST
+    if not path.is_file():
+        raise BundleError(
+            f"{run_dir}: no {MANIFEST}; this is not a finished run (run `tunesmith run` or "
+            "`tunesmith evaluate` on it)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def verify_bundle(run_dir: Path) -> dict[str, Any]:
+    """Check every file listed in the manifest; raise BundleError naming the ones that differ."""
+    manifest = read_manifest(run_dir)
+    problems = []
+    for rel, expected in manifest["files"].items():
+        path = run_dir / rel
+        if not path.is_file():
+            problems.append(f"{rel}: missing")
+        elif sha256(path) != expected:
+            problems.append(f"{rel}: checksum differs from the manifest")
+    if problems:
+        shown = "\n  ".join(problems[:10])
+        raise BundleError(
+            f"{run_dir}: the bundle does not match its manifest, refusing to load it:\n  {shown}"
+        )
+    return manifest

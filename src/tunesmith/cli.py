@@ -1,0 +1,231 @@
+"""The `tunesmith` command line: one verb per stage, plus `run` for the whole line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tunesmith.console import console
+from tunesmith.errors import TunesmithError
+
+app = typer.Typer(
+    name="tunesmith",
+    help="Offline-first line from raw records to a tested, served model.\n\n"
+    "Start with `tunesmith init DATA` then `tunesmith run recipe.yaml`.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a recipe key, e.g. --set training.epochs=3 (repeatable)."),
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Run folder (default runs/<recipe name>).")
+]
+RunDir = Annotated[Path, typer.Argument(help="A run folder written by `tunesmith run`.")]
+
+
+def _load(recipe_path: Path, overrides: list[str] | None):  # type: ignore[no-untyped-def]
+    from tunesmith import recipe as recipe_io
+
+    return recipe_io.load(recipe_path, overrides or [])
+
+
+@app.command()
+def init(
+    data: Annotated[Path, typer.Argument(help="A JSON, JSONL, CSV, TSV or Parquet file.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the recipe.")] = Path(
+        "recipe.yaml"
+    ),
+    force: Annotated[bool, typer.Option(help="Replace an existing recipe file.")] = False,
+) -> None:
+    """Inspect DATA and write a recipe (text and label fields, language, task, model).
+
+    Examples:
+
+        tunesmith init faq.jsonl
+
+        tunesmith init tickets.csv --out tickets.yaml
+    """
+    from tunesmith.init import write_recipe
+
+    if out.exists() and not force:
+        raise TunesmithError(f"{out} exists; pass --force to replace it or --out another path")
+    path, found = write_recipe(data, out)
+    console.print(
+        f"wrote {path}: text '{found.text_field}', label '{found.label_field}' "
+        f"({len(found.labels)} labels), language {found.language}, from {found.rows} records"
+    )
+    console.print(f"next: tunesmith run {path}")
+
+
+@app.command()
+def prepare(
+    recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")],
+    set_: SetOption = None,
+    output: OutputOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Reuse an output folder that holds a run.")] = False,
+) -> None:
+    """Read, clean, quarantine and split the data into OUTPUT/data.
+
+    Examples:
+
+        tunesmith prepare recipe.yaml --output runs/faq
+    """
+    from tunesmith.data.prepare import prepare as prepare_stage
+    from tunesmith.run import check_output_free, default_output, start_run_folder
+
+    resolved = _load(recipe, set_)
+    run_dir = output or default_output(resolved)
+    check_output_free(run_dir, overwrite)
+    start_run_folder(resolved, run_dir)
+    prepare_stage(resolved, run_dir)
+    console.print(f"next: tunesmith train {run_dir}")
+
+
+@app.command()
+def train(run_dir: RunDir) -> None:
+    """Fine-tune the recipe's model on RUN_DIR/data (after `prepare`).
+
+    Examples:
+
+        tunesmith train runs/faq
+    """
+    from tunesmith.train.stage import train as train_stage
+
+    train_stage(run_dir)
+    console.print(f"next: tunesmith evaluate {run_dir}")
+
+
+@app.command()
+def evaluate(run_dir: RunDir) -> None:
+    """Score RUN_DIR/model on validation and test, then write the manifest.
+
+    Examples:
+
+        tunesmith evaluate runs/faq
+    """
+    from tunesmith.evaluate.stage import evaluate as evaluate_stage
+    from tunesmith.run import bundle
+
+    evaluate_stage(run_dir)
+    bundle(run_dir)
+    console.print(f"next: tunesmith serve {run_dir}")
+
+
+@app.command()
+def run(
+    recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")],
+    set_: SetOption = None,
+    output: OutputOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run already in OUTPUT.")] = False,
+) -> None:
+    """The whole line: prepare -> train -> evaluate -> bundle.
+
+    Examples:
+
+        tunesmith run recipe.yaml
+
+        tunesmith run recipe.yaml --set training.epochs=1 --set model.name=./my-model -o runs/try
+    """
+    from tunesmith.run import default_output
+    from tunesmith.run import run as run_line
+
+    resolved = _load(recipe, set_)
+    run_line(resolved, output or default_output(resolved), overwrite)
+
+
+@app.command()
+def predict(
+    run_dir: RunDir,
+    text: Annotated[str | None, typer.Argument(help="One text to classify.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="JSONL with a 'text' field, or plain lines.")
+    ] = None,
+) -> None:
+    """Answer one text, or every line of --file; prints JSON on stdout.
+
+    Examples:
+
+        tunesmith predict runs/faq "如何重置密码?"
+
+        tunesmith predict runs/faq --file inputs.jsonl > answers.jsonl
+    """
+    from tunesmith.predict import Predictor
+
+    if (text is None) == (file is None):
+        raise TunesmithError("give either one TEXT or --file FILE")
+    predictor = Predictor.from_run(run_dir)
+    if text is not None:
+        print(json.dumps(predictor.predict([text])[0], ensure_ascii=False))
+        return
+    texts = _read_inputs(file)  # type: ignore[arg-type]
+    for answer in predictor.predict(texts, show=True):
+        print(json.dumps(answer, ensure_ascii=False))
+
+
+def _read_inputs(path: Path) -> list[str]:
+    texts = []
+    with path.open(encoding="utf-8-sig") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("{"):
+                try:
+                    texts.append(str(json.loads(line)["text"]))
+                except (json.JSONDecodeError, KeyError):
+                    raise TunesmithError(
+                        f"{path}:{line_no}: expected a JSON object with a 'text' field"
+                    ) from None
+            else:
+                texts.append(line)
+    return texts
+
+
+@app.command()
+def serve(
+    run_dir: RunDir,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    max_batch: Annotated[int, typer.Option(help="Most texts in one request.")] = 64,
+) -> None:
+    """Serve RUN_DIR over HTTP: POST /v1/predict, GET /health, /ready, /docs.
+
+    Examples:
+
+        tunesmith serve runs/faq --port 8000
+
+        curl -s localhost:8000/v1/predict -H 'content-type: application/json' -d '{"text": "hi"}'
+    """
+    import uvicorn
+
+    from tunesmith.serve.app import create_app
+
+    application = create_app(run_dir, max_batch=max_batch)
+    console.print(f"serving {run_dir} on http://{host}:{port} (docs at /docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        app()
+    except TunesmithError as error:
+        console.print(f"[bold red]error:[/] {error}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("[yellow]stopped[/]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

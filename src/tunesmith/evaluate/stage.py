@@ -1,0 +1,49 @@
+"""The evaluate stage: the trained model on validation and test -> `metrics.json` and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from tunesmith import atomic
+from tunesmith.console import console
+from tunesmith.data.prepare import read_split
+from tunesmith.predict import Predictor
+
+METRICS_FILE = "metrics.json"
+HEADLINE = ("accuracy", "macro_f1", "weighted_f1")
+
+
+def evaluate(run_dir: Path) -> dict[str, Any]:
+    """Score `run_dir/model` on the recipe's evaluation splits; write `metrics.json`."""
+    predictor = Predictor.from_run(run_dir, verify=False)
+    recipe = predictor.recipe
+    results: dict[str, Any] = {}
+    for split in recipe.evaluation.splits:
+        records = read_split(run_dir, split)
+        if not records:
+            console.print(f"[yellow]warning:[/] the {split} split is empty; not evaluated")
+            continue
+        answers = predictor.predict(
+            [r["text"] for r in records], recipe.evaluation.batch_size, show=True
+        )
+        results[split] = predictor.task.evaluate(
+            [r["label"] for r in records], answers, predictor.labels, run_dir, split
+        )
+    atomic.write_json(run_dir / METRICS_FILE, results)
+    _print_table(results)
+    return results
+
+
+def _print_table(results: dict[str, Any]) -> None:
+    table = Table(title="metrics")
+    table.add_column("split")
+    table.add_column("n", justify="right")
+    for name in HEADLINE:
+        table.add_column(name, justify="right")
+    for split, metrics in results.items():
+        table.add_row(split, str(metrics.get("count", "")),
+                      *(f"{metrics[name]:.4f}" for name in HEADLINE if name in metrics))
+    console.print(table)

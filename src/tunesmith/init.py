@@ -1,0 +1,63 @@
+"""`tunesmith init`: look at a data file and write a commented recipe for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tunesmith import atomic
+from tunesmith.data.inspect import Inspection, inspect_file
+from tunesmith.models.resolve import default_model_for
+from tunesmith.recipe import validate
+
+
+def _q(value: str) -> str:
+    return yaml.safe_dump(value, allow_unicode=True, default_style=None).strip().removesuffix(
+        "\n..."
+    )
+
+
+def recipe_text(data: Path, found: Inspection, out: Path) -> str:
+    recipe_dir = out.parent
+    try:
+        rel = data.resolve().relative_to(recipe_dir.resolve())
+    except ValueError:
+        rel = data.resolve()
+    shown = ", ".join(found.labels[:8]) + (" ..." if len(found.labels) > 8 else "")
+    model = default_model_for(found.language)
+    return f"""\
+# tunesmith recipe, written by `tunesmith init {data.name}`.
+# Run it:   tunesmith run {out.name}
+# Every key and its default: see src/tunesmith/recipe.py. Override any with --set a.b=c.
+name: {_q(data.stem)}
+seed: 42
+data:
+  train: {_q(str(rel))}
+  # validation: valid.jsonl   # separate files; without them, validation and test are split off
+  # test: test.jsonl
+  text_field: {_q(found.text_field)}
+  label_field: {_q(found.label_field)}   # {len(found.labels)} labels: {shown}
+split:
+  validation: 0.1
+  test: 0.1
+  stratify: true
+model:
+  # detected language: {found.language} -> {model}
+  name: {model}
+  max_length: 128
+task:
+  type: classification
+training:
+  epochs: 3
+  batch_size: 32
+  learning_rate: 5.0e-05
+"""
+
+
+def write_recipe(data: Path, out: Path) -> tuple[Path, Inspection]:
+    found = inspect_file(data)
+    text = recipe_text(data, found, out)
+    validate(yaml.safe_load(text), str(out))  # what init writes must load
+    atomic.write_text(out, text)
+    return out, found

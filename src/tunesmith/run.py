@@ -1,0 +1,87 @@
+"""The line: prepare -> train -> evaluate -> bundle, and nothing else.
+
+`run` works in a staging folder beside the output and renames it into place at the end, so a
+run folder either holds a complete, checksummed run or does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from tunesmith import atomic
+from tunesmith import recipe as recipe_io
+from tunesmith.bundle import MANIFEST, write_manifest
+from tunesmith.console import console
+from tunesmith.data.prepare import DATA_DIR, prepare
+from tunesmith.errors import TunesmithError
+from tunesmith.evaluate.stage import evaluate
+from tunesmith.recipe import Recipe
+from tunesmith.train.stage import train
+
+
+def default_output(recipe: Recipe) -> Path:
+    return Path(recipe.output.dir) if recipe.output.dir else Path("runs") / recipe.name
+
+
+def check_output_free(output: Path, overwrite: bool) -> None:
+    if output.exists() and any(output.iterdir()) and not overwrite:
+        raise TunesmithError(
+            f"{output} already holds a run; choose another --output or pass --overwrite"
+        )
+
+
+def start_run_folder(recipe: Recipe, run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(run_dir / recipe_io.RECIPE_FILE, recipe_io.dump(recipe))
+
+
+def bundle(run_dir: Path) -> dict[str, Any]:
+    """Write the manifest: checksums of every file, versions, data fingerprint, seed, metrics."""
+    recipe = recipe_io.load_resolved(run_dir)
+    report = json.loads((run_dir / DATA_DIR / "report.json").read_text(encoding="utf-8"))
+    metrics_path = run_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
+    headline = {
+        split: {k: v for k, v in values.items() if isinstance(v, int | float)}
+        for split, values in metrics.items()
+    }
+    return write_manifest(
+        run_dir,
+        {
+            "name": recipe.name,
+            "task": recipe.task.type,
+            "model": recipe.model.name,
+            "seed": recipe.seed,
+            "data_fingerprint": report["fingerprint"],
+            "labels": report["labels"],
+            "metrics": headline,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
+
+
+def run(recipe: Recipe, output: Path, overwrite: bool = False) -> Path:
+    """The whole line into `output`."""
+    check_output_free(output, overwrite)
+    staging = output.with_name(f".{output.name}.partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    started = time.monotonic()
+    start_run_folder(recipe, staging)
+    console.rule("prepare")
+    prepare(recipe, staging)
+    console.rule("train")
+    train(staging)
+    console.rule("evaluate")
+    evaluate(staging)
+    bundle(staging)
+    atomic.replace_dir(staging, output)
+    console.print(
+        f"[bold green]done[/] in {time.monotonic() - started:.0f} s: {output} "
+        f"(manifest {output / MANIFEST})"
+    )
+    return output

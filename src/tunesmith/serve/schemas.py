@@ -1,0 +1,46 @@
+"""Request and response bodies of the HTTP API (they also make the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+
+
+class PredictRequest(BaseModel):
+    """Send `text` for one answer or `texts` for a batch (not both)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "如何重置密码?"}, {"texts": ["物流太慢了!", "很好"]}]},
+    )
+    text: StrictStr | None = Field(None, description="One text.")
+    texts: list[StrictStr] | None = Field(None, description="Several texts.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PredictRequest:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("send exactly one of 'text' or 'texts'")
+        for value in [self.text] if self.text is not None else self.texts or []:
+            if not value.strip():
+                raise ValueError("texts must not be empty or only whitespace")
+        if self.texts is not None and not self.texts:
+            raise ValueError("'texts' is an empty list")
+        return self
+
+    def all_texts(self) -> list[str]:
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class Prediction(BaseModel):
+    label: str
+    score: float = Field(description="Probability of the chosen label.")
+    probabilities: dict[str, float]
+
+
+class PredictResponse(BaseModel):
+    model: str
+    predictions: list[Prediction]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    details: list[str] = []

@@ -1,0 +1,196 @@
+"""The train stage: prepared splits -> fine-tuned model in `model/`, with logs and curves.
+
+Reads `recipe.yaml` and `data/` from the run folder; writes `model/` (atomically),
+`logs/` (TensorBoard events), `training_log.json`, `train_summary.json` and `training_curves.png`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunesmith import atomic
+from tunesmith.console import console
+from tunesmith.data.prepare import DATA_DIR, read_labels
+from tunesmith.models.resolve import resolve_model
+from tunesmith.recipe import Recipe, load_resolved
+from tunesmith.tasks import Task, get_task
+from tunesmith.train.curves import plot_training_curves
+from tunesmith.train.precision import choose_precision
+
+MODEL_DIR = "model"
+LABELS_FILE = "labels.json"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_dir: Path
+    summary: dict[str, Any]
+
+
+def quiet_transformers() -> None:
+    """Load reports and per-weight progress bars drown the messages a user needs."""
+    import datasets
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+
+
+def encode_splits(
+    run_dir: Path, task: Task, tokenizer: Any, recipe: Recipe, labels: list[str], cache: Path
+) -> dict[str, Any]:
+    """Tokenize train and validation (no padding: the collator pads each batch to its longest)."""
+    from datasets import load_dataset
+
+    encoded = {}
+    for split in ("train", "validation"):
+        path = run_dir / DATA_DIR / f"{split}.jsonl"
+        if not path.is_file() or path.stat().st_size == 0:
+            continue
+        raw = load_dataset("json", data_files=str(path), split="train", cache_dir=str(cache))
+        encoded[split] = raw.map(
+            lambda batch: task.encode(batch, tokenizer, recipe.model.max_length, labels),
+            batched=True,
+            remove_columns=raw.column_names,
+            desc=f"tokenizing {split}",
+        ).map(lambda row: {"length": len(row["input_ids"])})
+    return encoded
+
+
+def freeze_word_embeddings(model: Any) -> int:
+    """Freeze the input embedding matrix; return how many parameters were frozen."""
+    weight = model.get_input_embeddings().weight
+    weight.requires_grad_(False)
+    return weight.numel()
+
+
+def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -> Any:
+    import torch
+    from transformers import TrainingArguments
+
+    t = recipe.training
+    precision = choose_precision(t.precision)
+    metric = t.metric_for_best_model
+    evaluating = "epoch" if has_validation else "no"
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        num_train_epochs=t.epochs,
+        max_steps=t.max_steps,
+        per_device_train_batch_size=t.batch_size,
+        per_device_eval_batch_size=t.eval_batch_size,
+        learning_rate=t.learning_rate,
+        weight_decay=t.weight_decay,  # Trainer excludes biases and LayerNorm weights from decay
+        lr_scheduler_type="linear",
+        warmup_steps=t.warmup_ratio,  # a value below 1 is a ratio of the total steps
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        eval_strategy=evaluating,
+        save_strategy=evaluating if has_validation else "no",
+        save_total_limit=1,
+        save_only_model=not t.keep_checkpoints,
+        load_best_model_at_end=has_validation,
+        metric_for_best_model=metric if has_validation else None,
+        greater_is_better=not metric.endswith("loss"),
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        report_to="none",
+        seed=recipe.seed,
+        data_seed=recipe.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        disable_tqdm=False,
+    )
+
+
+def train(run_dir: Path) -> TrainResult:
+    """Fine-tune the recipe's model on the run folder's prepared data."""
+    from torch.utils.tensorboard import SummaryWriter
+    from transformers import (
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        Trainer,
+        set_seed,
+    )
+    from transformers.integrations import TensorBoardCallback
+
+    quiet_transformers()
+    recipe = load_resolved(run_dir)
+    task = get_task(recipe.task.type)
+    labels = read_labels(run_dir)
+    model_path = resolve_model(recipe.model.name)
+    set_seed(recipe.seed)
+    trust = recipe.model.trust_remote_code
+    tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust)
+    model = task.build_model(model_path, labels, trust)
+    frozen = freeze_word_embeddings(model) if recipe.model.freeze_word_embeddings else 0
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    console.print(
+        f"[bold]training[/] {recipe.model.name} ({trainable / 1e6:.1f}M trainable parameters"
+        + (f", {frozen / 1e6:.1f}M word-embedding parameters frozen" if frozen else "")
+        + f") for {len(labels)} labels"
+    )
+    checkpoints = run_dir / "checkpoints"
+    with tempfile.TemporaryDirectory() as cache:
+        splits = encode_splits(run_dir, task, tokenizer, recipe, labels, Path(cache))
+        if "train" not in splits:
+            raise ValueError(f"{run_dir / DATA_DIR / 'train.jsonl'} holds no records to train on")
+        has_validation = "validation" in splits
+        args = training_arguments(recipe, checkpoints, has_validation)
+        callbacks: list[Any] = []
+        writer = None
+        if recipe.training.tracking == "tensorboard":
+            writer = SummaryWriter(log_dir=str(run_dir / "logs"))
+            callbacks.append(TensorBoardCallback(tb_writer=writer))
+        if has_validation and recipe.training.early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(recipe.training.early_stopping_patience))
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=splits["train"],
+            eval_dataset=splits.get("validation"),
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+            compute_metrics=task.trainer_metrics(labels),
+            callbacks=callbacks,
+        )
+        output = trainer.train()
+        if writer is not None:
+            writer.close()
+    out = run_dir / MODEL_DIR
+    with atomic.staged_dir(out) as stage:
+        trainer.save_model(str(stage))
+        atomic.write_json(stage / LABELS_FILE, labels)
+    history = trainer.state.log_history
+    summary = {
+        "model": recipe.model.name,
+        "resolved_model_path": str(model_path),
+        "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
+        "trainable_parameters": trainable,
+        "frozen_parameters": frozen,
+        "steps": trainer.state.global_step,
+        "epochs": trainer.state.epoch,
+        "train_runtime_s": output.metrics.get("train_runtime"),
+        "train_samples_per_second": output.metrics.get("train_samples_per_second"),
+        "train_loss": output.metrics.get("train_loss"),
+        "best_metric": trainer.state.best_metric,
+        "metric_for_best_model": args.metric_for_best_model,
+    }
+    atomic.write_json(run_dir / "training_log.json", history)
+    atomic.write_json(run_dir / "train_summary.json", summary)
+    plot_training_curves(history, recipe.training.metric_for_best_model,
+                         run_dir / "training_curves.png")
+    if not recipe.training.keep_checkpoints:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    console.print(
+        f"[bold]trained[/] {summary['steps']} steps in {summary['train_runtime_s']:.0f} s "
+        f"({summary['train_samples_per_second']:.1f} samples/s) -> {out}"
+    )
+    return TrainResult(out, summary)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from helpers import INTENTS, build_tiny_model, faq_records, write_jsonl  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    texts = [r["question"] for r in faq_records(400)] + [p for v in INTENTS.values() for p in v]
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-bert"), texts)
+
+
+@pytest.fixture
+def faq_file(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "faq.jsonl", faq_records(240))
+
+
+def fast_overrides(model: Path) -> list[str]:
+    """Recipe overrides that make a run take seconds with the tiny model."""
+    return [
+        f"model.name={model}",
+        "training.epochs=3",
+        "training.batch_size=16",
+        "training.learning_rate=0.003",
+        "training.logging_steps=5",
+        "model.freeze_word_embeddings=false",
+    ]
