@@ -28,9 +28,9 @@ def fast_overrides(model: Path) -> list[str]:
     """Recipe overrides that make a run take seconds with the tiny model."""
     return [
         f"model.name={model}",
-        "training.epochs=3",
+        "training.epochs=4",
         "training.batch_size=16",
-        "training.learning_rate=0.003",
+        "training.learning_rate=0.005",
         "training.logging_steps=5",
         "model.freeze_word_embeddings=false",
     ]

@@ -12,11 +12,11 @@ import numpy as np
 import torch
 
 from tunesmith.bundle import verify_bundle
-from tunesmith.console import progress
+from tunesmith.console import progress, quiet_transformers
 from tunesmith.errors import BundleError
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
-from tunesmith.train.stage import LABELS_FILE, MODEL_DIR, quiet_transformers
+from tunesmith.train.stage import LABELS_FILE, MODEL_DIR
 
 
 class Predictor:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tunesmith import atomic
-from tunesmith.console import console
+from tunesmith.console import console, quiet_transformers
 from tunesmith.models.cache import cache_dir
 
 FOLDER_NAME = "multilingual-e5-small"
@@ -216,6 +216,7 @@ def mean_pooled(folder: Path, texts: list[str]) -> np.ndarray:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModel.from_pretrained(folder).eval()
     batch = tokenizer(texts, padding=True, return_tensors="pt")

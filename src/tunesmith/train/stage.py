@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
-from tunesmith.console import console
+from tunesmith.console import console, quiet_transformers
 from tunesmith.data.prepare import DATA_DIR, read_labels
 from tunesmith.models.resolve import resolve_model
 from tunesmith.recipe import Recipe, load_resolved
@@ -29,17 +29,6 @@ LABELS_FILE = "labels.json"
 class TrainResult:
     model_dir: Path
     summary: dict[str, Any]
-
-
-def quiet_transformers() -> None:
-    """Load reports and per-weight progress bars drown the messages a user needs."""
-    import datasets
-    import transformers
-
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
 
 
 def encode_splits(
@@ -166,8 +155,11 @@ def train(run_dir: Path) -> TrainResult:
             writer.close()
     out = run_dir / MODEL_DIR
     with atomic.staged_dir(out) as stage:
-        trainer.save_model(str(stage))
+        # Not trainer.save_model: it also writes training_args.bin, a pickle. Safetensors only.
+        trainer.model.save_pretrained(stage, safe_serialization=True)
+        tokenizer.save_pretrained(stage)
         atomic.write_json(stage / LABELS_FILE, labels)
+    atomic.write_text(run_dir / "training_args.json", args.to_json_string())
     history = trainer.state.log_history
     summary = {
         "model": recipe.model.name,

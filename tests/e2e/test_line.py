@@ -1,0 +1,109 @@
+"""The whole line as a user runs it: init -> run -> serve -> client over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from cli_helpers import Server, tunesmith
+from conftest import fast_overrides
+from helpers import faq_records, write_jsonl
+
+from tunesmith.client import Client, ClientError
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
+    work = tmp_path_factory.mktemp("line")
+    write_jsonl(work / "faq.jsonl", faq_records(240))
+    tunesmith("init", "faq.jsonl", cwd=work)
+    sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
+    tunesmith("run", "recipe.yaml", *sets, "--output", "runs/faq", cwd=work)
+    return work / "runs" / "faq"
+
+
+def test_init_guesses_fields_language_and_default_model(trained: Path) -> None:
+    recipe = (trained.parent.parent / "recipe.yaml").read_text(encoding="utf-8")
+    assert "text_field: question" in recipe and "label_field: intent" in recipe
+    assert "name: multilingual-e5-small" in recipe  # Chinese data -> the multilingual default
+
+
+def test_run_folder_holds_the_bundle(trained: Path) -> None:
+    for rel in ("recipe.yaml", "manifest.json", "metrics.json", "data/report.json",
+                "data/rejected.jsonl", "model/config.json", "model/model.safetensors",
+                "model/tokenizer.json", "model/labels.json", "confusion_matrix_test.png",
+                "per_class_test.csv", "training_curves.png"):
+        assert (trained / rel).is_file(), rel
+    assert not list(trained.rglob("*.bin")) and not list(trained.rglob("*.pt"))
+    assert list((trained / "logs").glob("events.out.tfevents.*"))
+    manifest = json.loads((trained / "manifest.json").read_text())
+    assert manifest["seed"] == 42 and len(manifest["data_fingerprint"]) == 64
+    assert "model/model.safetensors" in manifest["files"] and "transformers" in manifest["libraries"]
+    metrics = json.loads((trained / "metrics.json").read_text())
+    for split in ("validation", "test"):
+        assert {"accuracy", "macro_f1"} <= set(metrics[split])
+    resolved = (trained / "recipe.yaml").read_text(encoding="utf-8")
+    assert "learning_rate: 0.005" in resolved  # the --set values are in the resolved recipe
+    assert "tiny-bert" in resolved
+
+
+def test_served_answers_match_cli_predict(trained: Path) -> None:
+    text = "如何重置密码?"
+    cli = json.loads(tunesmith("predict", str(trained), text, cwd=trained).stdout)
+    with Server(trained) as server, Client(server.url) as client:
+        served = client.predict(text)
+        batch = client.predict([text, "物流太慢了!"])
+    assert served["label"] == cli["label"]
+    assert served["probabilities"] == pytest.approx(cli["probabilities"], abs=1e-6)
+    assert batch[0]["label"] == cli["label"] and len(batch) == 2
+
+
+def test_predict_file(trained: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text('{"text": "退款什么时候到账"}\n{"text": "my card was declined"}\n', encoding="utf-8")
+    out = tunesmith("predict", str(trained), "--file", str(inputs), cwd=tmp_path).stdout
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert len(answers) == 2 and all("label" in a for a in answers)
+
+
+def test_bad_requests_get_4xx_with_a_message(trained: Path) -> None:
+    with Server(trained, "--max-batch", "4") as server:
+        url = f"{server.url}/v1/predict"
+        cases = {
+            "not json": (httpx.post(url, content=b"{not json", headers={"content-type": "application/json"}), 400),
+            "wrong type": (httpx.post(url, json={"text": 5}), 422),
+            "empty text": (httpx.post(url, json={"text": "  "}), 422),
+            "both fields": (httpx.post(url, json={"text": "a", "texts": ["b"]}), 422),
+            "unknown field": (httpx.post(url, json={"txt": "a"}), 422),
+            "batch too large": (httpx.post(url, json={"texts": ["a"] * 5}), 413),
+            "body too large": (httpx.post(url, json={"text": "长" * 400_000}), 413),
+        }
+        for name, (response, status) in cases.items():
+            assert response.status_code == status, (name, response.text)
+            assert response.json()["error"], name
+        long_text = "很长的问题" * 2000  # far longer than max_length: truncated, answered
+        assert httpx.post(url, json={"text": long_text}).status_code == 200
+        assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+        assert httpx.get(f"{server.url}/openapi.json").status_code == 200
+        with Client(server.url) as client, pytest.raises(ClientError, match="at most 4"):
+            client.predict(["a"] * 5)
+
+
+def test_server_refuses_a_tampered_bundle(trained: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "tampered"
+    shutil.copytree(trained, copy)
+    with (copy / "model" / "labels.json").open("a", encoding="utf-8") as handle:
+        handle.write(" ")
+    result = tunesmith("serve", str(copy), "--port", "1", cwd=tmp_path, check=False)
+    assert result.returncode != 0
+    assert "model/labels.json: checksum differs" in result.stderr
+
+
+def test_run_refuses_an_existing_run_unless_overwrite(trained: Path, tiny_model: Path) -> None:
+    work = trained.parent.parent
+    result = tunesmith("run", "recipe.yaml", "--output", "runs/faq", cwd=work, check=False)
+    assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert (trained / "manifest.json").is_file()  # nothing was lost

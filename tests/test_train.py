@@ -1,0 +1,52 @@
+import json
+from pathlib import Path
+
+from conftest import fast_overrides
+from helpers import faq_records, write_jsonl
+
+from tunesmith import recipe as recipe_io
+from tunesmith.run import run
+
+
+def _run(tmp_path: Path, tiny_model: Path, name: str, *extra: str) -> tuple[dict, list]:
+    data = write_jsonl(tmp_path / "faq.jsonl", faq_records(160))
+    path = tmp_path / "r.yaml"
+    path.write_text(f"data: {{train: {data.name}, text_field: question, label_field: intent}}\n")
+    recipe = recipe_io.load(path, [*fast_overrides(tiny_model), *extra])
+    out = run(recipe, tmp_path / name)
+    losses = [e["loss"] for e in json.loads((out / "training_log.json").read_text()) if "loss" in e]
+    return json.loads((out / "metrics.json").read_text()), losses
+
+
+def test_same_seed_gives_identical_metrics_and_another_seed_differs(tmp_path: Path, tiny_model: Path) -> None:
+    first, first_losses = _run(tmp_path, tiny_model, "a")
+    second, second_losses = _run(tmp_path, tiny_model, "b")
+    assert first == second and first_losses == second_losses
+    assert first["test"]["accuracy"] > 0.5  # it learned something, so equality is not trivial
+    other, other_losses = _run(tmp_path, tiny_model, "c", "seed=7")
+    assert other_losses != first_losses and other != first
+
+
+def test_weight_decay_spares_biases_and_layernorm(tiny_model: Path, tmp_path: Path) -> None:
+    from transformers import AutoModelForSequenceClassification, Trainer
+
+    from tunesmith.train.stage import training_arguments
+
+    recipe = recipe_io.validate({"data": {"train": "x"}})
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=3)
+    trainer = Trainer(model=model, args=training_arguments(recipe, tmp_path, has_validation=False))
+    optimizer = trainer.create_optimizer()
+    names = {id(p): n for n, p in model.named_parameters()}
+    decayed = [names[id(p)] for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"]]
+    spared = [names[id(p)] for g in optimizer.param_groups if g["weight_decay"] == 0 for p in g["params"]]
+    assert decayed and all("bias" not in n and "LayerNorm" not in n for n in decayed)
+    assert any("LayerNorm" in n for n in spared) and any(n.endswith("bias") for n in spared)
+    assert type(optimizer).__name__.startswith("AdamW")
+
+
+def test_precision_never_picks_bf16_on_a_cpu_without_it() -> None:
+    from tunesmith.train.precision import choose_precision, cpu_has_native_bf16
+
+    assert choose_precision("auto") == "fp32"
+    if not cpu_has_native_bf16():
+        assert choose_precision("bf16") == "fp32"
