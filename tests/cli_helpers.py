@@ -15,8 +15,7 @@ TUNESMITH = [sys.executable, "-m", "tunesmith.cli"]
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-            "PYTHONUNBUFFERED": "1"}
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}
 
 
 def tunesmith(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -42,7 +41,10 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [*TUNESMITH, "serve", str(run_dir), "--port", str(self.port), *extra],
-            env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def __enter__(self) -> Server:

@@ -10,7 +10,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from helpers import INTENTS, build_tiny_model, faq_records, write_jsonl  # noqa: E402
+from helpers import INTENTS, build_tiny_model, faq_records, write_jsonl
 
 
 @pytest.fixture(scope="session")

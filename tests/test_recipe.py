@@ -63,7 +63,7 @@ def test_set_overrides_any_key_with_typed_values(tmp_path: Path) -> None:
 
 def test_set_with_unknown_key_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "data: {train: a.jsonl}\n")
-    with pytest.raises(RecipeError, match="model.nmae: unknown key"):
+    with pytest.raises(RecipeError, match=r"model\.nmae: unknown key"):
         recipe_io.load(path, ["model.nmae=x"])
 
 

@@ -18,8 +18,18 @@ from tunesmith.errors import BundleError
 
 MANIFEST = "manifest.json"
 _SKIP_DIRS = {"checkpoints", "__pycache__"}
-_LIBRARIES = ("torch", "transformers", "tokenizers", "datasets", "accelerate", "safetensors",
-              "scikit-learn", "numpy", "pydantic", "fastapi")
+_LIBRARIES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "datasets",
+    "accelerate",
+    "safetensors",
+    "scikit-learn",
+    "numpy",
+    "pydantic",
+    "fastapi",
+)
 
 
 def sha256(path: Path) -> str:
@@ -54,8 +64,7 @@ def library_versions() -> dict[str, str]:
 
 def write_manifest(run_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
     files = {str(p.relative_to(run_dir)): sha256(p) for p in bundle_files(run_dir)}
-    manifest = {"format": "tunesmith-bundle/1", **extra, "libraries": library_versions(),
-                "files": files}
+    manifest = {"format": "tunesmith-bundle/1", **extra, "libraries": library_versions(), "files": files}
     atomic.write_json(run_dir / MANIFEST, manifest)
     return manifest
 

@@ -42,9 +42,7 @@ def _load(recipe_path: Path, overrides: list[str] | None):  # type: ignore[no-un
 @app.command()
 def init(
     data: Annotated[Path, typer.Argument(help="A JSON, JSONL, CSV, TSV or Parquet file.")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the recipe.")] = Path(
-        "recipe.yaml"
-    ),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the recipe.")] = Path("recipe.yaml"),
     force: Annotated[bool, typer.Option(help="Replace an existing recipe file.")] = False,
 ) -> None:
     """Inspect DATA and write a recipe (text and label fields, language, task, model).

@@ -21,8 +21,14 @@ class ClientError(Exception):
 class Client:
     """HTTP client with timeouts, and retries with backoff on connection errors and 5xx."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, retries: int = 3,
-                 backoff: float = 0.5, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        api_key: str | None = None,
+    ) -> None:
         headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
         self.retries = retries

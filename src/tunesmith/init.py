@@ -13,9 +13,7 @@ from tunesmith.recipe import validate
 
 
 def _q(value: str) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, default_style=None).strip().removesuffix(
-        "\n..."
-    )
+    return yaml.safe_dump(value, allow_unicode=True, default_style=None).strip().removesuffix("\n...")
 
 
 def recipe_text(data: Path, found: Inspection, out: Path) -> str:

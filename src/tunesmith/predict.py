@@ -22,8 +22,9 @@ from tunesmith.train.stage import LABELS_FILE, MODEL_DIR
 class Predictor:
     """A loaded model plus its tokenizer, labels and task."""
 
-    def __init__(self, run_dir: Path, recipe: Recipe, task: Task, model: Any, tokenizer: Any,
-                 labels: list[str]) -> None:
+    def __init__(
+        self, run_dir: Path, recipe: Recipe, task: Task, model: Any, tokenizer: Any, labels: list[str]
+    ) -> None:
         self.run_dir = run_dir
         self.recipe = recipe
         self.task = task
@@ -47,9 +48,7 @@ class Predictor:
         trust = recipe.model.trust_remote_code
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
         tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            model_dir, trust_remote_code=trust
-        ).eval()
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir, trust_remote_code=trust).eval()
         return cls(run_dir, recipe, get_task(recipe.task.type), model, tokenizer, labels)
 
     @torch.inference_mode()
@@ -63,8 +62,11 @@ class Predictor:
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 batch = self.tokenizer(
-                    [texts[i] for i in chunk], truncation=True, max_length=max_length,
-                    padding=True, return_tensors="pt",
+                    [texts[i] for i in chunk],
+                    truncation=True,
+                    max_length=max_length,
+                    padding=True,
+                    return_tensors="pt",
                 )
                 with self._lock:
                     result = self.model(**batch).logits.float().numpy()
@@ -73,9 +75,7 @@ class Predictor:
                 bar.advance(job, len(chunk))
         return np.stack(out) if out else np.zeros((0, len(self.labels)))
 
-    def predict(
-        self, texts: Sequence[str], batch_size: int = 64, show: bool = False
-    ) -> list[dict[str, Any]]:
+    def predict(self, texts: Sequence[str], batch_size: int = 64, show: bool = False) -> list[dict[str, Any]]:
         if not texts:
             return []
         return self.task.decode(self.logits(texts, batch_size, show), self.labels)

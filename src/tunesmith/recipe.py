@@ -226,9 +226,7 @@ def load(path: Path, overrides: list[str] | None = None) -> Recipe:
 
 
 def dump(recipe: Recipe) -> str:
-    return yaml.safe_dump(
-        recipe.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
-    )
+    return yaml.safe_dump(recipe.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100)
 
 
 def load_resolved(run_dir: Path) -> Recipe:

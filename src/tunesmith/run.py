@@ -29,9 +29,7 @@ def default_output(recipe: Recipe) -> Path:
 
 def check_output_free(output: Path, overwrite: bool) -> None:
     if output.exists() and any(output.iterdir()) and not overwrite:
-        raise TunesmithError(
-            f"{output} already holds a run; choose another --output or pass --overwrite"
-        )
+        raise TunesmithError(f"{output} already holds a run; choose another --output or pass --overwrite")
 
 
 def start_run_folder(recipe: Recipe, run_dir: Path) -> None:
@@ -81,7 +79,6 @@ def run(recipe: Recipe, output: Path, overwrite: bool = False) -> Path:
     bundle(staging)
     atomic.replace_dir(staging, output)
     console.print(
-        f"[bold green]done[/] in {time.monotonic() - started:.0f} s: {output} "
-        f"(manifest {output / MANIFEST})"
+        f"[bold green]done[/] in {time.monotonic() - started:.0f} s: {output} (manifest {output / MANIFEST})"
     )
     return output

@@ -32,10 +32,20 @@ def test_init_guesses_fields_language_and_default_model(trained: Path) -> None:
 
 
 def test_run_folder_holds_the_bundle(trained: Path) -> None:
-    for rel in ("recipe.yaml", "manifest.json", "metrics.json", "data/report.json",
-                "data/rejected.jsonl", "model/config.json", "model/model.safetensors",
-                "model/tokenizer.json", "model/labels.json", "confusion_matrix_test.png",
-                "per_class_test.csv", "training_curves.png"):
+    for rel in (
+        "recipe.yaml",
+        "manifest.json",
+        "metrics.json",
+        "data/report.json",
+        "data/rejected.jsonl",
+        "model/config.json",
+        "model/model.safetensors",
+        "model/tokenizer.json",
+        "model/labels.json",
+        "confusion_matrix_test.png",
+        "per_class_test.csv",
+        "training_curves.png",
+    ):
         assert (trained / rel).is_file(), rel
     assert not list(trained.rglob("*.bin")) and not list(trained.rglob("*.pt"))
     assert list((trained / "logs").glob("events.out.tfevents.*"))
@@ -73,7 +83,10 @@ def test_bad_requests_get_4xx_with_a_message(trained: Path) -> None:
     with Server(trained, "--max-batch", "4") as server:
         url = f"{server.url}/v1/predict"
         cases = {
-            "not json": (httpx.post(url, content=b"{not json", headers={"content-type": "application/json"}), 400),
+            "not json": (
+                httpx.post(url, content=b"{not json", headers={"content-type": "application/json"}),
+                400,
+            ),
             "wrong type": (httpx.post(url, json={"text": 5}), 422),
             "empty text": (httpx.post(url, json={"text": "  "}), 422),
             "both fields": (httpx.post(url, json={"text": "a", "texts": ["b"]}), 422),

@@ -12,10 +12,36 @@ from tunesmith.data.read import Unreadable, read_records
 from tunesmith.errors import DataError
 
 SAMPLE = 2000
-_LABEL_NAMES = ("label", "labels", "category", "intent", "class", "sentiment", "target", "tag",
-                "risk_level", "diagnosis", "disease", "y", "is_fraud", "isfraud", "type")
-_TEXT_NAMES = ("text", "content", "question", "query", "sentence", "review", "utterance",
-               "description", "body", "message", "comment")
+_LABEL_NAMES = (
+    "label",
+    "labels",
+    "category",
+    "intent",
+    "class",
+    "sentiment",
+    "target",
+    "tag",
+    "risk_level",
+    "diagnosis",
+    "disease",
+    "y",
+    "is_fraud",
+    "isfraud",
+    "type",
+)
+_TEXT_NAMES = (
+    "text",
+    "content",
+    "question",
+    "query",
+    "sentence",
+    "review",
+    "utterance",
+    "description",
+    "body",
+    "message",
+    "comment",
+)
 
 
 @dataclass
@@ -102,9 +128,7 @@ def inspect_file(path: Path) -> Inspection:
     if not text_candidates or _rank_text(text_candidates[0], rows) <= 0:
         raise DataError(f"{path}: no field holds text in most records; set data.text_field")
     text_field = text_candidates[0].path
-    label_candidates = sorted(
-        stats.values(), key=lambda e: _rank_label(e, rows, text_field), reverse=True
-    )
+    label_candidates = sorted(stats.values(), key=lambda e: _rank_label(e, rows, text_field), reverse=True)
     if not label_candidates or _rank_label(label_candidates[0], rows, text_field) <= 0:
         raise DataError(
             f"{path}: no field looks like a label (2 to 500 distinct values); set data.label_field"

@@ -74,14 +74,10 @@ def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
     return sources
 
 
-def _parse_record(
-    record: Any, recipe: Recipe, task: Task, fixed_split: str | None
-) -> dict[str, Any]:
+def _parse_record(record: Any, recipe: Recipe, task: Task, fixed_split: str | None) -> dict[str, Any]:
     """Map one raw record to {text, label, split}; raise FieldMissing/ValueError to reject it."""
     data = recipe.data
-    text = clean_text(
-        extract_text(record, data.text_field, data.text_template, data.list_separator), recipe
-    )
+    text = clean_text(extract_text(record, data.text_field, data.text_template, data.list_separator), recipe)
     if len(text) < recipe.prepare.min_chars:
         raise ValueError(f"text shorter than {recipe.prepare.min_chars} characters")
     raw_label = get_path(record, data.label_field)
@@ -117,8 +113,10 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, sink: Any) -> 
                     continue
                 except ValueError as error:
                     field = (
-                        recipe.data.split_field if "split value" in str(error)
-                        else recipe.data.label_field if "label" in str(error)
+                        recipe.data.split_field
+                        if "split value" in str(error)
+                        else recipe.data.label_field
+                        if "label" in str(error)
                         else str(field_hint)
                     )
                     quarantine.reject(str(path), line, f"invalid: {error}", field, record)
@@ -227,9 +225,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             (stage / "rejected.jsonl").write_text("", encoding="utf-8")
         atomic.write_json(stage / "labels.json", labels)
         atomic.write_json(stage / "report.json", report)
-        plot_data_overview(
-            {s: dict(c) for s, c in label_counts.items()}, lengths, stage / "overview.png"
-        )
+        plot_data_overview({s: dict(c) for s, c in label_counts.items()}, lengths, stage / "overview.png")
     _print_summary(report, out)
     return PreparedData(out, labels, counts, quarantine.count)
 
@@ -251,8 +247,12 @@ def _decide_splits(dataset: Any, recipe: Recipe, task: Task) -> list[str]:
     if free:
         want = (not has["validation"], not has["test"])
         chosen = assign_splits(
-            [keys[i] for i in free], recipe.split.validation, recipe.split.test,
-            recipe.seed, recipe.split.stratify, want,
+            [keys[i] for i in free],
+            recipe.split.validation,
+            recipe.split.test,
+            recipe.seed,
+            recipe.split.stratify,
+            want,
         )
         for position, split in zip(free, chosen, strict=True):
             result[position] = split

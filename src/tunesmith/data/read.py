@@ -19,8 +19,14 @@ from tunesmith.errors import DataError
 
 FORMATS = ("json", "jsonl", "csv", "tsv", "parquet")
 _SUFFIXES = {
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
-    ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 csv.field_size_limit(sys.maxsize)
@@ -58,9 +64,7 @@ def _has_surrogates(value: Any) -> bool:
     if isinstance(value, str):
         return any("\udc80" <= ch <= "\udcff" for ch in value)
     if isinstance(value, dict):
-        return any(_has_surrogates(v) for v in value.values()) or any(
-            _has_surrogates(k) for k in value
-        )
+        return any(_has_surrogates(v) for v in value.values()) or any(_has_surrogates(k) for k in value)
     if isinstance(value, list):
         return any(_has_surrogates(v) for v in value)
     return False

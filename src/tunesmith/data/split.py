@@ -13,9 +13,17 @@ from collections.abc import Sequence
 
 SPLITS = ("train", "validation", "test")
 _SPLIT_NAMES = {
-    "train": "train", "training": "train", "trn": "train",
-    "validation": "validation", "valid": "validation", "val": "validation", "dev": "validation",
-    "test": "test", "testing": "test", "tst": "test", "eval": "test",
+    "train": "train",
+    "training": "train",
+    "trn": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+    "tst": "test",
+    "eval": "test",
 }
 
 

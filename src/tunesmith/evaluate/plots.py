@@ -13,8 +13,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "SimHei",
-              "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", "AR PL UMing CN")
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Source Han Sans SC",
+    "AR PL UMing CN",
+)
 
 
 def _use_cjk_font_if_installed() -> None:
@@ -58,9 +66,7 @@ def plot_confusion_matrix(matrix: np.ndarray, labels: Sequence[str], path: Path,
     _save(fig, path)
 
 
-def plot_data_overview(
-    label_counts: dict[str, dict[str, int]], lengths: Sequence[int], path: Path
-) -> None:
+def plot_data_overview(label_counts: dict[str, dict[str, int]], lengths: Sequence[int], path: Path) -> None:
     """Label counts per split (bars) beside a histogram of text lengths in characters."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     labels = sorted({label for counts in label_counts.values() for label in counts})
@@ -69,8 +75,7 @@ def plot_data_overview(
     width = 0.8 / max(len(label_counts), 1)
     for k, (split, counts) in enumerate(label_counts.items()):
         left.bar(x + k * width, [counts.get(label, 0) for label in shown], width, label=split)
-    left.set_xticks(x + 0.4 - width / 2, labels=shown, rotation=90 if len(shown) > 6 else 0,
-                    fontsize=7)
+    left.set_xticks(x + 0.4 - width / 2, labels=shown, rotation=90 if len(shown) > 6 else 0, fontsize=7)
     left.set_title("records per label" + (" (first 40)" if len(labels) > 40 else ""))
     left.legend()
     right.hist(lengths, bins=40, color="#4477aa")

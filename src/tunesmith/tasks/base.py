@@ -29,9 +29,7 @@ class Task(Protocol):
         """The value splits are stratified on."""
         ...
 
-    def build_model(
-        self, model_dir: Path, labels: list[str], trust_remote_code: bool
-    ) -> PreTrainedModel:
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
         """Load the pretrained encoder with a fresh head for `labels`."""
         ...
 

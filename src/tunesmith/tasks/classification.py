@@ -59,9 +59,7 @@ class ClassificationTask:
     def stratify_key(self, label: Any) -> str:
         return str(label)
 
-    def build_model(
-        self, model_dir: Path, labels: list[str], trust_remote_code: bool
-    ) -> PreTrainedModel:
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
         return AutoModelForSequenceClassification.from_pretrained(
             model_dir,
             num_labels=len(labels),
@@ -121,8 +119,12 @@ class ClassificationTask:
         metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
         metrics["count"] = len(y_true)
         report = classification_report(
-            y_true, y_pred, labels=list(range(len(labels))), target_names=labels,
-            output_dict=True, zero_division=0,
+            y_true,
+            y_pred,
+            labels=list(range(len(labels))),
+            target_names=labels,
+            output_dict=True,
+            zero_division=0,
         )
         per_class = {
             name: {
@@ -139,10 +141,21 @@ class ClassificationTask:
             writer = csv.writer(handle)
             writer.writerow(["label", "precision", "recall", "f1", "support"])
             for name, row in per_class.items():
-                writer.writerow([name, f"{row['precision']:.4f}", f"{row['recall']:.4f}",
-                                 f"{row['f1']:.4f}", row["support"]])
+                writer.writerow(
+                    [
+                        name,
+                        f"{row['precision']:.4f}",
+                        f"{row['recall']:.4f}",
+                        f"{row['f1']:.4f}",
+                        row["support"],
+                    ]
+                )
         matrix = confusion_matrix(y_true, y_pred, labels=list(range(len(labels))))
         metrics["confusion_matrix"] = matrix.tolist()
-        plot_confusion_matrix(matrix, labels, out_dir / f"confusion_matrix_{split}.png",
-                              title=f"Confusion matrix ({split}, n={len(y_true)})")
+        plot_confusion_matrix(
+            matrix,
+            labels,
+            out_dir / f"confusion_matrix_{split}.png",
+            title=f"Confusion matrix ({split}, n={len(y_true)})",
+        )
         return metrics

@@ -177,8 +177,7 @@ def train(run_dir: Path) -> TrainResult:
     }
     atomic.write_json(run_dir / "training_log.json", history)
     atomic.write_json(run_dir / "train_summary.json", summary)
-    plot_training_curves(history, recipe.training.metric_for_best_model,
-                         run_dir / "training_curves.png")
+    plot_training_curves(history, recipe.training.metric_for_best_model, run_dir / "training_curves.png")
     if not recipe.training.keep_checkpoints:
         shutil.rmtree(checkpoints, ignore_errors=True)
     console.print(
