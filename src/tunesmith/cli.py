@@ -60,7 +60,7 @@ def init(
     path, found = write_recipe(data, out)
     console.print(
         f"wrote {path}: text '{found.text_field}', label '{found.label_field}' "
-        f"({len(found.labels)} labels), language {found.language}, from {found.rows} records"
+        f"({len(found.labels)} labels), language {found.language}, from {found.rows:,} sampled records"
     )
     console.print(f"next: tunesmith run {path}")
 

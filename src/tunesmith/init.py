@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from tunesmith import atomic
-from tunesmith.data.inspect import Inspection, inspect_file
+from tunesmith.data.inspect import SAMPLE, Inspection, inspect_file
 from tunesmith.models.resolve import default_model_for
 from tunesmith.recipe import validate
 
@@ -23,6 +23,7 @@ def recipe_text(data: Path, found: Inspection, out: Path) -> str:
     except ValueError:
         rel = data.resolve()
     shown = ", ".join(found.labels[:8]) + (" ..." if len(found.labels) > 8 else "")
+    seen = f"in the first {found.rows:,} records" if found.rows >= SAMPLE else "in the file"
     model = default_model_for(found.language)
     return f"""\
 # tunesmith recipe, written by `tunesmith init {data.name}`.
@@ -35,7 +36,7 @@ data:
   # validation: valid.jsonl   # separate files; without them, validation and test are split off
   # test: test.jsonl
   text_field: {_q(found.text_field)}
-  label_field: {_q(found.label_field)}   # {len(found.labels)} labels: {shown}
+  label_field: {_q(found.label_field)}   # {len(found.labels)} labels {seen}: {shown}
 split:
   validation: 0.1
   test: 0.1
