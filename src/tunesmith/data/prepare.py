@@ -74,19 +74,46 @@ def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
     return sources
 
 
-def _parse_record(record: Any, recipe: Recipe, task: Task, fixed_split: str | None) -> dict[str, Any]:
-    """Map one raw record to {text, label, split}; raise FieldMissing/ValueError to reject it."""
+class Rejected(Exception):
+    """A record that cannot be used: which field, and why."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _text_field_name(recipe: Recipe) -> str:
     data = recipe.data
-    text = clean_text(extract_text(record, data.text_field, data.text_template, data.list_separator), recipe)
-    if len(text) < recipe.prepare.min_chars:
-        raise ValueError(f"text shorter than {recipe.prepare.min_chars} characters")
+    if data.text_template:
+        return data.text_template
+    return data.text_field if isinstance(data.text_field, str) else ",".join(data.text_field or [])
+
+
+def _parse_record(record: Any, recipe: Recipe, task: Task, fixed_split: str | None) -> dict[str, Any]:
+    """Map one raw record to {text, label, split, id}; raise Rejected to quarantine it."""
+    data = recipe.data
+    try:
+        raw_text = extract_text(record, data.text_field, data.text_template, data.list_separator)
+    except FieldMissing as missing:
+        raise Rejected(missing.path, f"missing field: '{missing.path}' is absent or empty") from None
+    text = clean_text(raw_text, recipe)
+    if len(text) < max(recipe.prepare.min_chars, 1):
+        reason = "empty text" if not text else f"text shorter than {recipe.prepare.min_chars} characters"
+        raise Rejected(_text_field_name(recipe), reason)
     raw_label = get_path(record, data.label_field)
     if is_empty(raw_label):
-        raise FieldMissing(data.label_field)
-    label = task.parse_label(raw_label)
+        raise Rejected(data.label_field, f"missing field: '{data.label_field}' is absent or empty")
+    try:
+        label = task.parse_label(raw_label)
+    except ValueError as error:
+        raise Rejected(data.label_field, f"invalid label: {error}") from None
     split = fixed_split
     if split is None and data.split_field:
-        split = normalize_split_name(get_path(record, data.split_field))
+        try:
+            split = normalize_split_name(get_path(record, data.split_field))
+        except ValueError as error:
+            raise Rejected(data.split_field, f"invalid split: {error}") from None
     record_id = get_path(record, data.id_field) if data.id_field else None
     return {"text": text, "label": label, "split": split or "", "id": record_id}
 
@@ -94,37 +121,22 @@ def _parse_record(record: Any, recipe: Recipe, task: Task, fixed_split: str | No
 def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, sink: Any) -> int:
     """Stream every source file into `sink` (JSONL); return the number of records accepted."""
     accepted = 0
+    data = recipe.data
     with progress(total_known=False) as bar:
         for path, fixed_split in _sources(recipe):
             job = bar.add_task(f"reading {path.name}", total=None)
-            field_hint = recipe.data.text_template or recipe.data.text_field
-            for line, record in read_records(
-                path, recipe.data.format, recipe.data.encoding, recipe.data.records_key
-            ):
+            for line, record in read_records(path, data.format, data.encoding, data.records_key):
                 bar.advance(job)
                 if isinstance(record, Unreadable):
                     quarantine.reject(str(path), line, record.reason, None, record.raw)
                     continue
                 try:
                     parsed = _parse_record(record, recipe, task, fixed_split)
-                except FieldMissing as missing:
-                    reason = f"missing field: '{missing.path}' is absent or empty"
-                    quarantine.reject(str(path), line, reason, missing.path, record)
-                    continue
-                except ValueError as error:
-                    field = (
-                        recipe.data.split_field
-                        if "split value" in str(error)
-                        else recipe.data.label_field
-                        if "label" in str(error)
-                        else str(field_hint)
-                    )
-                    quarantine.reject(str(path), line, f"invalid: {error}", field, record)
+                except Rejected as rejected:
+                    quarantine.reject(str(path), line, rejected.reason, rejected.field, record)
                     continue
                 parsed["source"] = f"{path.name}:{line}"
-                if parsed["id"] is None:
-                    parsed["id"] = f"{path.stem}:{line}"
-                parsed["id"] = str(parsed["id"])
+                parsed["id"] = str(parsed["id"] if parsed["id"] is not None else f"{path.stem}:{line}")
                 sink.write(json.dumps(parsed, ensure_ascii=False) + "\n")
                 accepted += 1
     return accepted
