@@ -18,7 +18,9 @@ from tunesmith.client import Client, ClientError
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
     work = tmp_path_factory.mktemp("line")
-    write_jsonl(work / "faq.jsonl", faq_records(240))
+    records = faq_records(240)
+    records.append({"id": "long", "question": "我的密码为什么总是错误," * 300, "intent": "password"})
+    write_jsonl(work / "faq.jsonl", records)  # one text far longer than max_length: truncated, kept
     tunesmith("init", "faq.jsonl", cwd=work)
     sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
     tunesmith("run", "recipe.yaml", *sets, "--output", "runs/faq", cwd=work)
@@ -49,6 +51,8 @@ def test_run_folder_holds_the_bundle(trained: Path) -> None:
         assert (trained / rel).is_file(), rel
     assert not list(trained.rglob("*.bin")) and not list(trained.rglob("*.pt"))
     assert list((trained / "logs").glob("events.out.tfevents.*"))
+    report = json.loads((trained / "data" / "report.json").read_text())
+    assert report["rows_accepted"] == 241 and report["rows_rejected"] == 0
     manifest = json.loads((trained / "manifest.json").read_text())
     assert manifest["seed"] == 42 and len(manifest["data_fingerprint"]) == 64
     assert "model/model.safetensors" in manifest["files"] and "transformers" in manifest["libraries"]
