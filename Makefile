@@ -23,6 +23,7 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/python examples/sentiment_zh/demo.py
 
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev

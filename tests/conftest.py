@@ -30,7 +30,7 @@ def fast_overrides(model: Path) -> list[str]:
         f"model.name={model}",
         "training.epochs=4",
         "training.batch_size=16",
-        "training.learning_rate=0.005",
+        "training.learning_rate=0.01",
         "training.logging_steps=5",
         "model.freeze_word_embeddings=false",
     ]

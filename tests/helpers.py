@@ -66,15 +66,23 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 
 def build_tiny_model(folder: Path, texts: list[str]) -> Path:
-    """A 2-layer, 32-wide BERT with a WordPiece tokenizer trained on `texts`."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    """A 2-layer, 32-wide BERT with a WordPiece tokenizer built from `texts`."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials))
+    normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    # The vocabulary is every word and character of the test text, in sorted order: the
+    # WordPiece trainer breaks ties differently from one process to the next, which would make
+    # the tiny model, and so every "same seed, same metrics" check, vary between sessions.
+    words = {w for t in texts for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(t))}
+    chars = {c for w in words for c in w}
+    pieces = sorted(words | chars | {f"##{c}" for c in chars})
+    vocab = {p: i for i, p in enumerate([*specials, *pieces])}
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

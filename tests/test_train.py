@@ -22,7 +22,7 @@ def test_same_seed_gives_identical_metrics_and_another_seed_differs(tmp_path: Pa
     first, first_losses = _run(tmp_path, tiny_model, "a")
     second, second_losses = _run(tmp_path, tiny_model, "b")
     assert first == second and first_losses == second_losses
-    assert first["test"]["accuracy"] > 0.5  # it learned something, so equality is not trivial
+    assert first["test"]["accuracy"] > 0.4  # well above chance (0.25): equality is not trivial
     other, other_losses = _run(tmp_path, tiny_model, "c", "seed=7")
     assert other_losses != first_losses and other != first
 

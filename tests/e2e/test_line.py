@@ -60,7 +60,7 @@ def test_run_folder_holds_the_bundle(trained: Path) -> None:
     for split in ("validation", "test"):
         assert {"accuracy", "macro_f1"} <= set(metrics[split])
     resolved = (trained / "recipe.yaml").read_text(encoding="utf-8")
-    assert "learning_rate: 0.005" in resolved  # the --set values are in the resolved recipe
+    assert "learning_rate: 0.01" in resolved  # the --set values are in the resolved recipe
     assert "tiny-bert" in resolved
 
 
@@ -124,3 +124,21 @@ def test_run_refuses_an_existing_run_unless_overwrite(trained: Path, tiny_model:
     result = tunesmith("run", "recipe.yaml", "--output", "runs/faq", cwd=work, check=False)
     assert result.returncode == 2 and "--overwrite" in result.stderr
     assert (trained / "manifest.json").is_file()  # nothing was lost
+
+
+def test_stage_verbs_one_by_one(tmp_path: Path, tiny_model: Path) -> None:
+    write_jsonl(tmp_path / "faq.jsonl", faq_records(120))
+    (tmp_path / "r.yaml").write_text(
+        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n", encoding="utf-8"
+    )
+    sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
+    tunesmith("prepare", "r.yaml", *sets, "-o", "run", cwd=tmp_path)
+    assert (tmp_path / "run" / "data" / "train.jsonl").is_file()
+    assert not (tmp_path / "run" / "model").exists()
+    unfinished = tunesmith("serve", "run", cwd=tmp_path, check=False)
+    assert unfinished.returncode == 2 and "not a finished run" in unfinished.stderr
+    tunesmith("train", "run", cwd=tmp_path)
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
+    tunesmith("evaluate", "run", cwd=tmp_path)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert "metrics.json" in manifest["files"] and manifest["metrics"]["test"]["accuracy"] >= 0
