@@ -50,3 +50,22 @@ def test_precision_never_picks_bf16_on_a_cpu_without_it() -> None:
     assert choose_precision("auto") == "fp32"
     if not cpu_has_native_bf16():
         assert choose_precision("bf16") == "fp32"
+
+
+def test_freezing_lower_layers_stops_their_gradients(tiny_model: Path) -> None:
+    import pytest
+    from transformers import AutoModelForSequenceClassification
+
+    from tunesmith.train.freeze import encoder_layers, freeze
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=3)
+    frozen = freeze(model, word_embeddings=True, lower_layers=1)
+    layers = encoder_layers(model)
+    assert layers is not None and len(layers) == 2
+    assert not any(p.requires_grad for p in layers[0].parameters())
+    assert all(p.requires_grad for p in layers[1].parameters())
+    assert not model.get_input_embeddings().weight.requires_grad
+    assert model.classifier.weight.requires_grad
+    assert frozen == sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    with pytest.raises(ValueError, match="leaves nothing to train"):
+        freeze(model, word_embeddings=True, lower_layers=2)

@@ -81,6 +81,9 @@ class ModelSection(Section):
     freeze_word_embeddings: bool = Field(
         True, description="Keep the word-embedding matrix fixed (much faster on CPU)."
     )
+    freeze_layers: int = Field(
+        0, ge=0, description="Also freeze the embeddings and this many lower layers (0: none)."
+    )
     trust_remote_code: bool = False
 
 

@@ -19,6 +19,7 @@ from tunesmith.models.resolve import resolve_model
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.train.curves import plot_training_curves
+from tunesmith.train.freeze import freeze
 from tunesmith.train.precision import choose_precision
 
 MODEL_DIR = "model"
@@ -50,13 +51,6 @@ def encode_splits(
             desc=f"tokenizing {split}",
         ).map(lambda row: {"length": len(row["input_ids"])})
     return encoded
-
-
-def freeze_word_embeddings(model: Any) -> int:
-    """Freeze the input embedding matrix; return how many parameters were frozen."""
-    weight = model.get_input_embeddings().weight
-    weight.requires_grad_(False)
-    return weight.numel()
 
 
 def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -> Any:
@@ -119,11 +113,11 @@ def train(run_dir: Path) -> TrainResult:
     trust = recipe.model.trust_remote_code
     tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust)
     model = task.build_model(model_path, labels, trust)
-    frozen = freeze_word_embeddings(model) if recipe.model.freeze_word_embeddings else 0
+    frozen = freeze(model, recipe.model.freeze_word_embeddings, recipe.model.freeze_layers)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     console.print(
         f"[bold]training[/] {recipe.model.name} ({trainable / 1e6:.1f}M trainable parameters"
-        + (f", {frozen / 1e6:.1f}M word-embedding parameters frozen" if frozen else "")
+        + (f", {frozen / 1e6:.1f}M frozen" if frozen else "")
         + f") for {len(labels)} labels"
     )
     checkpoints = run_dir / "checkpoints"

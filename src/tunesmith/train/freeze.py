@@ -1,0 +1,45 @@
+"""Freeze parts of the pretrained encoder so CPU steps do less work.
+
+Frozen word embeddings skip the embedding gradient and its optimizer state; frozen lower
+layers also skip their backward pass, which is two thirds of a layer's training compute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+
+def encoder_layers(model: Any) -> nn.ModuleList | None:
+    """The stack of transformer blocks (the ModuleList as long as config.num_hidden_layers)."""
+    count = getattr(model.config, "num_hidden_layers", None)
+    for module in model.base_model.modules():
+        if isinstance(module, nn.ModuleList) and len(module) == count:
+            return module
+    return None
+
+
+def freeze(model: Any, word_embeddings: bool, lower_layers: int) -> int:
+    """Freeze what the recipe asks; return how many parameters no longer train."""
+    frozen: list[nn.Parameter] = []
+    if word_embeddings or lower_layers:
+        frozen.append(model.get_input_embeddings().weight)
+    if lower_layers:
+        layers = encoder_layers(model)
+        if layers is None:
+            raise ValueError("model.freeze_layers: this architecture's layer stack was not found")
+        if lower_layers >= len(layers):
+            raise ValueError(
+                f"model.freeze_layers={lower_layers} leaves nothing to train: the model has "
+                f"{len(layers)} layers"
+            )
+        frozen += (
+            list(model.base_model.embeddings.parameters()) if hasattr(model.base_model, "embeddings") else []
+        )
+        for layer in layers[:lower_layers]:
+            frozen += list(layer.parameters())
+    unique = {id(p): p for p in frozen}
+    for parameter in unique.values():
+        parameter.requires_grad_(False)
+    return sum(p.numel() for p in unique.values())
