@@ -56,6 +56,7 @@ def test_freezing_lower_layers_stops_their_gradients(tiny_model: Path) -> None:
     import pytest
     from transformers import AutoModelForSequenceClassification
 
+    from tunesmith.errors import RecipeError
     from tunesmith.train.freeze import encoder_layers, freeze
 
     model = AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=3)
@@ -67,5 +68,5 @@ def test_freezing_lower_layers_stops_their_gradients(tiny_model: Path) -> None:
     assert not model.get_input_embeddings().weight.requires_grad
     assert model.classifier.weight.requires_grad
     assert frozen == sum(p.numel() for p in model.parameters() if not p.requires_grad)
-    with pytest.raises(ValueError, match="leaves nothing to train"):
+    with pytest.raises(RecipeError, match="leaves nothing to train"):
         freeze(model, word_embeddings=True, lower_layers=2)

@@ -214,9 +214,11 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             part = dataset.filter(lambda row, s=split: row["_split"] == s)
             part = part.remove_columns(["_split", "split"])
             counts[split] = len(part)
-            label_counts[split] = Counter(task.stratify_key(x) for x in part["label"])
+            split_labels = part["label"]
+            label_counts[split] = Counter(task.stratify_key(x) for x in split_labels)
+            if split == "train":
+                labels = task.label_space(split_labels)
             _write_jsonl(part, stage / f"{split}.jsonl")
-        labels = task.label_space(dataset.filter(lambda r: r["_split"] == "train")["label"])
         lengths = [len(t) for t in dataset["text"]]
         language = detect_language(dataset.select(range(min(2000, len(dataset))))["text"])
         report = {

@@ -10,6 +10,8 @@ from typing import Any
 
 from torch import nn
 
+from tunesmith.errors import RecipeError
+
 
 def encoder_layers(model: Any) -> nn.ModuleList | None:
     """The stack of transformer blocks (the ModuleList as long as config.num_hidden_layers)."""
@@ -28,15 +30,15 @@ def freeze(model: Any, word_embeddings: bool, lower_layers: int) -> int:
     if lower_layers:
         layers = encoder_layers(model)
         if layers is None:
-            raise ValueError("model.freeze_layers: this architecture's layer stack was not found")
+            raise RecipeError("model.freeze_layers: this architecture's layer stack was not found")
         if lower_layers >= len(layers):
-            raise ValueError(
+            raise RecipeError(
                 f"model.freeze_layers={lower_layers} leaves nothing to train: the model has "
                 f"{len(layers)} layers"
             )
-        frozen += (
-            list(model.base_model.embeddings.parameters()) if hasattr(model.base_model, "embeddings") else []
-        )
+        embeddings = getattr(model.base_model, "embeddings", None)  # positions, types, norm
+        if embeddings is not None:
+            frozen += list(embeddings.parameters())
         for layer in layers[:lower_layers]:
             frozen += list(layer.parameters())
     unique = {id(p): p for p in frozen}
