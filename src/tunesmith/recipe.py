@@ -46,10 +46,21 @@ class DataSection(Section):
     list_separator: str = Field("; ", description="Joins list-valued fields into text.")
 
 
-class PrepareSection(Section):
-    """Light cleaning applied to every text before anything else sees it."""
+class CleanSection(Section):
+    """Cleaning steps applied to every text, in this order. Chinese text and punctuation survive."""
 
+    strip_html: bool = Field(True, description="Strip tags and unescape entities in text with markup.")
+    remove_control: bool = Field(True, description="Drop control, zero-width and bidi characters.")
+    nfkc: bool = Field(True, description="Unicode NFKC (Chinese punctuation is kept).")
+    fullwidth_to_halfwidth: bool = Field(True, description="Full-width letters/digits to ASCII.")
+    traditional_to_simplified: bool = Field(False, description="Needs the `zh` extra (zhconv).")
     collapse_whitespace: bool = True
+
+
+class PrepareSection(Section):
+    """Cleaning and length filters applied to every text before anything else sees it."""
+
+    clean: CleanSection = CleanSection()
     min_chars: int = Field(1, ge=0, description="Shorter texts are rejected.")
     max_chars: int | None = Field(
         None, ge=1, description="Longer texts are cut to this many characters (None: keep)."

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import statistics
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
 from tunesmith.console import console, progress
+from tunesmith.data.clean import build_cleaner
 from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty
 from tunesmith.data.language import detect_language
 from tunesmith.data.quarantine import Quarantine
@@ -30,7 +31,6 @@ from tunesmith.recipe import Recipe
 from tunesmith.tasks import Task, get_task
 
 DATA_DIR = "data"
-_WHITESPACE = re.compile(r"\s+")
 IMBALANCE_WARNING = 10.0
 
 
@@ -50,15 +50,6 @@ def fingerprint(paths: list[Path]) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
-
-
-def clean_text(text: str, recipe: Recipe) -> str:
-    if recipe.prepare.collapse_whitespace:
-        text = _WHITESPACE.sub(" ", text)
-    text = text.strip()
-    if recipe.prepare.max_chars is not None:
-        text = text[: recipe.prepare.max_chars]
-    return text
 
 
 def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
@@ -90,14 +81,18 @@ def _text_field_name(recipe: Recipe) -> str:
     return data.text_field if isinstance(data.text_field, str) else ",".join(data.text_field or [])
 
 
-def _parse_record(record: Any, recipe: Recipe, task: Task, fixed_split: str | None) -> dict[str, Any]:
+def _parse_record(
+    record: Any, recipe: Recipe, task: Task, fixed_split: str | None, clean: Callable[[str], str]
+) -> dict[str, Any]:
     """Map one raw record to {text, label, split, id}; raise Rejected to quarantine it."""
     data = recipe.data
     try:
         raw_text = extract_text(record, data.text_field, data.text_template, data.list_separator)
     except FieldMissing as missing:
         raise Rejected(missing.path, f"missing field: '{missing.path}' is absent or empty") from None
-    text = clean_text(raw_text, recipe)
+    text = clean(raw_text)
+    if recipe.prepare.max_chars is not None:
+        text = text[: recipe.prepare.max_chars]
     if len(text) < max(recipe.prepare.min_chars, 1):
         reason = "empty text" if not text else f"text shorter than {recipe.prepare.min_chars} characters"
         raise Rejected(_text_field_name(recipe), reason)
@@ -122,6 +117,7 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, sink: Any) -> 
     """Stream every source file into `sink` (JSONL); return the number of records accepted."""
     accepted = 0
     data = recipe.data
+    clean = build_cleaner(recipe.prepare.clean)
     with progress(total_known=False) as bar:
         for path, fixed_split in _sources(recipe):
             job = bar.add_task(f"reading {path.name}", total=None)
@@ -131,7 +127,7 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, sink: Any) -> 
                     quarantine.reject(str(path), line, record.reason, None, record.raw)
                     continue
                 try:
-                    parsed = _parse_record(record, recipe, task, fixed_split)
+                    parsed = _parse_record(record, recipe, task, fixed_split, clean)
                 except Rejected as rejected:
                     quarantine.reject(str(path), line, rejected.reason, rejected.field, record)
                     continue
