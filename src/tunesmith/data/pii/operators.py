@@ -1,0 +1,73 @@
+"""What happens to a finding: mask by type, partial mask, keyed pseudonym, or drop the record."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from tunesmith.data.pii.recognizers import Finding
+from tunesmith.errors import RecipeError
+
+ACTIONS = ("mask", "partial", "pseudonym", "drop")
+
+
+def partial_mask(value: str) -> str:
+    """Keep the shape and a few edge characters: 13812345678 -> 138****5678, a@b.com -> a***@b.com."""
+    if "@" in value and "://" not in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    chars = [c for c in value if c.isalnum()]
+    keep_head, keep_tail = (3, 4) if len(chars) >= 11 else (1, 1) if len(chars) >= 4 else (0, 0)
+    hidden = len(chars) - keep_tail
+    out, seen = [], 0
+    for c in value:
+        if c.isalnum():
+            out.append(c if seen < keep_head or seen >= hidden else "*")
+            seen += 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def load_key(key_env: str, key_file: str | None) -> bytes:
+    """The HMAC key for pseudonyms: from a file, else from the environment variable."""
+    if key_file:
+        path = Path(key_file).expanduser()
+        if not path.is_file():
+            raise RecipeError(f"prepare.pii.key_file: {path} does not exist")
+        return path.read_bytes().strip()
+    value = os.environ.get(key_env)
+    if not value:
+        raise RecipeError(
+            f"prepare.pii.action is 'pseudonym' but no key is set: export {key_env}=<a long random "
+            "secret> or set prepare.pii.key_file (the same key gives the same tokens across runs)"
+        )
+    return value.encode()
+
+
+def pseudonym(kind: str, value: str, key: bytes) -> str:
+    """A stable token: the same value gives the same token across a dataset, so joins survive."""
+    normalized = "".join(value.split()).lower()
+    digest = hmac.new(key, f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
+    return f"<{kind}_{digest[:10]}>"
+
+
+def apply(text: str, findings: Sequence[Finding], action: str, key: bytes | None = None) -> str:
+    """Replace every finding (non-overlapping, sorted) in `text`."""
+    out, last = [], 0
+    for finding in findings:
+        out.append(text[last : finding.start])
+        if action == "partial":
+            out.append(partial_mask(finding.value))
+        elif action == "pseudonym":
+            if key is None:
+                raise ValueError("pseudonym needs a key")
+            out.append(pseudonym(finding.type, finding.value, key))
+        else:
+            out.append(f"[{finding.type}]")
+        last = finding.end
+    out.append(text[last:])
+    return "".join(out)

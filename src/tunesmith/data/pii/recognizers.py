@@ -1,0 +1,231 @@
+"""Pattern recognizers for personal data in Chinese and English text, with validation.
+
+Written by hand because Presidio ships no recognizers for China (ID cards, +86 phones, plates)
+and runs a spaCy pipeline per text; these are compiled regexes plus checksums and context words,
+so look-alike numbers (order ids, amounts, timestamps) are not flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+CONTEXT_WINDOW = 16
+
+
+@dataclass(frozen=True)
+class Finding:
+    type: str
+    start: int
+    end: int
+    value: str
+    score: float
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return text[max(0, start - CONTEXT_WINDOW) : end + CONTEXT_WINDOW].lower()
+
+
+def _has(words: tuple[str, ...], context: str) -> bool:
+    return any(word in context for word in words)
+
+
+_NEGATIVE_CONTEXT = (
+    "订单",
+    "单号",
+    "流水",
+    "交易号",
+    "编号",
+    "order",
+    "invoice",
+    "tracking",
+    "sku",
+    "ref",
+    "金额",
+    "amount",
+    "时间戳",
+    "timestamp",
+    "快递单",
+)
+
+# --- mainland ID card: 18 characters, region, valid birth date, ISO 7064 checksum -------------
+_ID = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{5}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[0-9Xx](?![0-9A-Za-z])")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def valid_id_card(value: str) -> bool:
+    body, check = value[:17], value[17].upper()
+    if _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11] != check:
+        return False
+    try:
+        born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    return dt.date(1900, 1, 1) <= born <= dt.date.today()
+
+
+def find_id_cards(text: str) -> Iterator[Finding]:
+    for m in _ID.finditer(text):
+        if valid_id_card(m.group()):
+            yield Finding("ID_CARD", m.start(), m.end(), m.group(), 1.0)
+
+
+# --- phones -------------------------------------------------------------------------------
+_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)")
+_LANDLINE = re.compile(
+    r"(?<![\d+])(?:(?:\+|00)?86[-\s]?)?(?:\(0?\d{2,3}\)\s?|0\d{2,3}[-\s])[2-9]\d{6,7}(?![\d-])"
+)
+_US_PHONE = re.compile(r"(?<![\d+])(?:\+?1[-\s.]?)?\(?[2-9]\d{2}\)?[-\s.]\d{3}[-\s.]\d{4}(?!\d)")
+_PHONE_CONTEXT = ("电话", "手机", "联系", "致电", "tel", "phone", "mobile", "call", "热线")
+
+
+def find_phones(text: str) -> Iterator[Finding]:
+    for pattern in (_MOBILE, _LANDLINE, _US_PHONE):
+        for m in pattern.finditer(text):
+            context = _context(text, m.start(), m.end())
+            digits = re.sub(r"\D", "", m.group())
+            separated = digits != m.group().lstrip("+")
+            if _has(_NEGATIVE_CONTEXT, context) and not _has(_PHONE_CONTEXT, context):
+                continue
+            if pattern is _MOBILE and not separated and len(digits) == 11:
+                score = 0.9  # a bare 11-digit 1[3-9] number: most likely a mobile
+            else:
+                score = 1.0 if separated or _has(_PHONE_CONTEXT, context) else 0.7
+            yield Finding("PHONE", m.start(), m.end(), m.group(), score)
+
+
+# --- email, IP, URLs with credentials ------------------------------------------------------
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}(?![\w-])")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
+_URL_CREDENTIALS = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@[^\s\"'<>]+")
+_VERSION_CONTEXT = ("version", "版本", "v.", "ver")
+
+
+def find_emails(text: str) -> Iterator[Finding]:
+    for m in _EMAIL.finditer(text):
+        yield Finding("EMAIL", m.start(), m.end(), m.group(), 1.0)
+
+
+def find_ips(text: str) -> Iterator[Finding]:
+    for m in _IPV4.finditer(text):
+        if any(int(part) > 255 for part in m.group().split(".")):
+            continue
+        if _has(_VERSION_CONTEXT, _context(text, m.start(), m.end())):
+            continue
+        yield Finding("IP_ADDRESS", m.start(), m.end(), m.group(), 1.0)
+    for m in _IPV6.finditer(text):
+        candidate = m.group()
+        if candidate.count(":") < 2 or len(candidate.replace(":", "")) < 4:
+            continue
+        try:
+            ipaddress.IPv6Address(candidate)
+        except ValueError:
+            continue
+        yield Finding("IP_ADDRESS", m.start(), m.end(), candidate, 1.0)
+
+
+def find_url_credentials(text: str) -> Iterator[Finding]:
+    for m in _URL_CREDENTIALS.finditer(text):
+        yield Finding("URL_CREDENTIALS", m.start(), m.end(), m.group(), 1.0)
+
+
+# --- bank cards: 13-19 digits, Luhn, a plausible issuer prefix ----------------------------
+_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_CARD_CONTEXT = ("卡", "card", "账号", "账户", "account", "银行", "bank", "visa", "master", "银联")
+
+
+def luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def find_bank_cards(text: str) -> Iterator[Finding]:
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if not 13 <= len(digits) <= 19 or digits[0] not in "3456" or not luhn(digits):
+            continue
+        context = _context(text, m.start(), m.end())
+        if _has(_NEGATIVE_CONTEXT, context) and not _has(_CARD_CONTEXT, context):
+            continue
+        if re.fullmatch(r"1[3-9]\d{9}", digits):
+            continue
+        separated = digits != m.group()
+        score = 1.0 if separated or _has(_CARD_CONTEXT, context) else 0.8
+        yield Finding("BANK_CARD", m.start(), m.end(), m.group(), score)
+
+
+# --- passports and licence plates (need their shape; passports also need context) ----------
+_PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EGDSP]\d{8}|E[A-HJ-NP-Z]\d{7}|[A-Z]\d{8})(?![A-Za-z0-9])")
+_PASSPORT_CONTEXT = ("护照", "passport", "证件")
+_PLATE = re.compile(
+    "[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
+    r"[A-HJ-NP-Z][·\s-]?[A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳]?(?![A-Za-z0-9])"
+)
+
+
+def find_passports(text: str) -> Iterator[Finding]:
+    for m in _PASSPORT.finditer(text):
+        if _has(_PASSPORT_CONTEXT, _context(text, m.start(), m.end())):
+            yield Finding("PASSPORT", m.start(), m.end(), m.group(), 1.0)
+
+
+def find_plates(text: str) -> Iterator[Finding]:
+    for m in _PLATE.finditer(text):
+        tail = re.sub(r"[·\s-]", "", m.group())[2:]
+        if len(tail) >= 5 and any(c.isdigit() for c in tail):
+            yield Finding("LICENSE_PLATE", m.start(), m.end(), m.group(), 1.0)
+
+
+# --- dates of birth: a date next to a birth word -------------------------------------------
+_DATE = re.compile(
+    r"(?<!\d)(?:(?:19|20)\d{2}[-/.年]\s?[01]?\d[-/.月]\s?[0-3]?\d日?|[01]?\d/[0-3]?\d/(?:19|20)\d{2})(?!\d)"
+)
+_BIRTH_CONTEXT = ("出生", "生日", "出生日期", "birth", "dob", "born", "d.o.b")
+
+
+def find_birth_dates(text: str) -> Iterator[Finding]:
+    for m in _DATE.finditer(text):
+        if _has(_BIRTH_CONTEXT, _context(text, m.start(), m.end())):
+            yield Finding("DATE_OF_BIRTH", m.start(), m.end(), m.group(), 1.0)
+
+
+RECOGNIZERS: dict[str, Callable[[str], Iterator[Finding]]] = {
+    "ID_CARD": find_id_cards,
+    "PHONE": find_phones,
+    "EMAIL": find_emails,
+    "BANK_CARD": find_bank_cards,
+    "IP_ADDRESS": find_ips,
+    "URL_CREDENTIALS": find_url_credentials,
+    "PASSPORT": find_passports,
+    "LICENSE_PLATE": find_plates,
+    "DATE_OF_BIRTH": find_birth_dates,
+}
+PII_TYPES = tuple(RECOGNIZERS)
+# A run of digits long enough to matter; texts without one skip the number recognizers.
+_HAS_SIGNAL = re.compile(
+    r"\d{4}|\d\.\d{1,3}\.\d|@|://|::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]"
+)
+
+
+def find_pii(text: str, types: tuple[str, ...] = PII_TYPES, threshold: float = 0.75) -> list[Finding]:
+    """All findings above `threshold`, overlaps resolved (longest span, then highest score)."""
+    if not _HAS_SIGNAL.search(text):
+        return []
+    found = [f for t in types for f in RECOGNIZERS[t](text) if f.score >= threshold]
+    found.sort(key=lambda f: (f.start, -(f.end - f.start), -f.score))
+    kept: list[Finding] = []
+    for finding in found:
+        if kept and finding.start < kept[-1].end:
+            continue
+        kept.append(finding)
+    return kept
