@@ -213,6 +213,42 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+@app.command()
+def scan(
+    path: Annotated[Path, typer.Argument(help="A file or folder (e.g. a run folder).")],
+    canary: Annotated[
+        list[str] | None, typer.Option(help="Also look for this exact value (repeatable).")
+    ] = None,
+) -> None:
+    """Scan files for personal data; exit 1 when any is found.
+
+    Examples:
+
+        tunesmith scan runs/faq
+
+        tunesmith scan exports/ --canary 13812345678
+    """
+    from rich.table import Table
+
+    from tunesmith.data.pii.scan import scan as scan_path
+
+    if not path.exists():
+        raise TunesmithError(f"{path}: no such file or folder")
+    report = scan_path(path, tuple(canary or ()))
+    if not report.total:
+        console.print(f"no personal data found in {report.files} files under {path}")
+        return
+    table = Table(title=f"personal data in {path}")
+    table.add_column("file")
+    table.add_column("found")
+    for file, counts in report.by_file.items():
+        table.add_row(file, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    console.print(table)
+    for example in report.examples[:10]:
+        console.print(f"  {example}")
+    raise typer.Exit(1)
+
+
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:

@@ -37,6 +37,13 @@ data:
   # test: test.jsonl
   text_field: {_q(found.text_field)}
   label_field: {_q(found.label_field)}   # {len(found.labels)} labels {seen}: {shown}
+prepare:
+  pii:
+    # De-identification is on: phones, ID-card, bank-card and passport numbers, emails, IPs,
+    # plates and birth dates are replaced before anything is tokenized or written. Keep it on
+    # unless the data holds no personal data; turning it off is this explicit line.
+    enabled: true
+    action: mask   # mask | partial (138****5678) | pseudonym (keyed HMAC: TUNESMITH_PII_KEY) | drop
 split:
   validation: 0.1
   test: 0.1

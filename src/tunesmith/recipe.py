@@ -57,10 +57,39 @@ class CleanSection(Section):
     collapse_whitespace: bool = True
 
 
+PII_TYPES = (
+    "ID_CARD",
+    "PHONE",
+    "EMAIL",
+    "BANK_CARD",
+    "IP_ADDRESS",
+    "URL_CREDENTIALS",
+    "PASSPORT",
+    "LICENSE_PLATE",
+    "DATE_OF_BIRTH",
+)
+
+
+class PiiSection(Section):
+    """De-identification, on by default: personal data is replaced before anything is tokenized."""
+
+    enabled: bool = True
+    action: Literal["mask", "partial", "pseudonym", "drop"] = Field(
+        "mask",
+        description="mask: [PHONE]; partial: 138****5678; pseudonym: keyed HMAC token, stable "
+        "across the dataset; drop: quarantine the record.",
+    )
+    types: list[Literal[PII_TYPES]] = list(PII_TYPES)  # type: ignore[valid-type]
+    threshold: float = Field(0.75, ge=0, le=1, description="Lowest recognizer score acted on.")
+    key_env: str = Field("TUNESMITH_PII_KEY", description="Environment variable with the HMAC key.")
+    key_file: str | None = Field(None, description="File holding the HMAC key (wins over key_env).")
+
+
 class PrepareSection(Section):
     """Cleaning and length filters applied to every text before anything else sees it."""
 
     clean: CleanSection = CleanSection()
+    pii: PiiSection = PiiSection()
     min_chars: int = Field(1, ge=0, description="Shorter texts are rejected.")
     max_chars: int | None = Field(
         None, ge=1, description="Longer texts are cut to this many characters (None: keep)."

@@ -22,6 +22,7 @@ from tunesmith.console import console, progress
 from tunesmith.data.clean import build_cleaner
 from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty
 from tunesmith.data.language import detect_language
+from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.read import Unreadable, read_records
 from tunesmith.data.split import SPLITS, assign_splits, normalize_split_name
@@ -82,7 +83,12 @@ def _text_field_name(recipe: Recipe) -> str:
 
 
 def _parse_record(
-    record: Any, recipe: Recipe, task: Task, fixed_split: str | None, clean: Callable[[str], str]
+    record: Any,
+    recipe: Recipe,
+    task: Task,
+    fixed_split: str | None,
+    clean: Callable[[str], str],
+    redactor: Redactor,
 ) -> dict[str, Any]:
     """Map one raw record to {text, label, split, id}; raise Rejected to quarantine it."""
     data = recipe.data
@@ -109,11 +115,15 @@ def _parse_record(
             split = normalize_split_name(get_path(record, data.split_field))
         except ValueError as error:
             raise Rejected(data.split_field, f"invalid split: {error}") from None
+    text, found = redactor.redact(text, _text_field_name(recipe))
+    if found and recipe.prepare.pii.action == "drop":
+        kinds = ", ".join(sorted({f.type for f in found}))
+        raise Rejected(_text_field_name(recipe), f"personal data: {kinds} (prepare.pii.action: drop)")
     record_id = get_path(record, data.id_field) if data.id_field else None
     return {"text": text, "label": label, "split": split or "", "id": record_id}
 
 
-def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, sink: Any) -> int:
+def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Redactor, sink: Any) -> int:
     """Stream every source file into `sink` (JSONL); return the number of records accepted."""
     accepted = 0
     data = recipe.data
@@ -127,7 +137,7 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, sink: Any) -> 
                     quarantine.reject(str(path), line, record.reason, None, record.raw)
                     continue
                 try:
-                    parsed = _parse_record(record, recipe, task, fixed_split, clean)
+                    parsed = _parse_record(record, recipe, task, fixed_split, clean, redactor)
                 except Rejected as rejected:
                     quarantine.reject(str(path), line, rejected.reason, rejected.field, record)
                     continue
@@ -189,11 +199,13 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
     out = run_dir / DATA_DIR
     sources = _sources(recipe)
     with atomic.staged_dir(out) as stage, tempfile.TemporaryDirectory() as scratch:
-        quarantine = Quarantine(stage / "rejected.jsonl")
+        redactor = Redactor.from_recipe(recipe.prepare.pii)
+        scrub = redactor.scrub if recipe.prepare.pii.enabled else None
+        quarantine = Quarantine(stage / "rejected.jsonl", scrub)
         pool = Path(scratch) / "accepted.jsonl"
         try:
             with pool.open("w", encoding="utf-8") as sink:
-                accepted = _read_all(recipe, task, quarantine, sink)
+                accepted = _read_all(recipe, task, quarantine, redactor, sink)
         finally:
             quarantine.close()
         if accepted == 0:
@@ -229,6 +241,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             "label_counts": {s: dict(c.most_common()) for s, c in label_counts.items()},
             "text_chars": _length_stats(lengths),
             "language": language,
+            "pii": redactor.audit(),
             "warnings": _warnings(label_counts, labels),
         }
         if quarantine.count == 0:
@@ -301,6 +314,12 @@ def _print_summary(report: dict[str, Any], out: Path) -> None:
         f"test {counts['test']:,}), {len(report['labels'])} labels, "
         f"language {report['language']}"
     )
+    pii = report["pii"]
+    if pii["enabled"] and pii["records_with_pii"]:
+        kinds = ", ".join(f"{k} {v}" for k, v in pii["found_by_type"].items())
+        console.print(f"de-identified {pii['records_with_pii']:,} records ({pii['action']}): {kinds}")
+    elif not pii["enabled"]:
+        console.print("[yellow]de-identification is off[/] (prepare.pii.enabled: false)")
     if report["rows_rejected"]:
         console.print(
             f"[yellow]rejected {report['rows_rejected']:,} records[/] "

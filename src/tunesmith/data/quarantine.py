@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -11,8 +12,9 @@ from typing import Any, TextIO
 class Quarantine:
     """Append-only writer of rejected records; counts reasons for the data report."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scrub: Callable[[str], str] | None = None) -> None:
         self.path = path
+        self.scrub = scrub
         self.reasons: Counter[str] = Counter()
         self._handle: TextIO | None = None
 
@@ -20,7 +22,10 @@ class Quarantine:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("w", encoding="utf-8")
-        entry = {"file": file, "line": line, "field": field, "reason": reason, "record": raw}
+        record = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+        if self.scrub is not None:  # a rejected record must not carry personal data either
+            record = self.scrub(record)
+        entry = {"file": file, "line": line, "field": field, "reason": reason, "record": record}
         self._handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.reasons[reason.split(":")[0]] += 1
 
