@@ -42,6 +42,8 @@ LOOK_ALIKES = [
     "2023-11-29 10:00 下单, 共 3 件",  # a date without birth context
     "请拨打 95588 客服热线",  # service number
     "退款 1,234,567.89 元",
+    "trans_num 2da90c7d14912345454e0a3f",  # digits inside a hex id
+    "txn a6222021234567894b settled",
 ]
 
 
