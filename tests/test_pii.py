@@ -44,6 +44,7 @@ LOOK_ALIKES = [
     "退款 1,234,567.89 元",
     "trans_num 2da90c7d14912345454e0a3f",  # digits inside a hex id
     "txn a6222021234567894b settled",
+    '{"loss": 1.3821234567897727, "grad_norm": 0.4111111111111111}',  # float digits
 ]
 
 

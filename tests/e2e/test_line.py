@@ -142,3 +142,31 @@ def test_stage_verbs_one_by_one(tmp_path: Path, tiny_model: Path) -> None:
     tunesmith("evaluate", "run", cwd=tmp_path)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert "metrics.json" in manifest["files"] and manifest["metrics"]["test"]["accuracy"] >= 0
+
+
+CANARIES = {
+    "phone": "13912345678",
+    "id_card": "11010519491231002X",
+    "email": "canary.person@example.org",
+    "card": "6222021234567894",
+}
+
+
+def test_planted_pii_reaches_no_artifact_of_a_whole_run(tmp_path: Path, tiny_model: Path) -> None:
+    records = faq_records(160)
+    records[0]["question"] = f"手机{CANARIES['phone']}收不到验证码"
+    records[1]["question"] = f"身份证{CANARIES['id_card']}认证失败"
+    records[2]["question"] = f"邮箱 {CANARIES['email']} 收不到退款通知"
+    records[3]["question"] = f"卡号 {CANARIES['card']} 被冻结"
+    records[4] = {"question": f"请回电 {CANARIES['phone']}", "intent": ""}  # rejected record
+    write_jsonl(tmp_path / "faq.jsonl", records)
+    tunesmith("init", "faq.jsonl", cwd=tmp_path)
+    sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
+    result = tunesmith("run", "recipe.yaml", *sets, "--output", "runs/canary", cwd=tmp_path)
+    for value in CANARIES.values():
+        assert value not in result.stdout + result.stderr
+    canaries = [arg for value in CANARIES.values() for arg in ("--canary", value)]
+    scan = tunesmith("scan", "runs/canary", *canaries, cwd=tmp_path, check=False)
+    assert scan.returncode == 0, scan.stderr
+    report = json.loads((tmp_path / "runs" / "canary" / "data" / "report.json").read_text())
+    assert report["pii"]["found_by_type"] == {"PHONE": 1, "ID_CARD": 1, "EMAIL": 1, "BANK_CARD": 1}

@@ -75,7 +75,9 @@ def find_id_cards(text: str) -> Iterator[Finding]:
 
 
 # --- phones -------------------------------------------------------------------------------
-_MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?![0-9A-Za-z])")
+_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z+.])(?:(?:\+|00)?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?![0-9A-Za-z]|\.\d)"
+)
 _LANDLINE = re.compile(
     r"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[-\s]?)?(?:\(0?\d{2,3}\)\s?|0\d{2,3}[-\s])[2-9]\d{6,7}(?![0-9A-Za-z-])"
 )
@@ -137,7 +139,7 @@ def find_url_credentials(text: str) -> Iterator[Finding]:
 
 
 # --- bank cards: 13-19 digits, Luhn, a plausible issuer prefix ----------------------------
-_CARD = re.compile(r"(?<![0-9A-Za-z-])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z-])")
+_CARD = re.compile(r"(?<![0-9A-Za-z.-])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z-]|\.\d)")
 _CARD_CONTEXT = ("卡", "card", "账号", "账户", "account", "银行", "bank", "visa", "master", "银联")
 
 
