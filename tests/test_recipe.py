@@ -53,11 +53,11 @@ def test_missing_data_section(tmp_path: Path) -> None:
 def test_set_overrides_any_key_with_typed_values(tmp_path: Path) -> None:
     path = _write(tmp_path, "data: {train: a.jsonl}\n")
     recipe = recipe_io.load(
-        path, ["training.epochs=1.5", "model.name=/m", "split.stratify=false", "data.text_field=q"]
+        path, ["training.epochs=1.5", "model.name=/m", "split.method=random", "data.text_field=q"]
     )
     assert recipe.training.epochs == 1.5
     assert recipe.model.name == "/m"
-    assert recipe.split.stratify is False
+    assert recipe.split.method == "random"
     assert recipe.data.text_field == "q"
 
 

@@ -47,7 +47,7 @@ prepare:
 split:
   validation: 0.1
   test: 0.1
-  stratify: true
+  method: stratified   # random | group (split.group_field) | time (split.time_field) | hash (data.id_field)
 model:
   # detected language: {found.language} -> {model}
   name: {model}

@@ -97,16 +97,29 @@ class PrepareSection(Section):
 
 
 class SplitSection(Section):
-    """How records are divided when the recipe gives only `data.train`."""
+    """How records are divided when the recipe gives only `data.train`.
 
+    stratified: seeded, each label in proportion; random: seeded, ignoring labels;
+    group: every record of one `group_field` value (a user or patient) in one split;
+    time: earliest records train, latest test (by `time_field`);
+    hash: by a hash of `data.id_field` (or `group_field`), so adding records never moves
+    existing ones between splits.
+    """
+
+    method: Literal["stratified", "random", "group", "time", "hash"] = "stratified"
     validation: float = Field(0.1, ge=0.0, lt=1.0)
     test: float = Field(0.1, ge=0.0, lt=1.0)
-    stratify: bool = True
+    group_field: str | None = Field(None, description="Dotted path of the group id.")
+    time_field: str | None = Field(None, description="Dotted path of the record's time.")
 
     @model_validator(mode="after")
-    def _ratios_leave_training_data(self) -> SplitSection:
+    def _consistent(self) -> SplitSection:
         if self.validation + self.test >= 1.0:
             raise ValueError("split.validation + split.test must be below 1.0")
+        if self.method == "group" and not self.group_field:
+            raise ValueError("split.method 'group' needs split.group_field (e.g. user_id)")
+        if self.method == "time" and not self.time_field:
+            raise ValueError("split.method 'time' needs split.time_field (e.g. created_at)")
         return self
 
 
@@ -174,6 +187,12 @@ class Recipe(Section):
     training: TrainingSection = TrainingSection()
     evaluation: EvaluationSection = EvaluationSection()
     output: OutputSection = OutputSection()
+
+    @model_validator(mode="after")
+    def _hash_split_has_a_key(self) -> Recipe:
+        if self.split.method == "hash" and not (self.data.id_field or self.split.group_field):
+            raise ValueError("split.method 'hash' needs data.id_field (or split.group_field)")
+        return self
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

@@ -72,3 +72,28 @@ def extract_text(
     names = [fields] if isinstance(fields, str) else list(fields or [])
     parts = [as_text(required(record, name), list_separator) for name in names]
     return "\n".join(parts)
+
+
+def parse_time(value: Any) -> float:
+    """Seconds since the epoch from a number (s or ms) or a date/time string; ValueError if neither."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a time: {value!r}")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            import pandas as pd
+
+            try:
+                stamp = pd.Timestamp(text)
+            except (ValueError, TypeError):
+                raise ValueError(f"not a time: {text!r}") from None
+            if pd.isna(stamp):
+                raise ValueError(f"not a time: {text!r}") from None
+            if stamp.tzinfo is None:
+                stamp = stamp.tz_localize("UTC")
+            return float(stamp.timestamp())
+    return number / 1000.0 if number > 1e11 else number

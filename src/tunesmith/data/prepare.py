@@ -20,12 +20,19 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.console import console, progress
 from tunesmith.data.clean import build_cleaner
-from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty
+from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty, parse_time, required
 from tunesmith.data.language import detect_language
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.read import Unreadable, read_records
-from tunesmith.data.split import SPLITS, assign_splits, normalize_split_name
+from tunesmith.data.split import (
+    SPLITS,
+    assign_by_group,
+    assign_by_hash,
+    assign_by_time,
+    assign_splits,
+    normalize_split_name,
+)
 from tunesmith.errors import DataError
 from tunesmith.evaluate.plots import plot_data_overview
 from tunesmith.recipe import Recipe
@@ -120,7 +127,21 @@ def _parse_record(
         kinds = ", ".join(sorted({f.type for f in found}))
         raise Rejected(_text_field_name(recipe), f"personal data: {kinds} (prepare.pii.action: drop)")
     record_id = get_path(record, data.id_field) if data.id_field else None
-    return {"text": text, "label": label, "split": split or "", "id": record_id}
+    parsed = {"text": text, "label": label, "split": split or "", "id": record_id}
+    split_options = recipe.split
+    if split_options.group_field:
+        group = get_path(record, split_options.group_field)
+        if is_empty(group):
+            raise Rejected(split_options.group_field, "missing field: the group id is absent or empty")
+        parsed["group"] = str(group)
+    if split_options.time_field:
+        try:
+            parsed["time"] = parse_time(required(record, split_options.time_field))
+        except FieldMissing:
+            raise Rejected(split_options.time_field, "missing field: the time is absent or empty") from None
+        except ValueError as error:
+            raise Rejected(split_options.time_field, f"invalid time: {error}") from None
+    return parsed
 
 
 def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Redactor, sink: Any) -> int:
@@ -262,23 +283,31 @@ def _load_arrow(pool: Path, cache: Path) -> Any:
 
 
 def _decide_splits(dataset: Any, recipe: Recipe, task: Task) -> list[str]:
+    """Records with a fixed split keep it; the others are divided by the recipe's method."""
     fixed = dataset["split"]
-    keys = [task.stratify_key(label) for label in dataset["label"]]
     has = {name: name in fixed for name in ("validation", "test")}
     free = [i for i, s in enumerate(fixed) if s in ("", None)]
     result = [s if s else "train" for s in fixed]
-    if free:
-        want = (not has["validation"], not has["test"])
-        chosen = assign_splits(
-            [keys[i] for i in free],
-            recipe.split.validation,
-            recipe.split.test,
-            recipe.seed,
-            recipe.split.stratify,
-            want,
-        )
-        for position, split in zip(free, chosen, strict=True):
-            result[position] = split
+    if not free:
+        return result
+    options = recipe.split
+    want = (not has["validation"], not has["test"])
+    ratios = (options.validation, options.test)
+    if options.method == "group":
+        groups = dataset["group"]
+        chosen = assign_by_group([groups[i] for i in free], *ratios, recipe.seed, want)
+    elif options.method == "time":
+        times = dataset["time"]
+        chosen = assign_by_time([times[i] for i in free], *ratios, want)
+    elif options.method == "hash":
+        keys = dataset["group"] if options.group_field else dataset["id"]
+        chosen = assign_by_hash([keys[i] for i in free], *ratios, recipe.seed, want)
+    else:
+        labels = dataset["label"]
+        keys = [task.stratify_key(labels[i]) for i in free]
+        chosen = assign_splits(keys, *ratios, recipe.seed, options.method == "stratified", want)
+    for position, split in zip(free, chosen, strict=True):
+        result[position] = split
     return result
 
 

@@ -7,6 +7,7 @@ the overall ratios still hold (remainders carry over from one label to the next)
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -72,4 +73,67 @@ def assign_splits(
             result[position] = "validation"
         for position in members[counts[0] : counts[0] + counts[1]]:
             result[position] = "test"
+    return result
+
+
+def _cut(position: float, validation: float, test: float, want: tuple[bool, bool]) -> str:
+    """Map a position in [0, 1) to a split: the first part train, then validation, then test."""
+    test = test if want[1] else 0.0
+    validation = validation if want[0] else 0.0
+    if position >= 1.0 - test:
+        return "test"
+    if position >= 1.0 - test - validation:
+        return "validation"
+    return "train"
+
+
+def hash_position(key: str, seed: int) -> float:
+    """A stable pseudo-random position in [0, 1) for `key`."""
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def assign_by_hash(
+    keys: Sequence[str], validation: float, test: float, seed: int, want: tuple[bool, bool] = (True, True)
+) -> list[str]:
+    """Each record's split depends on its own key only: adding records moves none of the others."""
+    return [_cut(hash_position(k, seed), validation, test, want) for k in keys]
+
+
+def assign_by_group(
+    groups: Sequence[str], validation: float, test: float, seed: int, want: tuple[bool, bool] = (True, True)
+) -> list[str]:
+    """Whole groups go to one split; groups are shuffled, then filled in until the ratios hold."""
+    sizes: dict[str, int] = defaultdict(int)
+    for group in groups:
+        sizes[group] += 1
+    order = sorted(sizes)
+    random.Random(seed).shuffle(order)
+    total = len(groups)
+    placed = 0
+    chosen: dict[str, str] = {}
+    for group in order:
+        # place a group by the position of its middle record, so ratios hold on average
+        chosen[group] = _cut((placed + sizes[group] / 2) / total, validation, test, want)
+        placed += sizes[group]
+    return [chosen[g] for g in groups]
+
+
+def assign_by_time(
+    times: Sequence[float], validation: float, test: float, want: tuple[bool, bool] = (True, True)
+) -> list[str]:
+    """Earliest records train, then validation, latest test; equal times never straddle a cut."""
+    order = sorted(range(len(times)), key=lambda i: times[i])
+    result = [""] * len(times)
+    total = len(times)
+    for rank, i in enumerate(order):
+        result[i] = _cut(rank / total, validation, test, want)
+    # records with the same time as the first record of a later split join that later split
+    for later in ("test", "validation"):
+        cut_times = [times[i] for i in range(total) if result[i] == later]
+        if cut_times:
+            first = min(cut_times)
+            for i in range(total):
+                if times[i] == first and result[i] != "test":
+                    result[i] = later
     return result
