@@ -33,4 +33,7 @@ def fast_overrides(model: Path) -> list[str]:
         "training.learning_rate=0.01",
         "training.logging_steps=5",
         "model.freeze_word_embeddings=false",
+        # faq_records repeats a few phrases: with dedup on most test records would be removed as
+        # leakage; dedup has its own tests (test_dedup.py).
+        "prepare.dedup.enabled=false",
     ]

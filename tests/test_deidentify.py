@@ -27,7 +27,7 @@ def _data(tmp_path: Path) -> Path:
 def _recipe(tmp_path: Path, *overrides: str) -> recipe_io.Recipe:
     path = tmp_path / "r.yaml"
     path.write_text("data: {train: faq.jsonl, text_field: question, label_field: intent}\n")
-    return recipe_io.load(path, list(overrides))
+    return recipe_io.load(path, ["prepare.dedup.enabled=false", *overrides])
 
 
 def _all_text(run: Path) -> str:

@@ -12,7 +12,8 @@ from tunesmith.data.split import assign_splits
 def _recipe(tmp_path: Path, data: Path, extra: str = "") -> recipe_io.Recipe:
     path = tmp_path / "recipe.yaml"
     path.write_text(
-        f"data: {{train: {data.name}, text_field: question, label_field: intent}}\n{extra}",
+        f"data: {{train: {data.name}, text_field: question, label_field: intent}}\n"
+        f"prepare: {{dedup: {{enabled: false}}}}\n{extra}",
         encoding="utf-8",
     )
     return recipe_io.load(path)
@@ -96,7 +97,10 @@ def test_gbk_csv_end_to_end_through_prepare(tmp_path: Path) -> None:
     path = tmp_path / "gbk.csv"
     path.write_bytes("\n".join(lines).encode("gbk"))
     recipe_path = tmp_path / "r.yaml"
-    recipe_path.write_text("data: {train: gbk.csv, text_field: 问题, label_field: 类别}\n", encoding="utf-8")
+    recipe_path.write_text(
+        "data: {train: gbk.csv, text_field: 问题, label_field: 类别}\nprepare: {dedup: {enabled: false}}\n",
+        encoding="utf-8",
+    )
     result = prepare(recipe_io.load(recipe_path), tmp_path / "run")
     assert result.rejected == 0
     assert sum(result.counts.values()) == 50

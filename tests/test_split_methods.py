@@ -27,7 +27,7 @@ def _prepare(tmp_path: Path, records: list[dict], name: str, *overrides: str) ->
     write_jsonl(tmp_path / "d.jsonl", records)
     path = tmp_path / "r.yaml"
     path.write_text("data: {train: d.jsonl, text_field: question, label_field: intent, id_field: id}\n")
-    prepare(recipe_io.load(path, list(overrides)), tmp_path / name)
+    prepare(recipe_io.load(path, ["prepare.dedup.enabled=false", *overrides]), tmp_path / name)
     return {s: read_split(tmp_path / name, s) for s in SPLIT_NAMES}
 
 

@@ -85,11 +85,21 @@ class PiiSection(Section):
     key_file: str | None = Field(None, description="File holding the HMAC key (wins over key_env).")
 
 
+class DedupSection(Section):
+    """Duplicates: a later exact duplicate in a split is removed; near duplicates are reported;
+    a validation/test record that (nearly) repeats a training record is removed (leakage)."""
+
+    enabled: bool = True
+    near_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard for 'near'.")
+    allow_leakage: bool = Field(False, description="Keep test records that repeat training ones.")
+
+
 class PrepareSection(Section):
     """Cleaning and length filters applied to every text before anything else sees it."""
 
     clean: CleanSection = CleanSection()
     pii: PiiSection = PiiSection()
+    dedup: DedupSection = DedupSection()
     min_chars: int = Field(1, ge=0, description="Shorter texts are rejected.")
     max_chars: int | None = Field(
         None, ge=1, description="Longer texts are cut to this many characters (None: keep)."

@@ -20,6 +20,7 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.console import console, progress
 from tunesmith.data.clean import build_cleaner
+from tunesmith.data.dedup import find_duplicates
 from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty, parse_time, required
 from tunesmith.data.language import detect_language
 from tunesmith.data.pii.redact import Redactor
@@ -236,6 +237,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             )
         dataset = _load_arrow(pool, Path(scratch) / "cache")
         splits = _decide_splits(dataset, recipe, task)
+        duplicates = _remove_duplicates(dataset, splits, recipe, quarantine)
         dataset = dataset.add_column("_split", splits)
         counts: dict[str, int] = {}
         label_counts: dict[str, Counter[str]] = {}
@@ -263,6 +265,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             "text_chars": _length_stats(lengths),
             "language": language,
             "pii": redactor.audit(),
+            "duplicates": duplicates,
             "warnings": _warnings(label_counts, labels),
         }
         if quarantine.count == 0:
@@ -309,6 +312,25 @@ def _decide_splits(dataset: Any, recipe: Recipe, task: Task) -> list[str]:
     for position, split in zip(free, chosen, strict=True):
         result[position] = split
     return result
+
+
+def _remove_duplicates(
+    dataset: Any, splits: list[str], recipe: Recipe, quarantine: Quarantine
+) -> dict[str, Any]:
+    """Mark duplicates and leaked records as removed (in `splits`) and quarantine them."""
+    options = recipe.prepare.dedup
+    if not options.enabled:
+        return {"enabled": False}
+    texts = dataset["text"]
+    found = find_duplicates(texts, splits, dataset["id"], options.near_threshold, options.allow_leakage)
+    sources, labels = dataset["source"], dataset["label"]
+    for position, reason in sorted(found.remove.items()):
+        file, _, line = sources[position].rpartition(":")
+        record = {"id": dataset[position]["id"], "text": texts[position], "label": labels[position]}
+        quarantine.reject(file, int(line), reason, _text_field_name(recipe), record)
+        splits[position] = "_removed"
+    quarantine.close()
+    return {"enabled": True, **found.report()}
 
 
 def _write_jsonl(part: Any, path: Path) -> None:

@@ -21,7 +21,7 @@ class Quarantine:
     def reject(self, file: str, line: int, reason: str, field: str | None, raw: Any) -> None:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("w", encoding="utf-8")
+            self._handle = self.path.open("a", encoding="utf-8")
         record = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
         if self.scrub is not None:  # a rejected record must not carry personal data either
             record = self.scrub(record)

@@ -1,0 +1,58 @@
+"""Exact and near duplicates inside and across splits, through prepare."""
+
+import json
+import random
+from pathlib import Path
+
+from helpers import write_jsonl
+
+from tunesmith import recipe as recipe_io
+from tunesmith.data.dedup import find_duplicates, normalize
+from tunesmith.data.prepare import prepare, read_split
+
+
+def test_normalize_ignores_case_spacing_and_punctuation() -> None:
+    assert normalize("如何 重置密码？") == normalize("如何重置密码!") == "如何重置密码"
+    assert normalize("Reset MY password.") == "resetmypassword"
+
+
+def test_exact_within_split_leakage_and_near_within() -> None:
+    texts = [
+        "how do I reset my password please",  # 0 train
+        "How do I reset my password, please?",  # 1 train: exact duplicate of 0 -> removed
+        "my parcel has not arrived after two weeks of waiting",  # 2 train
+        "my parcel has not arrived after two weeks of waiting!!",  # 3 test: leakage -> removed
+        "my parcel has not arrived after two weeks of waitin",  # 4 test: near leakage -> removed
+        "the refund for order one has not reached my bank account",  # 5 test
+        "the refund for order one has not reached my bank accounts",  # 6 test: near within: kept
+        "completely different question about card activation",  # 7 test
+    ]
+    splits = ["train", "train", "train", "test", "test", "test", "test", "test"]
+    ids = [f"r{i}" for i in range(8)]
+    result = find_duplicates(texts, splits, ids)
+    assert set(result.remove) == {1, 3, 4}
+    assert "r0" in result.remove[1] and "leakage" in result.remove[3] and "r2" in result.remove[4]
+    assert result.counts["near_within_split"] == 1
+    allowed = find_duplicates(texts, splits, ids, allow_leakage=True)
+    assert set(allowed.remove) == {1}
+
+
+def test_prepare_removes_leaked_records_and_reports_them(tmp_path: Path) -> None:
+    rng = random.Random(0)
+    vocabulary = [f"w{n}x" for n in range(300)]
+    phrases = [" ".join(rng.sample(vocabulary, 8)) for _ in range(60)]  # unrelated texts
+    records = [{"id": f"a{i}", "text": p, "label": f"t{i % 3}"} for i, p in enumerate(phrases)]
+    records += [{"id": f"b{i}", "text": p.upper() + "?", "label": f"t{i % 3}"} for i, p in enumerate(phrases)]
+    write_jsonl(tmp_path / "d.jsonl", records)
+    (tmp_path / "r.yaml").write_text(
+        "data: {train: d.jsonl, id_field: id}\nsplit: {validation: 0.2, test: 0.2}\n"
+    )
+    result = prepare(recipe_io.load(tmp_path / "r.yaml"), tmp_path / "run")
+    train = {normalize(r["text"]) for r in read_split(tmp_path / "run", "train")}
+    for split in ("validation", "test"):
+        assert not train & {normalize(r["text"]) for r in read_split(tmp_path / "run", split)}
+    report = json.loads((tmp_path / "run" / "data" / "report.json").read_text())["duplicates"]
+    assert report["removed"] == result.rejected == 60
+    assert report["examples"]
+    rejected = (tmp_path / "run" / "data" / "rejected.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(rejected) == 60 and all(json.loads(line)["line"] >= 1 for line in rejected)
