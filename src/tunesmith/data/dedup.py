@@ -76,7 +76,8 @@ def find_duplicates(
         split = splits[i]
         first = first_seen.get(key)
         if first is not None and splits[first] == split:
-            result.note("exact_within_split", i, first, texts, f"exact duplicate of {ids[first]} ({split})")
+            reason = f"duplicate: exact duplicate of {ids[first]} ({split})"
+            result.note("exact_within_split", i, first, texts, reason)
             continue
         if first is not None and not allow_leakage:
             reason = f"{_leak(splits[first])}: exact duplicate of {splits[first]} record {ids[first]}"
