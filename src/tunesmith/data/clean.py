@@ -112,21 +112,20 @@ def traditional_to_simplified(text: str) -> str:
     return str(zhconv.convert(text, "zh-cn"))
 
 
+# The order steps run in; each name is a switch in the recipe's prepare.clean section.
+STEPS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("strip_html", strip_html),
+    ("remove_control", remove_control),
+    ("nfkc", nfkc),
+    ("fullwidth_to_halfwidth", fullwidth_to_halfwidth),
+    ("traditional_to_simplified", traditional_to_simplified),
+    ("collapse_whitespace", collapse_whitespace),
+)
+
+
 def build_cleaner(options: Any) -> Callable[[str], str]:
-    """Compose the enabled steps, in a fixed order, into one function."""
-    steps: list[Callable[[str], str]] = []
-    if options.strip_html:
-        steps.append(strip_html)
-    if options.remove_control:
-        steps.append(remove_control)
-    if options.nfkc:
-        steps.append(nfkc)
-    if options.fullwidth_to_halfwidth:
-        steps.append(fullwidth_to_halfwidth)
-    if options.traditional_to_simplified:
-        steps.append(traditional_to_simplified)
-    if options.collapse_whitespace:
-        steps.append(collapse_whitespace)
+    """Compose the enabled steps, in STEPS order, into one function."""
+    steps = [step for name, step in STEPS if getattr(options, name)]
 
     def clean(text: str) -> str:
         for step in steps:
