@@ -47,3 +47,9 @@ def test_traditional_to_simplified() -> None:
         SimpleNamespace(**{**CleanSection().model_dump(), "traditional_to_simplified": True})
     )
     assert clean("請問訂單何時發貨") == "请问订单何时发货"
+
+
+def test_every_recipe_switch_has_a_step_in_order() -> None:
+    from tunesmith.data.clean import STEPS
+
+    assert [name for name, _ in STEPS] == list(CleanSection.model_fields)
