@@ -6,7 +6,6 @@ call `write_manifest` again; `verify_bundle` refuses a folder that does not matc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from importlib import metadata
@@ -15,6 +14,7 @@ from typing import Any
 
 from tunesmith import __version__, atomic
 from tunesmith.errors import BundleError
+from tunesmith.hashing import sha256_of
 
 MANIFEST = "manifest.json"
 _SKIP_DIRS = {"checkpoints", "__pycache__"}
@@ -30,14 +30,6 @@ _LIBRARIES = (
     "pydantic",
     "fastapi",
 )
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundle_files(run_dir: Path) -> list[Path]:
@@ -63,7 +55,7 @@ def library_versions() -> dict[str, str]:
 
 
 def write_manifest(run_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
-    files = {str(p.relative_to(run_dir)): sha256(p) for p in bundle_files(run_dir)}
+    files = {str(p.relative_to(run_dir)): sha256_of(p) for p in bundle_files(run_dir)}
     manifest = {"format": "tunesmith-bundle/1", **extra, "libraries": library_versions(), "files": files}
     atomic.write_json(run_dir / MANIFEST, manifest)
     return manifest
@@ -87,7 +79,7 @@ def verify_bundle(run_dir: Path) -> dict[str, Any]:
         path = run_dir / rel
         if not path.is_file():
             problems.append(f"{rel}: missing")
-        elif sha256(path) != expected:
+        elif sha256_of(path) != expected:
             problems.append(f"{rel}: checksum differs from the manifest")
     if problems:
         shown = "\n  ".join(problems[:10])

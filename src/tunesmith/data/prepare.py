@@ -7,7 +7,6 @@ Reads only the recipe; writes `data/` in the run folder:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import tempfile
@@ -36,6 +35,7 @@ from tunesmith.data.split import (
 )
 from tunesmith.errors import DataError
 from tunesmith.evaluate.plots import plot_data_overview
+from tunesmith.hashing import sha256_of
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import Task, get_task
 
@@ -49,16 +49,6 @@ class PreparedData:
     labels: list[str]
     counts: dict[str, int]
     rejected: int
-
-
-def fingerprint(paths: list[Path]) -> str:
-    """sha256 over the bytes of every source file, in recipe order."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
@@ -238,6 +228,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         dataset = _load_arrow(pool, Path(scratch) / "cache")
         splits = _decide_splits(dataset, recipe, task)
         duplicates = _remove_duplicates(dataset, splits, recipe, quarantine)
+        quarantine.close()
         dataset = dataset.add_column("_split", splits)
         counts: dict[str, int] = {}
         label_counts: dict[str, Counter[str]] = {}
@@ -254,7 +245,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         language = detect_language(dataset.select(range(min(2000, len(dataset))))["text"])
         report = {
             "sources": [str(p) for p, _ in sources],
-            "fingerprint": fingerprint([p for p, _ in sources]),
+            "fingerprint": sha256_of(*(p for p, _ in sources)),
             "rows_read": accepted + quarantine.count,
             "rows_accepted": accepted,
             "rows_rejected": quarantine.count,
@@ -321,15 +312,14 @@ def _remove_duplicates(
     options = recipe.prepare.dedup
     if not options.enabled:
         return {"enabled": False}
-    texts = dataset["text"]
-    found = find_duplicates(texts, splits, dataset["id"], options.near_threshold, options.allow_leakage)
+    texts, ids = dataset["text"], dataset["id"]
+    found = find_duplicates(texts, splits, ids, options.near_threshold, options.allow_leakage)
     sources, labels = dataset["source"], dataset["label"]
     for position, reason in sorted(found.remove.items()):
         file, _, line = sources[position].rpartition(":")
-        record = {"id": dataset[position]["id"], "text": texts[position], "label": labels[position]}
+        record = {"id": ids[position], "text": texts[position], "label": labels[position]}
         quarantine.reject(file, int(line), reason, _text_field_name(recipe), record)
         splits[position] = "_removed"
-    quarantine.close()
     return {"enabled": True, **found.report()}
 
 
