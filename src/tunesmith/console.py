@@ -27,11 +27,14 @@ def quiet_transformers() -> None:
     datasets.logging.set_verbosity_error()
 
 
-def progress(total_known: bool = True) -> Progress:
-    """A progress display: a bar with ETA when the total is known, a live counter otherwise."""
+def progress(total_known: bool = True, show: bool = True) -> Progress:
+    """A progress display: a bar with ETA when the total is known, a live counter otherwise.
+
+    With `show=False` nothing is drawn and no refresh thread starts (the server's hot path).
+    """
     columns = [SpinnerColumn(), TextColumn("[progress.description]{task.description}")]
     if total_known:
         columns += [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     else:
         columns += [TextColumn("{task.completed:,} records"), TimeElapsedColumn()]
-    return Progress(*columns, console=console, transient=False)
+    return Progress(*columns, console=console, transient=False, disable=not show)

@@ -57,8 +57,8 @@ class Predictor:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out: list[np.ndarray | None] = [None] * len(texts)
         max_length = self.recipe.model.max_length
-        with progress() as bar:
-            job = bar.add_task("predicting", total=len(texts), visible=show)
+        with progress(show=show) as bar:
+            job = bar.add_task("predicting", total=len(texts))
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 batch = self.tokenizer(
