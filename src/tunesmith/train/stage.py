@@ -45,11 +45,17 @@ def encode_splits(
             continue
         raw = load_dataset("json", data_files=str(path), split="train", cache_dir=str(cache))
         encoded[split] = raw.map(
-            lambda batch: task.encode(batch, tokenizer, recipe.model.max_length, labels),
+            lambda batch: with_lengths(task.encode(batch, tokenizer, recipe.model.max_length, labels)),
             batched=True,
             remove_columns=raw.column_names,
             desc=f"tokenizing {split}",
-        ).map(lambda row: {"length": len(row["input_ids"])})
+        )
+    return encoded
+
+
+def with_lengths(encoded: dict[str, Any]) -> dict[str, Any]:
+    """Add the token count per example: length grouping reads it instead of re-measuring."""
+    encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
     return encoded
 
 
