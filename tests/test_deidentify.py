@@ -46,8 +46,9 @@ def test_pii_is_masked_by_default_and_audited(tmp_path: Path) -> None:
     everything = _all_text(tmp_path / "run")
     assert PHONE not in everything and ID_CARD not in everything  # rejected.jsonl included
     audit = json.loads((tmp_path / "run" / "data" / "report.json").read_text())["pii"]
-    assert audit["found_by_type"] == {"PHONE": 1, "ID_CARD": 1}
-    assert audit["found_by_field"] == {"question:PHONE": 1, "question:ID_CARD": 1}
+    # every record read is counted, the rejected one (no label) included
+    assert audit["found_by_type"] == {"PHONE": 2, "ID_CARD": 1}
+    assert audit["found_by_field"] == {"question:PHONE": 2, "question:ID_CARD": 1}
 
 
 def test_pseudonyms_are_keyed_and_stable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,3 +92,34 @@ def test_init_recipe_turns_deidentification_on(tmp_path: Path) -> None:
     recipe = recipe_io.load(tmp_path / "recipe.yaml")
     assert recipe.prepare.pii.enabled and recipe.prepare.pii.action == "mask"
     assert "De-identification is on" in (tmp_path / "recipe.yaml").read_text(encoding="utf-8")
+
+
+def test_column_policies_on_tabular_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUNESMITH_PII_KEY", "a-long-test-secret")
+    rows = ["user_id,first,last,city,amount,label"]
+    people = [("Jennifer", "Banks"), ("Marcus", "Oduya"), ("Helga", "Stroud")]
+    for i in range(60):
+        first, last = people[i % 3]
+        rows.append(f'u{i % 6},{first},{last},"Springfield, IL",{i}.5,{"yes" if i % 2 else "no"}')
+    (tmp_path / "tx.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(
+        "data: {train: tx.csv, text_template: '{first} {last} paid {amount} in {city}', id_field: user_id}\n"
+        "split: {method: group, group_field: user_id}\n"
+        "prepare:\n  dedup: {enabled: false}\n"
+        "  pii:\n    columns: {user_id: pseudonym, first: fake, last: mask, city: generalize, amount: keep}\n"
+    )
+    prepare(recipe_io.load(tmp_path / "r.yaml"), tmp_path / "run")
+    everything = _all_text(tmp_path / "run")
+    for first, last in people:
+        assert first not in everything and last not in everything
+    assert "u1" not in everything and "Springfield" not in everything
+    records = [r for s in ("train", "validation", "test") for r in read_split(tmp_path / "run", s)]
+    assert all(r["text"].endswith(" [PERSON] paid " + r["text"].split(" paid ")[1]) for r in records)
+    assert all(r["text"].endswith(" in IL") for r in records)
+    assert any(" paid 3.5 in " in r["text"] for r in records)  # amount kept as it was
+    groups = {r["group"] for r in records}
+    assert len(groups) == 6 and all(g.startswith("<USER_ID_") for g in groups)  # joins survive
+    by_split = {s: {r["group"] for r in read_split(tmp_path / "run", s)} for s in ("train", "test")}
+    assert not by_split["train"] & by_split["test"]
+    audit = json.loads((tmp_path / "run" / "data" / "report.json").read_text())["pii"]
+    assert audit["columns"]["first:fake"] == 60

@@ -1,7 +1,11 @@
 """PII recognizers: real formats found, look-alike numbers left alone; operators."""
 
+import re
+
 import pytest
 
+from tunesmith.data.pii.columns import ColumnPolicies, generalize
+from tunesmith.data.pii.fake import FakeValues
 from tunesmith.data.pii.operators import apply, partial_mask, pseudonym
 from tunesmith.data.pii.recognizers import find_pii, luhn, valid_id_card
 
@@ -76,3 +80,99 @@ def test_operators() -> None:
     assert pseudonym("PHONE", "138 1234 5678", key) == pseudonym("PHONE", "13812345678", key)
     assert pseudonym("PHONE", "13812345678", b"other") != pseudonym("PHONE", "13812345678", key)
     assert partial_mask("6222 0212 3456 7894") == "622* **** **** 7894"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("我叫王小明，有问题", "PERSON", "王小明"),
+        ("请联系张伟经理处理", "PERSON", "张伟"),
+        ("收件人：司马相如 已签收", "PERSON", "司马相如"),
+        ("患者李秀英，女，45岁", "PERSON", "李秀英"),
+        ("Dear Mary, thanks", "PERSON", "Mary"),
+        ("Please ask Dr. Alan Turing", "PERSON", "Alan Turing"),
+        ("my name is John Smith.", "PERSON", "John Smith"),
+        ("家住广东省深圳市南山区科技园南路15号。", "ADDRESS", "广东省深圳市南山区科技园南路15号"),
+        ("寄到北京市朝阳区建国路88号3单元502室，谢谢", "ADDRESS", "北京市朝阳区建国路88号3单元502室"),
+        (
+            "ship to 1234 Maple Avenue Apt. 5, Springfield, IL 62704 now",
+            "ADDRESS",
+            "1234 Maple Avenue Apt. 5, Springfield, IL 62704",
+        ),
+    ],
+)
+def test_recognizes_names_and_addresses(text: str, kind: str, value: str) -> None:
+    found = [(f.type, f.value) for f in find_pii(text)]
+    assert (kind, value) in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "高兴地告诉你，订单已发货",
+        "张经理说明天到",  # a surname and a title, no name
+        "The Customer Service team will call",
+        "I am Very happy with it",
+        "订单号123456789号已发货",
+    ],
+)
+def test_ordinary_words_are_not_names_or_addresses(text: str) -> None:
+    assert [f for f in find_pii(text) if f.type in ("PERSON", "ADDRESS")] == []
+
+
+def test_thorough_names_finds_a_name_without_a_cue() -> None:
+    text = "昨天王小明来过了"
+    assert not [f for f in find_pii(text) if f.type == "PERSON"]
+    assert [f.value for f in find_pii(text, thorough=True) if f.type == "PERSON"] == ["王小明"]
+
+
+def test_fake_values_are_realistic_and_stable() -> None:
+    fake = FakeValues(b"key")
+    name = fake.value("PERSON", "王小明")
+    assert name == fake.value("PERSON", "王小明") and name != "王小明"
+    assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name)
+    assert re.fullmatch(r"[A-Za-z.' -]+", fake.value("PERSON", "John Smith"))
+    assert valid_id_card(fake.value("ID_CARD", "11010519491231002X"))
+    assert luhn(re.sub(r"\D", "", fake.value("BANK_CARD", "6222021234567894")))
+    text = "请联系13912345678"
+    replaced = apply(text, find_pii(text), "fake", fake=fake)
+    assert "13912345678" not in replaced and re.search(r"\d{3}", replaced)
+
+
+def test_column_policies() -> None:
+    policies = ColumnPolicies(
+        {
+            "user_id": "pseudonym",
+            "city": "generalize",
+            "amount": "keep",
+            "dob": "generalize",
+            "first": "fake",
+            "cc_num": "partial",
+            "zip": "generalize",
+            "street": "drop",
+            "meta.phone": "mask",
+        },
+        key=b"k",
+        fake=FakeValues(b"k"),
+    )
+    record = {
+        "user_id": "u-1",
+        "city": "Springfield, IL",
+        "amount": 12.5,
+        "dob": "1988-03-14",
+        "first": "Jennifer",
+        "cc_num": "4539578763621486",
+        "zip": "62704",
+        "street": "1 Elm St",
+        "age": 37,
+        "meta": {"phone": "555-201-3344"},
+    }
+    out = policies.apply(record)
+    assert record["meta"]["phone"] == "555-201-3344" and "street" in record  # input untouched
+    assert out["user_id"].startswith("<USER_ID_") and out["user_id"] == policies.apply(record)["user_id"]
+    assert out["amount"] == 12.5 and out["age"] == 37
+    assert out["city"] == "IL" and out["dob"] == "1988" and out["zip"] == "627**"
+    assert out["first"] != "Jennifer" and out["cc_num"] == "453*********1486"
+    assert "street" not in out and out["meta"]["phone"] == "[PHONE]"
+    assert generalize(37) == "30-39" and generalize("广东省深圳市南山区") == "广东省"
+    assert policies.counts["user_id:pseudonym"] == 2

@@ -40,10 +40,13 @@ data:
 prepare:
   pii:
     # De-identification is on: phones, ID-card, bank-card and passport numbers, emails, IPs,
-    # plates and birth dates are replaced before anything is tokenized or written. Keep it on
-    # unless the data holds no personal data; turning it off is this explicit line.
+    # plates, birth dates, person names and addresses are replaced before anything is tokenized
+    # or written. Keep it on unless the data holds no personal data; turning it off is this
+    # explicit line.
     enabled: true
-    action: mask   # mask | partial (138****5678) | pseudonym (keyed HMAC: TUNESMITH_PII_KEY) | drop
+    action: mask   # mask | partial (138****5678) | pseudonym (keyed HMAC: TUNESMITH_PII_KEY) | fake | drop
+    # Whole columns of tabular data: keep | mask | partial | pseudonym | fake | generalize | drop
+    # columns: {{user_id: pseudonym, location: generalize, amount: keep}}
 split:
   validation: 0.1
   test: 0.1

@@ -67,20 +67,36 @@ PII_TYPES = (
     "PASSPORT",
     "LICENSE_PLATE",
     "DATE_OF_BIRTH",
+    "PERSON",
+    "ADDRESS",
 )
+COLUMN_POLICIES = ("keep", "mask", "partial", "pseudonym", "fake", "generalize", "drop")
 
 
 class PiiSection(Section):
     """De-identification, on by default: personal data is replaced before anything is tokenized."""
 
     enabled: bool = True
-    action: Literal["mask", "partial", "pseudonym", "drop"] = Field(
+    action: Literal["mask", "partial", "pseudonym", "fake", "drop"] = Field(
         "mask",
         description="mask: [PHONE]; partial: 138****5678; pseudonym: keyed HMAC token, stable "
-        "across the dataset; drop: quarantine the record.",
+        "across the dataset; fake: a realistic Faker value (zh_CN/en_US), stable per value; "
+        "drop: quarantine the record.",
     )
     types: list[Literal[PII_TYPES]] = list(PII_TYPES)  # type: ignore[valid-type]
     threshold: float = Field(0.75, ge=0, le=1, description="Lowest recognizer score acted on.")
+    columns: dict[str, Literal[COLUMN_POLICIES]] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description="Per-column policies for tabular data, e.g. {user_id: pseudonym, location: "
+        "generalize, amount: keep}; these columns are not scanned again.",
+    )
+    thorough_names: bool = Field(
+        False, description="Also tag every Chinese sentence with jieba for names without a cue (slow)."
+    )
+    english_ner: Literal["rules", "presidio"] = Field(
+        "rules", description="presidio: also find English names with Presidio and a local spaCy model."
+    )
+    english_ner_model: str = "en_core_web_sm"
     key_env: str = Field("TUNESMITH_PII_KEY", description="Environment variable with the HMAC key.")
     key_file: str | None = Field(None, description="File holding the HMAC key (wins over key_env).")
 

@@ -149,6 +149,8 @@ CANARIES = {
     "id_card": "11010519491231002X",
     "email": "canary.person@example.org",
     "card": "6222021234567894",
+    "name": "欧阳娜娜",
+    "address": "北京市朝阳区建国路88号",
 }
 
 
@@ -159,6 +161,7 @@ def test_planted_pii_reaches_no_artifact_of_a_whole_run(tmp_path: Path, tiny_mod
     records[2]["question"] = f"邮箱 {CANARIES['email']} 收不到退款通知"
     records[3]["question"] = f"卡号 {CANARIES['card']} 被冻结"
     records[4] = {"question": f"请回电 {CANARIES['phone']}", "intent": ""}  # rejected record
+    records[5]["question"] = f"客户{CANARIES['name']}说快递没有送到{CANARIES['address']}"
     write_jsonl(tmp_path / "faq.jsonl", records)
     tunesmith("init", "faq.jsonl", cwd=tmp_path)
     sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
@@ -169,4 +172,5 @@ def test_planted_pii_reaches_no_artifact_of_a_whole_run(tmp_path: Path, tiny_mod
     scan = tunesmith("scan", "runs/canary", *canaries, cwd=tmp_path, check=False)
     assert scan.returncode == 0, scan.stderr
     report = json.loads((tmp_path / "runs" / "canary" / "data" / "report.json").read_text())
-    assert report["pii"]["found_by_type"] == {"PHONE": 1, "ID_CARD": 1, "EMAIL": 1, "BANK_CARD": 1}
+    found = {"PHONE": 2, "ID_CARD": 1, "EMAIL": 1, "BANK_CARD": 1, "PERSON": 1, "ADDRESS": 1}
+    assert report["pii"]["found_by_type"] == found  # the rejected record's phone is counted too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 _MISSING = object()
@@ -55,23 +56,40 @@ def required(record: Any, path: str) -> Any:
     return value
 
 
-def render_template(template: str, record: Any, list_separator: str) -> str:
+FieldTransform = Callable[[str, str], str]
+
+
+def _same(_path: str, text: str) -> str:
+    return text
+
+
+def render_template(
+    template: str, record: Any, list_separator: str, transform: FieldTransform = _same
+) -> str:
     """Fill `{field}` / `{nested.field}` placeholders; a missing field raises FieldMissing."""
 
     def fill(match: re.Match[str]) -> str:
-        return as_text(required(record, match.group(1).strip()), list_separator)
+        path = match.group(1).strip()
+        return transform(path, as_text(required(record, path), list_separator))
 
     return _PLACEHOLDER.sub(fill, template)
 
 
 def extract_text(
-    record: Any, fields: str | list[str] | None, template: str | None, list_separator: str
+    record: Any,
+    fields: str | list[str] | None,
+    template: str | None,
+    list_separator: str,
+    transform: FieldTransform = _same,
+    joiner: str = "\n",
 ) -> str:
+    """The record's text; `transform(path, text)` is applied to each field's text on the way
+    (cleaning and de-identification work per field, so a column policy applies to its column)."""
     if template:
-        return render_template(template, record, list_separator)
+        return render_template(template, record, list_separator, transform)
     names = [fields] if isinstance(fields, str) else list(fields or [])
-    parts = [as_text(required(record, name), list_separator) for name in names]
-    return "\n".join(parts)
+    parts = [transform(name, as_text(required(record, name), list_separator)) for name in names]
+    return joiner.join(part for part in parts if part)
 
 
 def parse_time(value: Any) -> float:

@@ -90,11 +90,24 @@ def _parse_record(
 ) -> dict[str, Any]:
     """Map one raw record to {text, label, split, id}; raise Rejected to quarantine it."""
     data = recipe.data
+    findings: list[str] = []
+
+    def deidentify(path: str, text: str) -> str:
+        text, found = redactor.redact(clean(text), path)
+        findings.extend(f.type for f in found)
+        return text
+
+    joiner = " " if recipe.prepare.clean.collapse_whitespace else "\n"
     try:
-        raw_text = extract_text(record, data.text_field, data.text_template, data.list_separator)
+        text = extract_text(
+            record, data.text_field, data.text_template, data.list_separator, deidentify, joiner
+        ).strip()
     except FieldMissing as missing:
         raise Rejected(missing.path, f"missing field: '{missing.path}' is absent or empty") from None
-    text = clean(raw_text)
+    redactor.count_record(bool(findings))
+    if findings and recipe.prepare.pii.action == "drop":
+        kinds = ", ".join(sorted(set(findings)))
+        raise Rejected(_text_field_name(recipe), f"personal data: {kinds} (prepare.pii.action: drop)")
     if recipe.prepare.max_chars is not None:
         text = text[: recipe.prepare.max_chars]
     if len(text) < max(recipe.prepare.min_chars, 1):
@@ -113,10 +126,6 @@ def _parse_record(
             split = normalize_split_name(get_path(record, data.split_field))
         except ValueError as error:
             raise Rejected(data.split_field, f"invalid split: {error}") from None
-    text, found = redactor.redact(text, _text_field_name(recipe))
-    if found and recipe.prepare.pii.action == "drop":
-        kinds = ", ".join(sorted({f.type for f in found}))
-        raise Rejected(_text_field_name(recipe), f"personal data: {kinds} (prepare.pii.action: drop)")
     record_id = get_path(record, data.id_field) if data.id_field else None
     parsed = {"text": text, "label": label, "split": split or "", "id": record_id}
     split_options = recipe.split
@@ -148,6 +157,7 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
                 if isinstance(record, Unreadable):
                     quarantine.reject(str(path), line, record.reason, None, record.raw)
                     continue
+                record = redactor.columns.apply(record)  # column policies first, so rejects carry them too
                 try:
                     parsed = _parse_record(record, recipe, task, fixed_split, clean, redactor)
                 except Rejected as rejected:

@@ -1,4 +1,4 @@
-"""What happens to a finding: mask by type, partial mask, keyed pseudonym, or drop the record."""
+"""What happens to a finding: mask by type, partial mask, keyed pseudonym, fake value, or drop the record."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from tunesmith.data.pii.recognizers import Finding
+from tunesmith.data.pii.fake import FakeValues
+from tunesmith.data.pii.finding import Finding
 from tunesmith.errors import RecipeError
 
-ACTIONS = ("mask", "partial", "pseudonym", "drop")
+ACTIONS = ("mask", "partial", "pseudonym", "fake", "drop")
 
 
 def partial_mask(value: str) -> str:
@@ -55,7 +56,13 @@ def pseudonym(kind: str, value: str, key: bytes) -> str:
     return f"<{kind}_{digest[:10]}>"
 
 
-def apply(text: str, findings: Sequence[Finding], action: str, key: bytes | None = None) -> str:
+def apply(
+    text: str,
+    findings: Sequence[Finding],
+    action: str,
+    key: bytes | None = None,
+    fake: FakeValues | None = None,
+) -> str:
     """Replace every finding (non-overlapping, sorted) in `text`."""
     out, last = [], 0
     for finding in findings:
@@ -66,6 +73,10 @@ def apply(text: str, findings: Sequence[Finding], action: str, key: bytes | None
             if key is None:
                 raise ValueError("pseudonym needs a key")
             out.append(pseudonym(finding.type, finding.value, key))
+        elif action == "fake":
+            if fake is None:
+                raise ValueError("fake needs a FakeValues")
+            out.append(fake.value(finding.type, finding.value, text))
         else:
             out.append(f"[{finding.type}]")
         last = finding.end

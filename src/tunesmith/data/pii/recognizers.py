@@ -11,18 +11,11 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+
+from tunesmith.data.pii import names
+from tunesmith.data.pii.finding import Finding
 
 CONTEXT_WINDOW = 16
-
-
-@dataclass(frozen=True)
-class Finding:
-    type: str
-    start: int
-    end: int
-    value: str
-    score: float
 
 
 def _context(text: str, start: int, end: int) -> str:
@@ -214,19 +207,35 @@ RECOGNIZERS: dict[str, Callable[[str], Iterator[Finding]]] = {
     "LICENSE_PLATE": find_plates,
     "DATE_OF_BIRTH": find_birth_dates,
 }
-PII_TYPES = tuple(RECOGNIZERS)
+# PERSON and ADDRESS are found by words, not digits: they run on every text (names.py).
+PII_TYPES = (*RECOGNIZERS, "PERSON", "ADDRESS")
 # A run of digits long enough to matter; texts without one skip the number recognizers.
 _HAS_SIGNAL = re.compile(
     r"\d{4}|\d\.\d{1,3}\.\d|@|://|::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]"
 )
 
 
-def find_pii(text: str, types: tuple[str, ...] = PII_TYPES, threshold: float = 0.75) -> list[Finding]:
-    """All findings above `threshold`, overlaps resolved (longest span, then highest score)."""
-    if not _HAS_SIGNAL.search(text):
-        return []
-    found = [f for t in types for f in RECOGNIZERS[t](text) if f.score >= threshold]
-    found.sort(key=lambda f: (f.start, -(f.end - f.start), -f.score))
+def find_pii(
+    text: str, types: tuple[str, ...] = PII_TYPES, threshold: float = 0.75, thorough: bool = False
+) -> list[Finding]:
+    """All findings above `threshold`, overlaps resolved (longest span, then highest score).
+
+    `thorough` also tags every Chinese sentence with jieba to find names that have no cue word.
+    """
+    found: list[Finding] = []
+    if _HAS_SIGNAL.search(text):
+        found = [f for t in types if t in RECOGNIZERS for f in RECOGNIZERS[t](text) if f.score >= threshold]
+    if "PERSON" in types:
+        found += [f for f in names.find_zh_names(text, thorough) if f.score >= threshold]
+        found += [f for f in names.find_en_names(text) if f.score >= threshold]
+    if "ADDRESS" in types:
+        found += [f for f in names.find_addresses(text) if f.score >= threshold]
+    return resolve_overlaps(found)
+
+
+def resolve_overlaps(found: list[Finding]) -> list[Finding]:
+    """Sorted, non-overlapping findings: where two overlap, the longer span (then higher score) wins."""
+    found = sorted(found, key=lambda f: (f.start, -(f.end - f.start), -f.score))
     kept: list[Finding] = []
     for finding in found:
         if kept and finding.start < kept[-1].end:

@@ -6,42 +6,66 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunesmith.data.pii.columns import ColumnPolicies
+from tunesmith.data.pii.fake import FakeValues
+from tunesmith.data.pii.finding import Finding
 from tunesmith.data.pii.operators import apply, load_key
-from tunesmith.data.pii.recognizers import Finding, find_pii
+from tunesmith.data.pii.recognizers import find_pii
 
 
 @dataclass
 class Redactor:
-    """Replaces personal data in texts as the recipe's `prepare.pii` says; keeps an audit."""
+    """Replaces personal data as the recipe's `prepare.pii` says: whole columns by their policy,
+    then the findings in every other text field; keeps an audit of what it did."""
 
     options: Any
     key: bytes | None = None
+    fake: FakeValues = field(default_factory=FakeValues)
+    columns: ColumnPolicies = field(init=False)
     found: Counter[str] = field(default_factory=Counter)
     by_field: Counter[str] = field(default_factory=Counter)
     records_with_pii: int = 0
+    _extra_finders: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        policies = self.options.columns if self.options.enabled else {}
+        self.columns = ColumnPolicies(policies, self.key, self.fake)
+        if self.options.enabled and self.options.english_ner == "presidio":
+            from tunesmith.data.pii.presidio_backend import PresidioNames
+
+            self._extra_finders.append(PresidioNames(self.options.english_ner_model))
 
     @classmethod
     def from_recipe(cls, options: Any) -> Redactor:
-        key = load_key(options.key_env, options.key_file) if options.action == "pseudonym" else None
-        return cls(options, key)
+        uses_key = options.action == "pseudonym" or "pseudonym" in options.columns.values()
+        key = load_key(options.key_env, options.key_file) if options.enabled and uses_key else None
+        return cls(options, key, FakeValues(key))
 
     def findings(self, text: str) -> list[Finding]:
         if not self.options.enabled:
             return []
-        return find_pii(text, tuple(self.options.types), self.options.threshold)
+        types = tuple(self.options.types)
+        found = find_pii(text, types, self.options.threshold, self.options.thorough_names)
+        for finder in self._extra_finders:
+            found = finder.merge(text, found, types, self.options.threshold)
+        return found
 
     def redact(self, text: str, field_name: str) -> tuple[str, list[Finding]]:
         """The text with personal data replaced (unchanged for 'drop': the caller drops it)."""
+        if field_name in self.columns:
+            return text, []
         found = self.findings(text)
         if not found:
             return text, found
-        self.records_with_pii += 1
         for finding in found:
             self.found[finding.type] += 1
             self.by_field[f"{field_name}:{finding.type}"] += 1
         if self.options.action == "drop":
             return text, found
-        return apply(text, found, self.options.action, self.key), found
+        return apply(text, found, self.options.action, self.key, self.fake), found
+
+    def count_record(self, found: bool) -> None:
+        self.records_with_pii += int(found)
 
     def scrub(self, text: str) -> str:
         """Mask personal data for a log or quarantine line (never a pseudonym: no key needed)."""
@@ -55,4 +79,5 @@ class Redactor:
             "records_with_pii": self.records_with_pii,
             "found_by_type": dict(self.found.most_common()),
             "found_by_field": dict(self.by_field.most_common()),
+            "columns": dict(self.columns.counts.most_common()),
         }
