@@ -31,12 +31,37 @@ def get_path(record: Any, path: str) -> Any:
     return node
 
 
+# Cells that spreadsheets, pandas and databases write for "no value" (pandas' own list, trimmed).
+NULL_TOKENS = frozenset(
+    {
+        "",
+        "nan",
+        "NaN",
+        "NAN",
+        "null",
+        "NULL",
+        "Null",
+        "None",
+        "none",
+        "NA",
+        "N/A",
+        "n/a",
+        "#N/A",
+        "<NA>",
+        "-nan",
+    }
+)
+
+
 def is_empty(value: Any) -> bool:
+    """Absent, None, NaN, an empty list/object, or a string that spells "no value" ("NaN", "null")."""
     if value is _MISSING or value is None:
         return True
     if isinstance(value, float) and value != value:  # NaN from a tabular reader
         return True
-    return isinstance(value, str | list | dict) and len(value) == 0
+    if isinstance(value, str):
+        return value.strip() in NULL_TOKENS
+    return isinstance(value, list | dict) and len(value) == 0
 
 
 def as_text(value: Any, list_separator: str) -> str:

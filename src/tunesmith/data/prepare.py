@@ -24,7 +24,7 @@ from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty
 from tunesmith.data.language import detect_language
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.quarantine import Quarantine
-from tunesmith.data.read import Unreadable, read_records
+from tunesmith.data.read import Unreadable, data_files, read_records
 from tunesmith.data.split import (
     SPLITS,
     assign_by_group,
@@ -61,7 +61,7 @@ def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
         sources.append((Path(data.test), "test"))
     if len(sources) > 1:
         sources[0] = (sources[0][0], None if not (data.validation and data.test) else "train")
-    return sources
+    return [(file, split) for path, split in sources for file in data_files(path)]
 
 
 class Rejected(Exception):

@@ -123,8 +123,9 @@ def _read_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[tuple
         if header is None:
             return
         header = [h.strip() for h in header]
+        ended = reader.line_num
         for row in reader:
-            line_no = reader.line_num
+            line_no, ended = ended + 1, reader.line_num  # where the row starts (quoted newlines)
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
@@ -143,6 +144,20 @@ def _read_parquet(path: Path) -> Iterator[tuple[int, Any]]:
         for record in batch.to_pylist():
             index += 1
             yield index, record
+
+
+DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+def data_files(path: Path) -> list[Path]:
+    """`path` itself, or for a folder every data file in it (sorted; each file detects its own
+    encoding and format, so one folder may mix UTF-8 and GBK exports)."""
+    if not path.is_dir():
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DATA_SUFFIXES)
+    if not files:
+        raise DataError(f"{path}: a folder with no data files ({', '.join(DATA_SUFFIXES)})")
+    return files
 
 
 def read_records(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ def summary_metrics(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int)
     }
 
 
+_INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
+
+
 class ClassificationTask:
     type = "classification"
 
@@ -49,6 +53,8 @@ class ClassificationTask:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         label = str(value).strip()
+        if _INTEGRAL_FLOAT.match(label):  # "1.0": an integer column that pandas turned float by a NaN
+            label = label.split(".")[0]
         if not label:
             raise ValueError("the label is empty")
         return label
