@@ -8,13 +8,16 @@ Reads only the recipe; writes `data/` in the run folder:
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tunesmith import atomic
 from tunesmith.console import console, progress
@@ -170,16 +173,15 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
     return accepted
 
 
-def _length_stats(lengths: list[int]) -> dict[str, float]:
-    if not lengths:
+def _length_stats(lengths: np.ndarray) -> dict[str, float]:
+    if not len(lengths):
         return {}
-    ordered = sorted(lengths)
     return {
-        "min": ordered[0],
-        "median": float(statistics.median(ordered)),
-        "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-        "max": ordered[-1],
-        "mean": round(statistics.fmean(ordered), 1),
+        "min": int(lengths.min()),
+        "median": float(np.median(lengths)),
+        "p95": int(np.percentile(lengths, 95, method="lower")),
+        "max": int(lengths.max()),
+        "mean": round(float(lengths.mean()), 1),
     }
 
 
@@ -236,23 +238,22 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
                 "reasons in rejected.jsonl). Check data.text_field and data.label_field."
             )
         dataset = _load_arrow(pool, Path(scratch) / "cache")
-        splits = _decide_splits(dataset, recipe, task)
-        duplicates = _remove_duplicates(dataset, splits, recipe, quarantine)
+        codes = _decide_splits(dataset, recipe, task)
+        duplicates = _remove_duplicates(dataset, codes, recipe, quarantine, Path(scratch))
         quarantine.close()
-        dataset = dataset.add_column("_split", splits)
+        dataset = dataset.remove_columns(["split"])
         counts: dict[str, int] = {}
         label_counts: dict[str, Counter[str]] = {}
-        for split in SPLITS:
-            part = dataset.filter(lambda row, s=split: row["_split"] == s)
-            part = part.remove_columns(["_split", "split"])
+        for rank, split in enumerate(SPLITS):
+            part = dataset.select(np.flatnonzero(codes == rank))
             counts[split] = len(part)
-            split_labels = part["label"]
-            label_counts[split] = Counter(task.stratify_key(x) for x in split_labels)
+            label_counts[split] = Counter(task.stratify_key(x) for x in _labels(part))
             if split == "train":
-                labels = task.label_space(split_labels)
+                labels = task.label_space(_labels(part))
             _write_jsonl(part, stage / f"{split}.jsonl")
-        lengths = [len(t) for t in dataset["text"]]
-        language = detect_language(dataset.select(range(min(2000, len(dataset))))["text"])
+        kept = np.flatnonzero(codes >= 0)
+        lengths = pc.utf8_length(dataset.data.table.column("text")).to_numpy()[kept]
+        language = detect_language(Column(dataset, "text")[0:2000])
         report = {
             "sources": [str(p) for p, _ in sources],
             "fingerprint": sha256_of(*(p for p, _ in sources)),
@@ -286,50 +287,86 @@ def _load_arrow(pool: Path, cache: Path) -> Any:
     return load_dataset("json", data_files=str(pool), split="train", cache_dir=str(cache))
 
 
-def _decide_splits(dataset: Any, recipe: Recipe, task: Task) -> list[str]:
-    """Records with a fixed split keep it; the others are divided by the recipe's method."""
-    fixed = dataset["split"]
-    has = {name: name in fixed for name in ("validation", "test")}
-    free = [i for i, s in enumerate(fixed) if s in ("", None)]
-    result = [s if s else "train" for s in fixed]
-    if not free:
-        return result
+class Column(Sequence[Any]):
+    """One column of the Arrow dataset read lazily: by index or slice, never all at once."""
+
+    def __init__(self, dataset: Any, name: str) -> None:
+        self.array = dataset.data.table.column(name)
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self.array[index].to_pylist()
+        return self.array[int(index)].as_py()
+
+
+def _labels(part: Any) -> Iterator[Any]:
+    for batch in part.select_columns(["label"]).iter(batch_size=4096):
+        yield from batch["label"]
+
+
+def _split_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, free): 0/1/2 for train/validation/test as given, and the mask of records without one."""
+    codes = np.zeros(len(column), dtype=np.int8)
+    for rank, name in enumerate(SPLITS):
+        codes[pc.fill_null(pc.equal(column, name), False).to_numpy(zero_copy_only=False)] = rank
+    free = pc.fill_null(pc.equal(column, ""), True).to_numpy(zero_copy_only=False)
+    return codes, free
+
+
+def _stratify_keys(dataset: Any, task: Task, free: np.ndarray) -> Sequence[Any]:
+    column = dataset.data.table.column("label")
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        # classification labels are their own keys: dictionary codes, no Python strings per record
+        return pc.dictionary_encode(column).combine_chunks().indices.to_numpy()[free]
+    return [task.stratify_key(label) for label in _labels(dataset.select(free))]
+
+
+def _decide_splits(dataset: Any, recipe: Recipe, task: Task) -> np.ndarray:
+    """Split codes (0 train, 1 validation, 2 test): a record with a fixed split keeps it; the
+    others are divided by the recipe's method."""
+    codes, free_mask = _split_codes(dataset.data.table.column("split"))
+    free = np.flatnonzero(free_mask)
+    if not len(free):
+        return codes
+    given = codes[~free_mask]
     options = recipe.split
-    want = (not has["validation"], not has["test"])
+    want = (not (given == 1).any(), not (given == 2).any())
     ratios = (options.validation, options.test)
     if options.method == "group":
-        groups = dataset["group"]
+        groups = Column(dataset, "group")
         chosen = assign_by_group([groups[i] for i in free], *ratios, recipe.seed, want)
     elif options.method == "time":
-        times = dataset["time"]
+        times = Column(dataset, "time")
         chosen = assign_by_time([times[i] for i in free], *ratios, want)
     elif options.method == "hash":
-        keys = dataset["group"] if options.group_field else dataset["id"]
+        keys = Column(dataset, "group" if options.group_field else "id")
         chosen = assign_by_hash([keys[i] for i in free], *ratios, recipe.seed, want)
     else:
-        labels = dataset["label"]
-        keys = [task.stratify_key(labels[i]) for i in free]
+        keys = _stratify_keys(dataset, task, free)
         chosen = assign_splits(keys, *ratios, recipe.seed, options.method == "stratified", want)
-    for position, split in zip(free, chosen, strict=True):
-        result[position] = split
-    return result
+    rank = {name: code for code, name in enumerate(SPLITS)}
+    codes[free] = np.fromiter((rank[s] for s in chosen), dtype=np.int8, count=len(free))
+    return codes
 
 
 def _remove_duplicates(
-    dataset: Any, splits: list[str], recipe: Recipe, quarantine: Quarantine
+    dataset: Any, codes: np.ndarray, recipe: Recipe, quarantine: Quarantine, scratch: Path
 ) -> dict[str, Any]:
-    """Mark duplicates and leaked records as removed (in `splits`) and quarantine them."""
+    """Mark duplicates and leaked records as removed (code -1) and quarantine them."""
     options = recipe.prepare.dedup
     if not options.enabled:
         return {"enabled": False}
-    texts, ids = dataset["text"], dataset["id"]
-    found = find_duplicates(texts, splits, ids, options.near_threshold, options.allow_leakage)
-    sources, labels = dataset["source"], dataset["label"]
+    texts, ids = Column(dataset, "text"), Column(dataset, "id")
+    found = find_duplicates(texts, codes, ids, options.near_threshold, options.allow_leakage, scratch=scratch)
+    sources, labels = Column(dataset, "source"), Column(dataset, "label")
     for position, reason in sorted(found.remove.items()):
         file, _, line = sources[position].rpartition(":")
         record = {"id": ids[position], "text": texts[position], "label": labels[position]}
         quarantine.reject(file, int(line), reason, _text_field_name(recipe), record)
-        splits[position] = "_removed"
+        codes[position] = -1
     return {"enabled": True, **found.report()}
 
 

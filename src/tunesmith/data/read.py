@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,9 +61,12 @@ def detect_format(path: Path, encoding: str) -> str:
     return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")  # undecodable bytes kept by errors="surrogateescape"
+
+
 def _has_surrogates(value: Any) -> bool:
     if isinstance(value, str):
-        return any("\udc80" <= ch <= "\udcff" for ch in value)
+        return not value.isascii() and _SURROGATE.search(value) is not None
     if isinstance(value, dict):
         return any(_has_surrogates(v) for v in value.values()) or any(_has_surrogates(k) for k in value)
     if isinstance(value, list):

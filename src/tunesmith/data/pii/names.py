@@ -50,6 +50,8 @@ _ZH_CUED = re.compile(
     rf"(?:{_ZH_NAME_CUES})[：:\s]*(?:是|为|叫)?[：:\s]*(?P<name>{_SURNAME}[\u4e00-\u9fff]{{1,2}})"
 )
 _ZH_TITLED = re.compile(rf"(?P<name>{_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:{_ZH_TITLES})")
+_ZH_CUE_WORDS = tuple(_ZH_NAME_CUES.split("|"))
+_ZH_TITLE_WORDS = tuple(_ZH_TITLES.split("|"))
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _HAS_SURNAME = re.compile(_SURNAME + r"[\u4e00-\u9fff]")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+")
@@ -136,7 +138,9 @@ def _jieba_name(text: str, start: int) -> str | None:
 def find_zh_names(text: str, thorough: bool = False) -> Iterator[Finding]:
     if not _CJK.search(text):
         return
-    for pattern, score in ((_ZH_CUED, 1.0), (_ZH_TITLED, 0.95)):
+    for pattern, score, words in ((_ZH_CUED, 1.0, _ZH_CUE_WORDS), (_ZH_TITLED, 0.95, _ZH_TITLE_WORDS)):
+        if not any(word in text for word in words):  # substring checks are ~20x faster than the regex
+            continue
         for m in pattern.finditer(text):
             start = m.start("name")
             name = _jieba_name(text, start) or _trim_zh_name(m.group("name"))
@@ -165,6 +169,8 @@ def _is_cue(token: str) -> bool:
 
 
 def find_zh_addresses(text: str) -> Iterator[Finding]:
+    if not any(unit in text for unit in "号弄栋幢组座"):
+        return
     for m in _ZH_ANCHOR.finditer(text):
         head = text[max(0, m.start() - 30) : m.start() + 1]
         run = re.search(r"[\u4e00-\u9fffA-Za-z0-9]+$", head)
@@ -186,8 +192,35 @@ def find_zh_addresses(text: str) -> Iterator[Finding]:
         yield Finding("ADDRESS", start, m.end(), text[start : m.end()], score)
 
 
+_EN_GATES = (
+    (_EN_TITLE, 1.0, ("Mr", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Madam"), False),
+    (
+        _EN_CUED,
+        0.95,
+        (
+            "name",
+            "dear",
+            "patient",
+            "customer",
+            "client",
+            "cardholder",
+            "signed",
+            "contact",
+            "tenant",
+            "landlord",
+            "borrower",
+        ),
+        True,
+    ),
+    (_EN_SELF, 0.85, ("I am", "I'm", "This is", "this is"), False),
+)
+
+
 def find_en_names(text: str) -> Iterator[Finding]:
-    for pattern, score in ((_EN_TITLE, 1.0), (_EN_CUED, 0.95), (_EN_SELF, 0.85)):
+    lower = text.lower()
+    for pattern, score, words, lowered in _EN_GATES:
+        if not any(word in (lower if lowered else text) for word in words):
+            continue
         for m in pattern.finditer(text):
             name = m.group("name")
             if name.split()[0] in _EN_NOT_NAMES:

@@ -44,6 +44,29 @@ _NEGATIVE_CONTEXT = (
     "快递单",
 )
 
+# --- where numbers are: the number recognizers scan only these windows, not the whole text ----
+Windows = list[tuple[int, int]]
+_NUMBER_RUN = re.compile(r"\d[\d\s().+\-/]{5,}\d")
+_WINDOW_MARGIN = 4  # room for a leading "+", "(" or "00" and the checks around a match
+
+
+def number_windows(text: str) -> Windows:
+    """Spans around runs of 7+ digit-like characters (phones, cards, IDs, IPv4), merged."""
+    windows: Windows = []
+    for m in _NUMBER_RUN.finditer(text):
+        start, end = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + 2)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _scan(pattern: re.Pattern[str], text: str, windows: Windows) -> Iterator[re.Match[str]]:
+    for start, end in windows:
+        yield from pattern.finditer(text, start, end)
+
+
 # --- mainland ID card: 18 characters, region, valid birth date, ISO 7064 checksum -------------
 _ID = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{5}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[0-9Xx](?![0-9A-Za-z])")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -61,8 +84,8 @@ def valid_id_card(value: str) -> bool:
     return dt.date(1900, 1, 1) <= born <= dt.date.today()
 
 
-def find_id_cards(text: str) -> Iterator[Finding]:
-    for m in _ID.finditer(text):
+def find_id_cards(text: str, windows: Windows) -> Iterator[Finding]:
+    for m in _scan(_ID, text, windows):
         if valid_id_card(m.group()):
             yield Finding("ID_CARD", m.start(), m.end(), m.group(), 1.0)
 
@@ -80,9 +103,9 @@ _US_PHONE = re.compile(
 _PHONE_CONTEXT = ("电话", "手机", "联系", "致电", "tel", "phone", "mobile", "call", "热线")
 
 
-def find_phones(text: str) -> Iterator[Finding]:
+def find_phones(text: str, windows: Windows) -> Iterator[Finding]:
     for pattern in (_MOBILE, _LANDLINE, _US_PHONE):
-        for m in pattern.finditer(text):
+        for m in _scan(pattern, text, windows):
             context = _context(text, m.start(), m.end())
             digits = re.sub(r"\D", "", m.group())
             separated = digits != m.group().lstrip("+")
@@ -103,18 +126,22 @@ _URL_CREDENTIALS = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@[
 _VERSION_CONTEXT = ("version", "版本", "v.", "ver")
 
 
-def find_emails(text: str) -> Iterator[Finding]:
+def find_emails(text: str, windows: Windows) -> Iterator[Finding]:
+    if "@" not in text:
+        return
     for m in _EMAIL.finditer(text):
         yield Finding("EMAIL", m.start(), m.end(), m.group(), 1.0)
 
 
-def find_ips(text: str) -> Iterator[Finding]:
-    for m in _IPV4.finditer(text):
+def find_ips(text: str, windows: Windows) -> Iterator[Finding]:
+    for m in _scan(_IPV4, text, windows):
         if any(int(part) > 255 for part in m.group().split(".")):
             continue
         if _has(_VERSION_CONTEXT, _context(text, m.start(), m.end())):
             continue
         yield Finding("IP_ADDRESS", m.start(), m.end(), m.group(), 1.0)
+    if text.count(":") < 2:
+        return
     for m in _IPV6.finditer(text):
         candidate = m.group()
         if candidate.count(":") < 2 or len(candidate.replace(":", "")) < 4:
@@ -126,7 +153,9 @@ def find_ips(text: str) -> Iterator[Finding]:
         yield Finding("IP_ADDRESS", m.start(), m.end(), candidate, 1.0)
 
 
-def find_url_credentials(text: str) -> Iterator[Finding]:
+def find_url_credentials(text: str, windows: Windows) -> Iterator[Finding]:
+    if "://" not in text:
+        return
     for m in _URL_CREDENTIALS.finditer(text):
         yield Finding("URL_CREDENTIALS", m.start(), m.end(), m.group(), 1.0)
 
@@ -146,8 +175,8 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def find_bank_cards(text: str) -> Iterator[Finding]:
-    for m in _CARD.finditer(text):
+def find_bank_cards(text: str, windows: Windows) -> Iterator[Finding]:
+    for m in _scan(_CARD, text, windows):
         digits = re.sub(r"\D", "", m.group())
         if not 13 <= len(digits) <= 19 or digits[0] not in "3456" or not luhn(digits):
             continue
@@ -170,13 +199,15 @@ _PLATE = re.compile(
 )
 
 
-def find_passports(text: str) -> Iterator[Finding]:
+def find_passports(text: str, windows: Windows) -> Iterator[Finding]:
+    if not _has(_PASSPORT_CONTEXT, text.lower()):
+        return
     for m in _PASSPORT.finditer(text):
         if _has(_PASSPORT_CONTEXT, _context(text, m.start(), m.end())):
             yield Finding("PASSPORT", m.start(), m.end(), m.group(), 1.0)
 
 
-def find_plates(text: str) -> Iterator[Finding]:
+def find_plates(text: str, windows: Windows) -> Iterator[Finding]:
     for m in _PLATE.finditer(text):
         tail = re.sub(r"[·\s-]", "", m.group())[2:]
         if len(tail) >= 5 and any(c.isdigit() for c in tail):
@@ -190,13 +221,15 @@ _DATE = re.compile(
 _BIRTH_CONTEXT = ("出生", "生日", "出生日期", "birth", "dob", "born", "d.o.b")
 
 
-def find_birth_dates(text: str) -> Iterator[Finding]:
+def find_birth_dates(text: str, windows: Windows) -> Iterator[Finding]:
+    if not _has(_BIRTH_CONTEXT, text.lower()):
+        return
     for m in _DATE.finditer(text):
         if _has(_BIRTH_CONTEXT, _context(text, m.start(), m.end())):
             yield Finding("DATE_OF_BIRTH", m.start(), m.end(), m.group(), 1.0)
 
 
-RECOGNIZERS: dict[str, Callable[[str], Iterator[Finding]]] = {
+RECOGNIZERS: dict[str, Callable[[str, Windows], Iterator[Finding]]] = {
     "ID_CARD": find_id_cards,
     "PHONE": find_phones,
     "EMAIL": find_emails,
@@ -224,7 +257,14 @@ def find_pii(
     """
     found: list[Finding] = []
     if _HAS_SIGNAL.search(text):
-        found = [f for t in types if t in RECOGNIZERS for f in RECOGNIZERS[t](text) if f.score >= threshold]
+        windows = number_windows(text)
+        found = [
+            f
+            for t in types
+            if t in RECOGNIZERS
+            for f in RECOGNIZERS[t](text, windows)
+            if f.score >= threshold
+        ]
     if "PERSON" in types:
         found += [f for f in names.find_zh_names(text, thorough) if f.score >= threshold]
         found += [f for f in names.find_en_names(text) if f.score >= threshold]
