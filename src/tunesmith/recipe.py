@@ -117,6 +117,10 @@ class PrepareSection(Section):
     pii: PiiSection = PiiSection()
     dedup: DedupSection = DedupSection()
     min_chars: int = Field(1, ge=0, description="Shorter texts are rejected.")
+    min_tokens: int | None = Field(None, ge=1, description="Texts with fewer model tokens are rejected.")
+    max_tokens: int | None = Field(
+        None, ge=1, description="Texts with more model tokens are rejected (model.max_length only cuts)."
+    )
     max_chars: int | None = Field(
         None, ge=1, description="Longer texts are cut to this many characters (None: keep)."
     )

@@ -13,6 +13,21 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+def _share(text: str) -> float | None:
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text)) / 4
+    return cjk / (cjk + latin) if cjk + latin else None
+
+
+def language_mix(texts: Iterable[str]) -> dict[str, int]:
+    """How many texts are zh, en, mixed, or have no letters at all ("other")."""
+    counts = {"zh": 0, "en": 0, "mixed": 0, "other": 0}
+    for text in texts:
+        share = _share(text)
+        key = "other" if share is None else "zh" if share >= 0.8 else "en" if share <= 0.05 else "mixed"
+        counts[key] += 1
+    return {k: v for k, v in counts.items() if v}
+
+
 def detect_language(texts: Iterable[str]) -> str:
     cjk = latin = 0
     for text in texts:

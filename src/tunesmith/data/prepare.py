@@ -24,7 +24,7 @@ from tunesmith.console import console, progress
 from tunesmith.data.clean import build_cleaner
 from tunesmith.data.dedup import find_duplicates
 from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty, parse_time, required
-from tunesmith.data.language import detect_language
+from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.read import Unreadable, data_files, read_records
@@ -36,6 +36,8 @@ from tunesmith.data.split import (
     assign_splits,
     normalize_split_name,
 )
+from tunesmith.data.token_lengths import SAMPLE, load_tokenizer, sample_token_lengths
+from tunesmith.data.validation_report import write_validation_report
 from tunesmith.errors import DataError
 from tunesmith.evaluate.plots import plot_data_overview
 from tunesmith.hashing import sha256_of
@@ -90,6 +92,7 @@ def _parse_record(
     fixed_split: str | None,
     clean: Callable[[str], str],
     redactor: Redactor,
+    tokenizer: Any = None,
 ) -> dict[str, Any]:
     """Map one raw record to {text, label, split, id}; raise Rejected to quarantine it."""
     data = recipe.data
@@ -116,6 +119,8 @@ def _parse_record(
     if len(text) < max(recipe.prepare.min_chars, 1):
         reason = "empty text" if not text else f"text shorter than {recipe.prepare.min_chars} characters"
         raise Rejected(_text_field_name(recipe), reason)
+    if tokenizer is not None:
+        _check_tokens(text, tokenizer, recipe, _text_field_name(recipe))
     raw_label = get_path(record, data.label_field)
     if is_empty(raw_label):
         raise Rejected(data.label_field, f"missing field: '{data.label_field}' is absent or empty")
@@ -147,11 +152,22 @@ def _parse_record(
     return parsed
 
 
+def _check_tokens(text: str, tokenizer: Any, recipe: Recipe, field: str) -> None:
+    tokens = len(tokenizer(text, truncation=False)["input_ids"])
+    low, high = recipe.prepare.min_tokens, recipe.prepare.max_tokens
+    if low is not None and tokens < low:
+        raise Rejected(field, f"text shorter than {low} tokens ({tokens})")
+    if high is not None and tokens > high:
+        raise Rejected(field, f"text longer than {high} tokens ({tokens})")
+
+
 def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Redactor, sink: Any) -> int:
     """Stream every source file into `sink` (JSONL); return the number of records accepted."""
     accepted = 0
     data = recipe.data
     clean = build_cleaner(recipe.prepare.clean)
+    needs_tokens = recipe.prepare.min_tokens is not None or recipe.prepare.max_tokens is not None
+    tokenizer = load_tokenizer(recipe) if needs_tokens else None
     with progress(total_known=False) as bar:
         for path, fixed_split in _sources(recipe):
             job = bar.add_task(f"reading {path.name}", total=None)
@@ -162,7 +178,7 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
                     continue
                 record = redactor.columns.apply(record)  # column policies first, so rejects carry them too
                 try:
-                    parsed = _parse_record(record, recipe, task, fixed_split, clean, redactor)
+                    parsed = _parse_record(record, recipe, task, fixed_split, clean, redactor, tokenizer)
                 except Rejected as rejected:
                     quarantine.reject(str(path), line, rejected.reason, rejected.field, record)
                     continue
@@ -185,7 +201,13 @@ def _length_stats(lengths: np.ndarray) -> dict[str, float]:
     }
 
 
-def _warnings(label_counts: dict[str, Counter[str]], labels: list[str]) -> list[str]:
+def _warnings(
+    label_counts: dict[str, Counter[str]],
+    labels: list[str],
+    tokens: dict[str, Any],
+    duplicates: dict[str, Any],
+    accepted: int,
+) -> list[str]:
     advice = []
     train = label_counts.get("train", Counter())
     singles = [label for label in labels if train.get(label, 0) == 1]
@@ -208,8 +230,20 @@ def _warnings(label_counts: dict[str, Counter[str]], labels: list[str]) -> list[
     if train and max(train.values()) / max(min(train.values()), 1) >= IMBALANCE_WARNING:
         ratio = max(train.values()) / min(train.values())
         advice.append(
-            f"labels are imbalanced ({ratio:.0f}:1 between the largest and smallest); "
-            "judge the model by macro-F1, not accuracy."
+            f"labels are imbalanced ({ratio:.0f}:1 between the largest and smallest): judge the model "
+            "by macro-F1, not accuracy, and consider class weights or oversampling the small classes."
+        )
+    if tokens.get("truncated_share", 0) > 0.05:
+        advice.append(
+            f"{tokens['truncated_share']:.0%} of texts are longer than model.max_length "
+            f"({tokens['max_length']} tokens; 95% fit in {tokens['p95']}): raise model.max_length or the "
+            "end of those texts is never seen."
+        )
+    removed = duplicates.get("removed", 0)
+    if accepted and removed / accepted > 0.1:
+        advice.append(
+            f"{removed / accepted:.0%} of records were duplicates or leaked between splits and were removed: "
+            "check how the export was made (repeated rows, templated texts)."
         )
     for split in ("validation", "test"):
         if not label_counts.get(split):
@@ -253,7 +287,11 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             _write_jsonl(part, stage / f"{split}.jsonl")
         kept = np.flatnonzero(codes >= 0)
         lengths = pc.utf8_length(dataset.data.table.column("text")).to_numpy()[kept]
-        language = detect_language(Column(dataset, "text")[0:2000])
+        texts = Column(dataset, "text")
+        rng = np.random.default_rng(recipe.seed)
+        sample = [texts[i] for i in np.sort(rng.choice(kept, min(SAMPLE, len(kept)), replace=False))]
+        language = detect_language(sample)
+        token_lengths, token_summary = sample_token_lengths(recipe, sample)
         report = {
             "sources": [str(p) for p, _ in sources],
             "fingerprint": sha256_of(*(p for p, _ in sources)),
@@ -265,16 +303,19 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             "labels": labels,
             "label_counts": {s: dict(c.most_common()) for s, c in label_counts.items()},
             "text_chars": _length_stats(lengths),
+            "text_tokens": token_summary,
             "language": language,
+            "language_mix": language_mix(sample),
             "pii": redactor.audit(),
             "duplicates": duplicates,
-            "warnings": _warnings(label_counts, labels),
+            "warnings": _warnings(label_counts, labels, token_summary, duplicates, accepted),
         }
         if quarantine.count == 0:
             (stage / "rejected.jsonl").write_text("", encoding="utf-8")
         atomic.write_json(stage / "labels.json", labels)
         atomic.write_json(stage / "report.json", report)
         plot_data_overview({s: dict(c) for s, c in label_counts.items()}, lengths, stage / "overview.png")
+        write_validation_report(report, lengths, token_lengths, stage / "report.html")
     _print_summary(report, out)
     return PreparedData(out, labels, counts, quarantine.count)
 

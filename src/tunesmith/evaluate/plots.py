@@ -101,3 +101,46 @@ def line_plot(
         if any(series.values()):
             ax.legend()
     _save(fig, path)
+
+
+def data_uri(fig: plt.Figure) -> str:
+    """The figure as an inline PNG `data:` URI, for self-contained HTML (no files, no CDN)."""
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def bar_chart(counts: dict[str, float], title: str, xlabel: str = "", horizontal: bool = True) -> plt.Figure:
+    """One bar per key, largest first (at most 30 shown)."""
+    items = sorted(counts.items(), key=lambda kv: -kv[1])[:30]
+    fig, ax = plt.subplots(figsize=(7, max(2.2, 0.32 * len(items) + 1)) if horizontal else (7, 3.5))
+    names, values = [k for k, _ in items], [v for _, v in items]
+    if horizontal:
+        ax.barh(names[::-1], values[::-1], color="#4477aa")
+        ax.set_xlabel(xlabel)
+    else:
+        ax.bar(names, values, color="#4477aa")
+        ax.set_ylabel(xlabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="x" if horizontal else "y")
+    return fig
+
+
+def histogram(values: Sequence[float], title: str, xlabel: str, marker: float | None = None) -> plt.Figure:
+    """A histogram; `marker` draws a dashed line (e.g. the model's max_length)."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.hist(values, bins=50, color="#4477aa")
+    if marker is not None:
+        ax.axvline(marker, color="#cc3311", linestyle="--", label=f"limit {marker:g}")
+        ax.legend()
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("records")
+    ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,182 @@
+"""The data validation report as one self-contained HTML page (plots inline, no CDN): rows in and
+rejected, labels and imbalance, lengths in characters and tokens, duplicates, leakage, PII and
+language mix, with the warnings and what to do about them."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunesmith import atomic
+from tunesmith.evaluate.plots import bar_chart, data_uri, histogram
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;margin:2rem auto;
+max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;
+text-align:left;font-size:.9rem}th{background:#f4f6f8}td.n{text-align:right}
+.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.5rem 1rem;margin:.4rem 0}
+.ok{background:#eef8ee;border-left:4px solid #3a3;padding:.5rem 1rem}
+.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{background:#f4f6f8;padding:.7rem 1rem;border-radius:6px}
+.card b{display:block;font-size:1.4rem}img{max-width:100%}.grid{display:grid;
+grid-template-columns:1fr 1fr;gap:1rem}code{background:#f4f6f8;padding:0 .2rem}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{v:,}</td>' if isinstance(v, int | float) else f"<td>{_e(v)}</td>" for v in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _img(fig: Any, alt: str) -> str:
+    return f'<img alt="{_e(alt)}" src="{data_uri(fig)}">'
+
+
+def _labels_section(report: dict[str, Any]) -> str:
+    counts = report["label_counts"]
+    labels = report["labels"]
+    train = counts.get("train", {})
+    rows = [
+        [label, *(counts.get(s, {}).get(label, 0) for s in ("train", "validation", "test"))]
+        for label in labels
+    ]
+    present = [v for v in train.values() if v]
+    ratio = max(present) / min(present) if present else 0
+    out = (
+        f"<p>{len(labels)} labels; imbalance ratio (largest / smallest train class): <b>{ratio:.1f}:1</b></p>"
+    )
+    total = {label: sum(counts.get(s, {}).get(label, 0) for s in counts) for label in labels}
+    return (
+        out
+        + _img(bar_chart(total, "records per label (all splits)", "records"), "records per label")
+        + _table(["label", "train", "validation", "test"], rows[:200])
+    )
+
+
+def _lengths_section(report: dict[str, Any], chars: np.ndarray, tokens: np.ndarray | None) -> str:
+    figures = [_img(histogram(chars, "text length", "characters"), "characters")]
+    stats = [["characters", *(report["text_chars"].get(k, "") for k in ("min", "median", "p95", "max"))]]
+    token_info = report.get("text_tokens") or {}
+    if tokens is not None and len(tokens):
+        limit = token_info.get("max_length")
+        figures.append(_img(histogram(tokens, "text length (tokens, sample)", "tokens", limit), "tokens"))
+        stats.append(["tokens", *(token_info.get(k, "") for k in ("min", "median", "p95", "max"))])
+    note = ""
+    if token_info.get("truncated_share") is not None:
+        note = (
+            f"<p>{token_info['truncated_share']:.1%} of sampled texts are longer than "
+            f"<code>model.max_length</code> = {token_info['max_length']} tokens and will be cut.</p>"
+        )
+    elif token_info.get("note"):
+        note = f"<p>{_e(token_info['note'])}</p>"
+    return (
+        f'<div class="grid">{"".join(figures)}</div>'
+        + _table(["length", "min", "median", "p95", "max"], stats)
+        + note
+    )
+
+
+def _duplicates_section(report: dict[str, Any]) -> str:
+    duplicates = report["duplicates"]
+    if not duplicates.get("enabled"):
+        return "<p>Duplicate detection is off (<code>prepare.dedup.enabled: false</code>).</p>"
+    counts = duplicates.get("counts", {})
+    if not counts:
+        return '<p class="ok">No exact or near duplicates, no leakage between splits.</p>'
+    examples = [[x["kind"], x["text"], x["duplicate_of"]] for x in duplicates.get("examples", [])]
+    leak = counts.get("exact_across_splits", 0) + counts.get("near_across_splits", 0)
+    return (
+        f"<p>{duplicates['removed']:,} records removed; {leak:,} of them repeated a record of an earlier "
+        "split (leakage). Near duplicates inside a split are reported and kept.</p>"
+        + _img(bar_chart(counts, "duplicates by kind", "records"), "duplicates")
+        + _table(["kind", "text", "duplicate of"], examples)
+    )
+
+
+def _pii_section(report: dict[str, Any]) -> str:
+    pii = report["pii"]
+    if not pii.get("enabled"):
+        return '<p class="warn">De-identification is off (<code>prepare.pii.enabled: false</code>).</p>'
+    out = (
+        f"<p>Action <code>{_e(pii['action'])}</code>; {pii['records_with_pii']:,} records held personal "
+        "data, replaced before anything was tokenized or written.</p>"
+    )
+    if pii["found_by_type"]:
+        out += _img(bar_chart(pii["found_by_type"], "personal data found, by type", "findings"), "pii")
+        out += _table(["field:type", "findings"], [[k, v] for k, v in pii["found_by_field"].items()])
+    if pii.get("columns"):
+        out += _table(["column:policy", "records"], [[k, v] for k, v in pii["columns"].items()])
+    return out
+
+
+def write_validation_report(
+    report: dict[str, Any], chars: np.ndarray, tokens: np.ndarray | None, path: Path
+) -> None:
+    """Write `report.html` from the data report and the length samples."""
+    counts = report["split_counts"]
+    cards = "".join(
+        f'<div class="card">{_e(name)}<b>{value:,}</b></div>'
+        for name, value in [
+            ("rows read", report["rows_read"]),
+            ("accepted", report["rows_accepted"]),
+            ("rejected", report["rows_rejected"]),
+            ("train", counts["train"]),
+            ("validation", counts["validation"]),
+            ("test", counts["test"]),
+        ]
+    )
+    warnings = "".join(f'<div class="warn">{_e(w)}</div>' for w in report["warnings"])
+    warnings = warnings or '<div class="ok">No warnings.</div>'
+    rejected = report["rejected_by_reason"]
+    rejected_html = (
+        _img(bar_chart(rejected, "rejected records, by reason", "records"), "rejected")
+        + "<p>Each rejected record is in <code>rejected.jsonl</code> with file, line, field and reason.</p>"
+        if rejected
+        else '<p class="ok">No record was rejected.</p>'
+    )
+    language = report.get("language_mix", {})
+    sections = [
+        ("Warnings and advice", warnings),
+        ("Rows", cards + rejected_html),
+        ("Labels", _labels_section(report)),
+        ("Text length", _lengths_section(report, chars, tokens)),
+        ("Duplicates and leakage", _duplicates_section(report)),
+        ("Personal data", _pii_section(report)),
+        (
+            "Language mix",
+            f"<p>Overall: <b>{_e(report['language'])}</b> (sample of {sum(language.values()):,} texts)</p>"
+            + (
+                _img(bar_chart(language, "language per text", "texts", horizontal=False), "language")
+                if language
+                else ""
+            ),
+        ),
+        (
+            "Sources",
+            _table(["file"], [[s] for s in report["sources"]])
+            + f"<p>fingerprint {_e(report['fingerprint'])}</p>",
+        ),
+    ]
+    body = "".join(f"<h2>{_e(title)}</h2>{content}" for title, content in sections)
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Data validation report</title><style>{_STYLE}</style></head>"
+        f"<body><h1>Data validation report</h1>{body}</body></html>"
+    )
+    atomic.write_text(path, page)
