@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from tunesmith import atomic
+from tunesmith.annotate.cli import app as annotate_app
 from tunesmith.console import console
 from tunesmith.errors import TunesmithError
 
@@ -23,6 +24,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
+app.add_typer(annotate_app, name="annotate")
 
 SetOption = Annotated[
     list[str] | None,

@@ -15,18 +15,6 @@ from helpers import faq_records, write_jsonl
 from tunesmith.client import Client, ClientError
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
-    work = tmp_path_factory.mktemp("line")
-    records = faq_records(240)
-    records.append({"id": "long", "question": "我的密码为什么总是错误," * 300, "intent": "password"})
-    write_jsonl(work / "faq.jsonl", records)  # one text far longer than max_length: truncated, kept
-    tunesmith("init", "faq.jsonl", cwd=work)
-    sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
-    tunesmith("run", "recipe.yaml", *sets, "--output", "runs/faq", cwd=work)
-    return work / "runs" / "faq"
-
-
 def test_init_guesses_fields_language_and_default_model(trained: Path) -> None:
     recipe = (trained.parent.parent / "recipe.yaml").read_text(encoding="utf-8")
     assert "text_field: question" in recipe and "label_field: intent" in recipe

@@ -1,0 +1,1 @@
+"""Annotation: Label Studio and CSV round trips, and uncertainty-first suggestions."""

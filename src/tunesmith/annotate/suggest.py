@@ -1,0 +1,87 @@
+"""Pre-label unlabelled records with a trained run and order them most uncertain first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunesmith.annotate.uncertainty import Strategy, most_uncertain_first, softmax, uncertainty
+from tunesmith.data.clean import build_cleaner
+from tunesmith.data.fields import FieldMissing, extract_text
+from tunesmith.data.pii.redact import Redactor
+from tunesmith.data.quarantine import Quarantine
+from tunesmith.data.read import Unreadable, data_files, read_records
+from tunesmith.predict import Predictor
+from tunesmith.recipe import Recipe
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    label: str
+    confidence: float
+    uncertainty: float
+    source: str
+
+
+def model_ready_texts(recipe: Recipe, texts: list[str]) -> list[str]:
+    """Clean and de-identify texts as the run's prepare stage did (what the model and the people
+    labelling see; a 'drop' action masks here, since a suggestion cannot drop)."""
+    clean = build_cleaner(recipe.prepare.clean)
+    redactor = Redactor.from_recipe(recipe.prepare.pii)
+    if recipe.prepare.pii.action in ("drop",):
+        return [redactor.scrub(clean(t)) for t in texts]
+    return [redactor.redact(clean(t), "text")[0] for t in texts]
+
+
+def read_unlabelled(path: Path, text_field: str, quarantine: Quarantine) -> tuple[list[str], list[str]]:
+    """(texts, sources 'file:line'); records without the text go to the quarantine."""
+    texts, sources = [], []
+    for file in data_files(path):
+        for line, record in read_records(file):
+            if isinstance(record, Unreadable):
+                quarantine.reject(str(file), line, record.reason, None, record.raw)
+                continue
+            try:
+                text = extract_text(record, text_field, None, "; ")
+            except FieldMissing:
+                quarantine.reject(str(file), line, f"missing field: '{text_field}'", text_field, record)
+                continue
+            texts.append(text)
+            sources.append(f"{file.name}:{line}")
+    return texts, sources
+
+
+def suggest(
+    predictor: Predictor, texts: list[str], sources: list[str], strategy: Strategy, show: bool = True
+) -> list[Suggestion]:
+    """Every text with the model's label and confidence, most uncertain first."""
+    ready = model_ready_texts(predictor.recipe, texts)
+    probabilities = softmax(predictor.logits(ready, show=show)) if ready else np.zeros((0, 1))
+    scores = uncertainty(probabilities, strategy) if ready else np.zeros(0)
+    out = []
+    for i in most_uncertain_first(probabilities, strategy) if ready else []:
+        best = int(np.argmax(probabilities[i]))
+        out.append(
+            Suggestion(
+                ready[i], predictor.labels[best], float(probabilities[i, best]), float(scores[i]), sources[i]
+            )
+        )
+    return out
+
+
+def as_rows(suggestions: list[Suggestion]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": rank,
+            "text": s.text,
+            "suggested_label": s.label,
+            "confidence": round(s.confidence, 6),
+            "uncertainty": round(s.uncertainty, 6),
+            "source": s.source,
+        }
+        for rank, s in enumerate(suggestions, start=1)
+    ]
