@@ -35,13 +35,15 @@ _SURNAMES = (
     "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻"
     "位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦"
     "戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但"
-    "尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+    "尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由傅洪萧赖阎"
 )
 _SURNAME = f"(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])"
+_COMPOUND_SET = frozenset(_COMPOUND_SURNAMES.split("|"))
 _ZH_NAME_CUES = (
     "姓名|名字|我叫|我是|本人|患者|病人|客户|顾客|联系人|收件人|收货人|寄件人|持卡人|户主|甲方|乙方|丙方|"
     "法定代表人|代理人|负责人|经办人|签名|签字|客服|员工|业务员|主治医生|医生|投保人|被保险人|受益人|借款人|"
-    "出借人|担保人|承租人|出租人|买方|卖方|家属|监护人|联系|致|尊敬的"
+    "出借人|担保人|承租人|出租人|买方|卖方|家属|监护人|联系|致|尊敬的|车主|业主|房主|申请人|投诉人|来电人|"
+    "被告|原告|当事人|学生|用户"
 )
 _ZH_TITLES = (
     "先生|女士|小姐|经理|主任|医生|大夫|护士|老师|律师|教授|总监|师傅|阿姨|同学|女儿|儿子|院长|工程师"
@@ -66,11 +68,12 @@ _EN_CUED = re.compile(
     r"[Ss]igned(?: by)?|[Cc]ontact(?: person)?\s*:|[Tt]enant|[Ll]andlord|[Bb]orrower)\s*,?\s+"
     r"(?P<name>[A-Z][a-z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'-]+)?)"
 )
-_EN_SELF = re.compile(r"\b(?:I am|I'm|This is)\s+(?P<name>[A-Z][a-z'-]+\s+[A-Z][a-z'-]+)\b")
+_EN_SELF = re.compile(r"\b(?:I am|I'm|[Tt]his is)\s+(?P<name>[A-Z][a-z'-]+\s+[A-Z][a-z'-]+)\b")
 _EN_NOT_NAMES = {"The", "This", "That", "Customer", "Service", "Support", "Team", "Sir", "Madam", "All"}
 
 _USPS_SUFFIXES = (
-    "Alley|Avenue|Ave|Bend|Boulevard|Blvd|Bridge|Brook|Burg|Bypass|Camp|Canyon|Cape|Causeway|Center|"
+    "Alley|Annex|Arcade|Bayou|Beach|Bluff|Bottom|Branch|Byway|Crossroad|Fall|Passage|Ramp|Spur|Trailer|"
+    "Avenue|Ave|Bend|Boulevard|Blvd|Bridge|Brook|Burg|Bypass|Camp|Canyon|Cape|Causeway|Center|"
     "Circle|Cir|Cliff|Club|Common|Corner|Course|Court|Ct|Cove|Creek|Crescent|Crest|Crossing|Curve|Dale|"
     "Dam|Divide|Drive|Dr|Estate|Estates|Expressway|Extension|Falls|Ferry|Field|Fields|Flat|Flats|Ford|"
     "Forest|Forge|Fork|Fort|Freeway|Garden|Gardens|Gateway|Glen|Green|Grove|Harbor|Haven|Heights|"
@@ -84,7 +87,7 @@ _USPS_SUFFIXES = (
 )
 _EN_ADDRESS = re.compile(
     r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,3}"
-    rf"(?:{_USPS_SUFFIXES})\b\.?"
+    rf"(?:{_USPS_SUFFIXES})s?\b\.?"
     r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*[\w-]+)?"
     r"(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)*,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?"
 )
@@ -101,10 +104,11 @@ _ADDRESS_CUES = ("地址", "住址", "住在", "家住", "寄到", "送到", "�
 
 @cache
 def _jieba() -> Any:
-    """The jieba module, imported once and quietly."""
+    """The jieba module, imported once and quietly, its dictionary loaded."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
     return jieba
 
 
@@ -123,16 +127,17 @@ def _trim_zh_name(name: str) -> str:
     return name
 
 
-def _jieba_name(text: str, start: int) -> str | None:
-    """The name jieba reads at `start` (a 2-4 character `nr` word starting with a surname)."""
-    from jieba import posseg
-
-    _jieba()
-    window = text[start : start + 6]
-    first = next(iter(posseg.cut(window)), None)
-    if first is None or first.flag != "nr" or not 2 <= len(first.word) <= 4:
-        return None
-    return first.word if _HAS_SURNAME.match(first.word + "一") else None
+def _name_at(text: str, start: int, candidate: str) -> str:
+    """Where a name that starts at `start` ends: a given name of one or two characters; the
+    second is dropped when it is a function word or starts a dictionary word (张波申请 -> 张波)."""
+    surname = 2 if candidate[:2] in _COMPOUND_SET else 1
+    name = _trim_zh_name(candidate)
+    if len(name) - surname == 2:
+        frequencies = _jieba().dt.FREQ
+        third = start + len(name) - 1
+        if frequencies.get(text[third : third + 2], 0) > 0:
+            name = name[:-1]
+    return name
 
 
 def find_zh_names(text: str, thorough: bool = False) -> Iterator[Finding]:
@@ -143,7 +148,7 @@ def find_zh_names(text: str, thorough: bool = False) -> Iterator[Finding]:
             continue
         for m in pattern.finditer(text):
             start = m.start("name")
-            name = _jieba_name(text, start) or _trim_zh_name(m.group("name"))
+            name = _name_at(text, start, m.group("name"))
             if len(name) >= 2:
                 yield Finding("PERSON", start, start + len(name), name, score)
     if thorough:

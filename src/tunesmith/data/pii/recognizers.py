@@ -42,6 +42,8 @@ _NEGATIVE_CONTEXT = (
     "时间戳",
     "timestamp",
     "快递单",
+    "transaction",
+    "txn",
 )
 
 # --- where numbers are: the number recognizers scan only these windows, not the whole text ----
@@ -98,13 +100,29 @@ _LANDLINE = re.compile(
     r"(?<![0-9A-Za-z+])(?:(?:\+|00)?86[-\s]?)?(?:\(0?\d{2,3}\)\s?|0\d{2,3}[-\s])[2-9]\d{6,7}(?![0-9A-Za-z-])"
 )
 _US_PHONE = re.compile(
-    r"(?<![0-9A-Za-z+])(?:\+?1[-\s.]?)?\(?[2-9]\d{2}\)?[-\s.]\d{3}[-\s.]\d{4}(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z+])(?:(?:\+?1|001)[-\s.]?)?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[-\s.])\d{3}[-\s.]\d{4}"
+    r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![0-9A-Za-z])"
 )
-_PHONE_CONTEXT = ("电话", "手机", "联系", "致电", "tel", "phone", "mobile", "call", "热线")
+# Ten bare digits: a North American number only next to a phone word (else order ids would match).
+_US_BARE = re.compile(r"(?<![0-9A-Za-z+.])[2-9]\d{2}[2-9]\d{6}(?![0-9A-Za-z]|\.\d)")
+_PHONE_CONTEXT = (
+    "电话",
+    "手机",
+    "联系",
+    "致电",
+    "tel",
+    "phone",
+    "mobile",
+    "call",
+    "热线",
+    "contact",
+    "cell",
+    "fax",
+)
 
 
 def find_phones(text: str, windows: Windows) -> Iterator[Finding]:
-    for pattern in (_MOBILE, _LANDLINE, _US_PHONE):
+    for pattern in (_MOBILE, _LANDLINE, _US_PHONE, _US_BARE):
         for m in _scan(pattern, text, windows):
             context = _context(text, m.start(), m.end())
             digits = re.sub(r"\D", "", m.group())
@@ -113,13 +131,16 @@ def find_phones(text: str, windows: Windows) -> Iterator[Finding]:
                 continue
             if pattern is _MOBILE and not separated and len(digits) == 11:
                 score = 0.9  # a bare 11-digit 1[3-9] number: most likely a mobile
+            elif pattern is _US_BARE:
+                score = 0.9 if _has(_PHONE_CONTEXT, context) else 0.5
             else:
                 score = 1.0 if separated or _has(_PHONE_CONTEXT, context) else 0.7
             yield Finding("PHONE", m.start(), m.end(), m.group(), score)
 
 
 # --- email, IP, URLs with credentials ------------------------------------------------------
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}(?![\w-])")
+# ASCII-only boundaries: Chinese text may touch an address directly (邮箱a@b.com，).
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}(?![A-Za-z0-9-])")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
 _URL_CREDENTIALS = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@[^\s\"'<>]+")
@@ -161,7 +182,7 @@ def find_url_credentials(text: str, windows: Windows) -> Iterator[Finding]:
 
 
 # --- bank cards: 13-19 digits, Luhn, a plausible issuer prefix ----------------------------
-_CARD = re.compile(r"(?<![0-9A-Za-z.-])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z-]|\.\d)")
+_CARD = re.compile(r"(?<![0-9A-Za-z.-])(?:\d[ -]?){11,18}\d(?![0-9A-Za-z-]|\.\d)")
 _CARD_CONTEXT = ("卡", "card", "账号", "账户", "account", "银行", "bank", "visa", "master", "银联")
 
 
@@ -175,18 +196,27 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_prefix(digits: str) -> bool:
+    """An issuer prefix: Amex/Diners/JCB 3, Visa 4, Mastercard 5 and 2221-2720, Discover/UnionPay/
+    Maestro 6, Maestro 50, legacy JCB 1800/2131."""
+    if digits[0] in "3456":
+        return True
+    return 2221 <= int(digits[:4]) <= 2720 or digits[:4] in ("1800", "2131")
+
+
 def find_bank_cards(text: str, windows: Windows) -> Iterator[Finding]:
     for m in _scan(_CARD, text, windows):
         digits = re.sub(r"\D", "", m.group())
-        if not 13 <= len(digits) <= 19 or digits[0] not in "3456" or not luhn(digits):
+        if not 12 <= len(digits) <= 19 or not _card_prefix(digits) or not luhn(digits):
             continue
         context = _context(text, m.start(), m.end())
-        if _has(_NEGATIVE_CONTEXT, context) and not _has(_CARD_CONTEXT, context):
+        card_word = _has(_CARD_CONTEXT, context)
+        if _has(_NEGATIVE_CONTEXT, context) and not card_word:
             continue
-        if re.fullmatch(r"1[3-9]\d{9}", digits):
-            continue
+        if re.fullmatch(r"1[3-9]\d{9}", digits) or (len(digits) == 12 and not card_word):
+            continue  # a mobile number; 12 digits (Maestro) only next to a card word
         separated = digits != m.group()
-        score = 1.0 if separated or _has(_CARD_CONTEXT, context) else 0.8
+        score = 1.0 if separated or card_word else 0.8
         yield Finding("BANK_CARD", m.start(), m.end(), m.group(), score)
 
 
