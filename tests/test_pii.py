@@ -31,6 +31,11 @@ POSITIVES = [
     ("新能源车牌沪AD12345", "LICENSE_PLATE", "沪AD12345"),
     ("出生日期:1990年3月7日", "DATE_OF_BIRTH", "1990年3月7日"),
     ("DOB 04/12/1985, male", "DATE_OF_BIRTH", "04/12/1985"),
+    ("绑定邮箱li.na@example.com，请查收", "EMAIL", "li.na@example.com"),
+    ("call (415)555-0132x204 after six", "PHONE", "(415)555-0132x204"),
+    ("reach me on 001-415-555-0132", "PHONE", "001-415-555-0132"),
+    ("phone 4155550132 please", "PHONE", "4155550132"),
+    ("card 2221000000000009 expired", "BANK_CARD", "2221000000000009"),  # Mastercard 2-series
 ]
 
 LOOK_ALIKES = [
@@ -49,6 +54,9 @@ LOOK_ALIKES = [
     "trans_num 2da90c7d14912345454e0a3f",  # digits inside a hex id
     "txn a6222021234567894b settled",
     '{"loss": 1.3821234567897727, "grad_norm": 0.4111111111111111}',  # float digits
+    "transaction id 4111111111111111 settled",  # Luhn-valid, but a transaction id
+    "order 4155550132 shipped",  # ten digits with no phone word
+    "ticket 402938471625 closed",  # twelve digits (Maestro length) with no card word
 ]
 
 

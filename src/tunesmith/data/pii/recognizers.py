@@ -49,14 +49,14 @@ _NEGATIVE_CONTEXT = (
 # --- where numbers are: the number recognizers scan only these windows, not the whole text ----
 Windows = list[tuple[int, int]]
 _NUMBER_RUN = re.compile(r"\d[\d\s().+\-/]{5,}\d")
-_WINDOW_MARGIN = 4  # room for a leading "+", "(" or "00" and the checks around a match
+_WINDOW_MARGIN = 4  # room for a leading "+", "(" or "00", a trailing extension (x204), the checks around
 
 
 def number_windows(text: str) -> Windows:
     """Spans around runs of 7+ digit-like characters (phones, cards, IDs, IPv4), merged."""
     windows: Windows = []
     for m in _NUMBER_RUN.finditer(text):
-        start, end = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + 2)
+        start, end = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + _WINDOW_MARGIN * 2)
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)
         else:
