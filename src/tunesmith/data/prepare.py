@@ -96,20 +96,21 @@ def _parse_record(
 ) -> dict[str, Any]:
     """Map one raw record to {text, label, split, id}; raise Rejected to quarantine it."""
     data = recipe.data
-    findings: list[str] = []
 
-    def deidentify(path: str, text: str) -> str:
-        text, found = redactor.redact(clean(text), path)
-        findings.extend(f.type for f in found)
-        return text
+    def clean_field(path: str, text: str) -> str:
+        return redactor.columns.protect(path, clean(text))
 
     joiner = " " if recipe.prepare.clean.collapse_whitespace else "\n"
     try:
         text = extract_text(
-            record, data.text_field, data.text_template, data.list_separator, deidentify, joiner
+            record, data.text_field, data.text_template, data.list_separator, clean_field, joiner
         ).strip()
     except FieldMissing as missing:
         raise Rejected(missing.path, f"missing field: '{missing.path}' is absent or empty") from None
+    # The whole text is scanned, so the template's words give context (born 3/19/68); the
+    # values of columns that have a policy are left as their policy made them.
+    text, found = redactor.redact(text, _text_field_name(recipe))
+    findings = [f.type for f in found]
     redactor.count_record(bool(findings))
     if findings and recipe.prepare.pii.action == "drop":
         kinds = ", ".join(sorted(set(findings)))

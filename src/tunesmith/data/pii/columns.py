@@ -17,7 +17,9 @@ from tunesmith.data.pii.fake import FakeValues
 from tunesmith.data.pii.operators import partial_mask, pseudonym
 
 _TYPE_BY_NAME = (
-    (re.compile(r"first|last|name|姓名|名字"), "PERSON"),
+    (re.compile(r"first|given|名$"), "FIRST_NAME"),
+    (re.compile(r"last|surname|family|姓$"), "LAST_NAME"),
+    (re.compile(r"name|姓名|名字"), "PERSON"),
     (re.compile(r"street|address|addr|地址|住址"), "ADDRESS"),
     (re.compile(r"dob|birth|生日|出生"), "DATE_OF_BIRTH"),
     (re.compile(r"phone|mobile|tel|电话|手机"), "PHONE"),
@@ -29,6 +31,7 @@ _TYPE_BY_NAME = (
     (re.compile(r"plate|车牌"), "LICENSE_PLATE"),
 )
 _DATE = re.compile(r"^\s*((?:19|20)\d{2})[-/.年](\d{1,2})")
+_US_DATE = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d{4}|\d{2})(?:\s|$)")
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
 _ZH_REGION = re.compile(r"^(.{2,8}?(?:省|自治区|特别行政区|市))")
 
@@ -56,8 +59,8 @@ def generalize(value: Any) -> Any:
     text = str(value).strip()
     if _ZIP.match(text):
         return text[:3] + "**"
-    if date := _DATE.match(text):
-        return date.group(1)
+    if date := _DATE.match(text) or _US_DATE.match(text):
+        return date.group(1)  # the year, as written (a two-digit year stays two digits)
     try:
         number = float(text)
     except ValueError:
@@ -71,6 +74,27 @@ def generalize(value: Any) -> Any:
     return text.split()[-1] if " " in text else text
 
 
+PROTECT_START, PROTECT_END = "\ue000", "\ue001"  # private-use characters: never in real text
+_PROTECTED = re.compile(f"{PROTECT_START}(.*?){PROTECT_END}", re.DOTALL)
+
+
+def unprotect(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text without protection marks, and the spans that were protected."""
+    if PROTECT_START not in text:
+        return text, []
+    out, spans, last = [], [], 0
+    length = 0
+    for m in _PROTECTED.finditer(text):
+        out.append(text[last : m.start()])
+        length += m.start() - last
+        spans.append((length, length + len(m.group(1))))
+        out.append(m.group(1))
+        length += len(m.group(1))
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out), spans
+
+
 class ColumnPolicies:
     """Applies the recipe's `prepare.pii.columns` to records and counts what it did."""
 
@@ -82,6 +106,10 @@ class ColumnPolicies:
 
     def __contains__(self, column: str) -> bool:
         return column in self.policies
+
+    def protect(self, column: str, text: str) -> str:
+        """Mark a policy column's text so the text pass leaves it alone (see `unprotect`)."""
+        return f"{PROTECT_START}{text}{PROTECT_END}" if column in self.policies and text else text
 
     def _key(self) -> bytes:
         if self.key is None:

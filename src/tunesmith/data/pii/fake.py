@@ -30,6 +30,8 @@ def _generators(locale: str) -> dict[str, Any]:
     zh = locale == "zh_CN"
     return {
         "PERSON": fake.name,
+        "FIRST_NAME": fake.first_name,
+        "LAST_NAME": fake.last_name,
         "ADDRESS": (lambda: fake.address().split(" ")[0]) if zh else fake.street_address,
         "PHONE": fake.phone_number,
         "EMAIL": fake.email,
@@ -67,4 +69,8 @@ class FakeValues:
             return f"[{kind}]"
         seed = hmac.new(self.key, f"{kind}:{original}".encode(), hashlib.sha256).digest()
         _faker(locale).seed_instance(int.from_bytes(seed[:8], "big"))
-        return str(generate())
+        for _ in range(8):  # common names collide: a fake must not be the original by chance
+            value = str(generate())
+            if value.strip().lower() != original.strip().lower():
+                break
+        return value

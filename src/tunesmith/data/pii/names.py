@@ -113,11 +113,22 @@ def _jieba() -> Any:
 
 
 @cache
-def _place_words() -> frozenset[str]:
-    """jieba's dictionary words tagged `ns` (place names): the Chinese place list."""
+def _words_tagged(tag: str) -> frozenset[str]:
+    """jieba's dictionary words with a part-of-speech tag: `ns` places, `nr` person names."""
     path = Path(_jieba().__file__).with_name("dict.txt")
+    suffix = f" {tag}"
     with path.open(encoding="utf-8") as handle:
-        return frozenset(line.split(" ", 1)[0] for line in handle if line.rstrip().endswith(" ns"))
+        return frozenset(line.split(" ", 1)[0] for line in handle if line.rstrip().endswith(suffix))
+
+
+def _place_words() -> frozenset[str]:
+    return _words_tagged("ns")
+
+
+def _starts_common_word(text: str, position: int) -> bool:
+    """A common non-name word starts here (查看, 高兴): a surname character used as a word."""
+    word = text[position : position + 2]
+    return _jieba().dt.FREQ.get(word, 0) > 50 and word not in _words_tagged("nr")
 
 
 def _trim_zh_name(name: str) -> str:
@@ -148,6 +159,8 @@ def find_zh_names(text: str, thorough: bool = False) -> Iterator[Finding]:
             continue
         for m in pattern.finditer(text):
             start = m.start("name")
+            if pattern is _ZH_TITLED and _starts_common_word(text, start):
+                continue  # 查看王老师: 查 is a surname, but 查看 is a verb
             name = _name_at(text, start, m.group("name"))
             if len(name) >= 2:
                 yield Finding("PERSON", start, start + len(name), name, score)

@@ -246,7 +246,7 @@ def find_plates(text: str, windows: Windows) -> Iterator[Finding]:
 
 # --- dates of birth: a date next to a birth word -------------------------------------------
 _DATE = re.compile(
-    r"(?<!\d)(?:(?:19|20)\d{2}[-/.年]\s?[01]?\d[-/.月]\s?[0-3]?\d日?|[01]?\d/[0-3]?\d/(?:19|20)\d{2})(?!\d)"
+    r"(?<!\d)(?:(?:19|20)\d{2}[-/.年]\s?[01]?\d[-/.月]\s?[0-3]?\d日?|[01]?\d/[0-3]?\d/(?:19|20)?\d{2})(?!\d)"
 )
 _BIRTH_CONTEXT = ("出生", "生日", "出生日期", "birth", "dob", "born", "d.o.b")
 
@@ -274,7 +274,7 @@ RECOGNIZERS: dict[str, Callable[[str, Windows], Iterator[Finding]]] = {
 PII_TYPES = (*RECOGNIZERS, "PERSON", "ADDRESS")
 # A run of digits long enough to matter; texts without one skip the number recognizers.
 _HAS_SIGNAL = re.compile(
-    r"\d{4}|\d\.\d{1,3}\.\d|@|://|::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]"
+    r"\d{4}|\d\.\d{1,3}\.\d|\d/\d{1,2}/\d\d|@|://|::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]"
 )
 
 

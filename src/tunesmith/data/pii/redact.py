@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunesmith.data.pii.columns import ColumnPolicies
+from tunesmith.data.pii.columns import ColumnPolicies, unprotect
 from tunesmith.data.pii.fake import FakeValues
 from tunesmith.data.pii.finding import Finding
 from tunesmith.data.pii.operators import apply, load_key
@@ -51,10 +51,14 @@ class Redactor:
         return found
 
     def redact(self, text: str, field_name: str) -> tuple[str, list[Finding]]:
-        """The text with personal data replaced (unchanged for 'drop': the caller drops it)."""
-        if field_name in self.columns:
-            return text, []
+        """The text with personal data replaced (unchanged for 'drop': the caller drops it).
+
+        Spans marked by `ColumnPolicies.protect` are not scanned: their column policy applied.
+        """
+        text, protected = unprotect(text)
         found = self.findings(text)
+        if protected:
+            found = [f for f in found if not any(f.start < end and start < f.end for start, end in protected)]
         if not found:
             return text, found
         for finding in found:
