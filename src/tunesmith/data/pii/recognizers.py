@@ -198,10 +198,10 @@ def luhn(digits: str) -> bool:
 
 def _card_prefix(digits: str) -> bool:
     """An issuer prefix: Amex/Diners/JCB 3, Visa 4, Mastercard 5 and 2221-2720, Discover/UnionPay/
-    Maestro 6, Maestro 50, legacy JCB 1800/2131."""
+    Maestro 6, Maestro 50 and 0604, legacy JCB 1800/2131."""
     if digits[0] in "3456":
         return True
-    return 2221 <= int(digits[:4]) <= 2720 or digits[:4] in ("1800", "2131")
+    return 2221 <= int(digits[:4]) <= 2720 or digits[:4] in ("1800", "2131", "0604")
 
 
 def find_bank_cards(text: str, windows: Windows) -> Iterator[Finding]:
