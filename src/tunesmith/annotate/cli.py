@@ -75,29 +75,19 @@ def export(
         tunesmith annotate export tickets.csv -o tasks.json --label-field intent
     """
     from tunesmith.annotate.labelstudio import labeling_config, to_task
-    from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty
+    from tunesmith.data.fields import get_path, is_empty
     from tunesmith.data.quarantine import Quarantine
-    from tunesmith.data.read import Unreadable, data_files, read_records
+    from tunesmith.data.records import iter_texts
 
     tasks, rows, labels = [], [], set()
     quarantine = Quarantine(out.with_suffix(".rejected.jsonl"))
     try:
-        for file in data_files(data):
-            for line, record in read_records(file):
-                if isinstance(record, Unreadable):
-                    quarantine.reject(str(file), line, record.reason, None, record.raw)
-                    continue
-                try:
-                    text = extract_text(record, text_field, None, "; ")
-                except FieldMissing:
-                    quarantine.reject(str(file), line, f"missing field: '{text_field}'", text_field, record)
-                    continue
-                raw = get_path(record, label_field) if label_field else None
-                label = None if is_empty(raw) else raw if isinstance(raw, list) else str(raw)
-                labels.update(label if isinstance(label, list) else [label] if label else [])
-                meta = {"source": f"{file.name}:{line}"}
-                tasks.append(to_task(text, meta, label))
-                rows.append({"text": text, "label": label, **meta})
+        for source, record, text in iter_texts(data, text_field, quarantine):
+            raw = get_path(record, label_field) if label_field else None
+            label = None if is_empty(raw) else raw if isinstance(raw, list) else str(raw)
+            labels.update(label if isinstance(label, list) else [label] if label else [])
+            tasks.append(to_task(text, {"source": source}, label))
+            rows.append({"text": text, "label": label, "source": source})
     finally:
         quarantine.close()
     if out.suffix.lower() == ".csv":

@@ -10,10 +10,9 @@ import numpy as np
 
 from tunesmith.annotate.uncertainty import Strategy, most_uncertain_first, softmax, uncertainty
 from tunesmith.data.clean import build_cleaner
-from tunesmith.data.fields import FieldMissing, extract_text
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.quarantine import Quarantine
-from tunesmith.data.read import Unreadable, data_files, read_records
+from tunesmith.data.records import iter_texts
 from tunesmith.predict import Predictor
 from tunesmith.recipe import Recipe
 
@@ -40,18 +39,9 @@ def model_ready_texts(recipe: Recipe, texts: list[str]) -> list[str]:
 def read_unlabelled(path: Path, text_field: str, quarantine: Quarantine) -> tuple[list[str], list[str]]:
     """(texts, sources 'file:line'); records without the text go to the quarantine."""
     texts, sources = [], []
-    for file in data_files(path):
-        for line, record in read_records(file):
-            if isinstance(record, Unreadable):
-                quarantine.reject(str(file), line, record.reason, None, record.raw)
-                continue
-            try:
-                text = extract_text(record, text_field, None, "; ")
-            except FieldMissing:
-                quarantine.reject(str(file), line, f"missing field: '{text_field}'", text_field, record)
-                continue
-            texts.append(text)
-            sources.append(f"{file.name}:{line}")
+    for source, _record, text in iter_texts(path, text_field, quarantine):
+        texts.append(text)
+        sources.append(source)
     return texts, sources
 
 

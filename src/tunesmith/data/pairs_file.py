@@ -7,7 +7,7 @@ from typing import Any
 
 from tunesmith.data.fields import as_text, get_path, is_empty
 from tunesmith.data.quarantine import Quarantine
-from tunesmith.data.read import Unreadable, data_files, read_records
+from tunesmith.data.records import iter_records
 
 
 def read_qa_records(
@@ -17,23 +17,19 @@ def read_qa_records(
     quarantine = Quarantine(rejected_path)
     records: list[dict[str, Any]] = []
     try:
-        for file in data_files(path):
-            for line, record in read_records(file):
-                if isinstance(record, Unreadable):
-                    quarantine.reject(str(file), line, record.reason, None, record.raw)
-                    continue
-                missing = next((f for f in (question, answer) if is_empty(get_path(record, f))), None)
-                if missing is not None:
-                    quarantine.reject(str(file), line, f"missing field: '{missing}'", missing, record)
-                    continue
-                value = get_path(record, category) if category else None
-                records.append(
-                    {
-                        "question": as_text(get_path(record, question), "; ").strip(),
-                        "answer": as_text(get_path(record, answer), "; ").strip(),
-                        "category": None if is_empty(value) else as_text(value, "; "),
-                    }
-                )
+        for file, line, record in iter_records(path, quarantine):
+            missing = next((f for f in (question, answer) if is_empty(get_path(record, f))), None)
+            if missing is not None:
+                quarantine.reject(str(file), line, f"missing field: '{missing}'", missing, record)
+                continue
+            value = get_path(record, category) if category else None
+            records.append(
+                {
+                    "question": as_text(get_path(record, question), "; ").strip(),
+                    "answer": as_text(get_path(record, answer), "; ").strip(),
+                    "category": None if is_empty(value) else as_text(value, "; "),
+                }
+            )
     finally:
         quarantine.close()
     return records, quarantine.count
