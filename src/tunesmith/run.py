@@ -19,6 +19,7 @@ from tunesmith.console import console
 from tunesmith.data.prepare import DATA_DIR, prepare
 from tunesmith.errors import TunesmithError
 from tunesmith.evaluate.stage import evaluate
+from tunesmith.model_card import write_model_card
 from tunesmith.recipe import Recipe
 from tunesmith.train.stage import train
 
@@ -47,6 +48,8 @@ def bundle(run_dir: Path) -> dict[str, Any]:
         split: {k: v for k, v in values.items() if isinstance(v, int | float)}
         for split, values in metrics.items()
     }
+    if (run_dir / "model").is_dir():
+        write_model_card(run_dir, recipe, report, headline)
     return write_manifest(
         run_dir,
         {

@@ -159,6 +159,8 @@ def test_planted_pii_reaches_no_artifact_of_a_whole_run(tmp_path: Path, tiny_mod
     canaries = [arg for value in CANARIES.values() for arg in ("--canary", value)]
     scan = tunesmith("scan", "runs/canary", *canaries, cwd=tmp_path, check=False)
     assert scan.returncode == 0, scan.stderr
+    card = (tmp_path / "runs" / "canary" / "model" / "README.md").read_text(encoding="utf-8")
+    assert "## Evaluation" in card and "De-identification was on" in card  # scanned above too
     report = json.loads((tmp_path / "runs" / "canary" / "data" / "report.json").read_text())
     found = {"PHONE": 2, "ID_CARD": 1, "EMAIL": 1, "BANK_CARD": 1, "PERSON": 1, "ADDRESS": 1}
     assert report["pii"]["found_by_type"] == found  # the rejected record's phone is counted too

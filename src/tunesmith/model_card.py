@@ -1,0 +1,104 @@
+"""The model card (`model/README.md`, the Hugging Face convention): what the model is, what data
+it saw and how that data was cleaned and de-identified, how it was trained, how well it does.
+
+Written from the run's own files only (recipe, data report, metrics); it quotes no record, so it
+cannot carry personal data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tunesmith import atomic
+from tunesmith.recipe import Recipe
+
+CARD = "README.md"
+_METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> str:
+    language = {"zh": "zh", "en": "en"}.get(report.get("language", ""), "multilingual")
+    counts = report["split_counts"]
+    pii = report["pii"]
+    duplicates = report.get("duplicates", {})
+    labels = report["labels"]
+    train_counts = report["label_counts"].get("train", {})
+    rows = [
+        [split, *(f"{values[m]:.4f}" if m in values else "" for m in _METRICS)]
+        for split, values in metrics.items()
+        if isinstance(values, dict)
+    ]
+    if pii.get("enabled"):
+        found = ", ".join(f"{k} {v}" for k, v in pii["found_by_type"].items()) or "none found"
+        columns = ", ".join(pii.get("columns", {})) or "none"
+        privacy = (
+            f"De-identification was on (action `{pii['action']}`) before tokenization: {found} in "
+            f"{pii['records_with_pii']:,} records. Column policies: {columns}."
+        )
+    else:
+        privacy = "De-identification was **off** (`prepare.pii.enabled: false`)."
+    few = [label for label in labels if train_counts.get(label, 0) < 10]
+    training = recipe.training
+    base = (
+        Path(recipe.model.name).name
+        if ("/" in recipe.model.name and Path(recipe.model.name).exists())
+        else recipe.model.name
+    )  # a local folder: its name, not the machine's path
+    return f"""---
+language: {language}
+library_name: transformers
+pipeline_tag: text-classification
+base_model: {base}
+tags: [tunesmith, {recipe.task.type}]
+---
+
+# {recipe.name}
+
+A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts["train"]:,} examples,
+{len(labels)} labels. Text longer than {recipe.model.max_length} tokens is cut.
+
+## Evaluation
+
+{_table(["split", *_METRICS], rows) if rows else "Not evaluated yet."}
+
+## Data
+
+- Records read: {report["rows_read"]:,}; used: train {counts["train"]:,}, validation {counts["validation"]:,},
+  test {counts["test"]:,}; rejected: {report["rows_rejected"]:,} ({
+        ", ".join(f"{k} {v}" for k, v in report["rejected_by_reason"].items()) or "none"
+    }).
+- Split: `{recipe.split.method}`, seed {recipe.seed}. Duplicates and leaked records removed:
+  {duplicates.get("removed", 0) if duplicates.get("enabled") else "duplicate detection off"}.
+- Language: {report.get("language")}. Data fingerprint: `{report["fingerprint"]}`.
+- {privacy}
+
+## Training
+
+{training.epochs:g} epochs (max steps {training.max_steps}), batch {training.batch_size}, learning rate
+{training.learning_rate:g}, warm-up {training.warmup_ratio:g}, weight decay {training.weight_decay:g},
+precision `{training.precision}`, frozen word embeddings: {recipe.model.freeze_word_embeddings},
+frozen lower layers: {recipe.model.freeze_layers}.
+
+## Limitations
+
+- Judge it on data like its own: {report.get("language")} text, the {len(labels)} labels above.
+- {
+        f"{len(few)} label(s) had fewer than 10 training examples; expect weak results on them."
+        if few
+        else "Every label had at least 10 training examples."
+    }
+- The full data report is `data/report.html` in the run folder.
+"""
+
+
+def write_model_card(run_dir: Path, recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> Path:
+    path = run_dir / "model" / CARD
+    atomic.write_text(path, render(recipe, report, metrics))
+    return path
