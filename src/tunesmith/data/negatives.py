@@ -2,9 +2,7 @@
 
 A negative is never the question's own answer nor a near-duplicate of it (character 3-gram
 Jaccard at or above `near_threshold`), so a paraphrase of the right answer is not taught as wrong.
-BM25 is written here on scikit-learn's sparse matrices: rank_bm25 scores one query at a time with a
-Python loop over every document, which takes hours for ten thousand questions; this scores them
-all in one sparse product. Chinese is tokenized with jieba, other text by words.
+BM25 scores come from rank_bm25 (Okapi); Chinese is tokenized with jieba, other text by words.
 """
 
 from __future__ import annotations
@@ -33,31 +31,6 @@ def tokenize(text: str) -> list[str]:
 
         return [w for w in _jieba().lcut(text.lower(), HMM=False) if _WORD.fullmatch(w)]
     return _WORD.findall(text.lower())
-
-
-class BM25:
-    """Okapi BM25 over a fixed set of documents; `scores(queries)` gives a dense (queries x docs) matrix."""
-
-    def __init__(self, documents: Sequence[str], k1: float = 1.5, b: float = 0.75) -> None:
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        self.vectorizer = CountVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None)
-        counts = self.vectorizer.fit_transform(documents).tocsr().astype(np.float64)
-        n_docs = counts.shape[0]
-        lengths = np.asarray(counts.sum(axis=1)).ravel()
-        average = lengths.mean() if n_docs else 0.0
-        document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
-        self.idf = np.log(1 + (n_docs - document_frequency + 0.5) / (document_frequency + 0.5))
-        rows = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
-        tf = counts.data
-        norm = k1 * (1 - b + b * lengths[rows] / max(average, 1e-9))
-        counts.data = tf * (k1 + 1) / (tf + norm) * self.idf[counts.indices]
-        self.weights = counts
-
-    def scores(self, queries: Sequence[str]) -> np.ndarray:
-        query = self.vectorizer.transform(queries)
-        query.data[:] = 1.0  # a query term counts once, as in rank_bm25
-        return np.asarray((query @ self.weights.T).todense())
 
 
 def _best_first(scores: np.ndarray, wanted: int) -> Iterator[int]:
@@ -124,18 +97,22 @@ def build_pairs(
     for index, categories in category_of.items():
         for category in categories:
             by_category[category].append(index)
-    ranked = BM25(answers).scores(list(true_answers)) if method == "bm25" and answers else None
+    bm25 = None
+    if method == "bm25" and answers:
+        from rank_bm25 import BM25Okapi
+
+        bm25 = BM25Okapi([tokenize(answer) or [""] for answer in answers])
     report = NegativesReport()
     pairs: list[dict[str, Any]] = []
-    for row, (question, truth) in enumerate(true_answers.items()):
+    for question, truth in true_answers.items():
         category = question_category.get(question)
         for index in sorted(truth):
             pairs.append({"question": question, "answer": answers[index], "label": 1, "kind": "positive"})
             report.pairs["positive"] += 1
         truth_grams = set().union(*(shingles(answers[i]) for i in truth))
         wanted = per_question * 4 + len(truth) + 5
-        if ranked is not None:
-            candidates = _best_first(ranked[row], wanted)
+        if bm25 is not None:
+            candidates = _best_first(np.asarray(bm25.get_scores(tokenize(question))), wanted)
         elif method == "category" and category is not None:
             candidates: Iterable[int] = _random_order(rng, by_category[category], wanted)
         elif method == "category":
