@@ -8,9 +8,10 @@ reported; a record that (nearly) duplicates one in another split is removed from
 split (train is kept first, so a test record repeating a training record is leakage), unless
 the recipe allows it. Removed records go to the quarantine with the id they repeat.
 
-Memory: one 8-byte key per record plus, for one band at a time, an 8-byte band hash per record;
-band hashes wait on disk. datasketch's MinHashLSH keeps every signature in Python objects
-(~1 KB a record), and its per-record hashing runs at ~0.1 MB/s here: hence numpy by hand.
+Memory: one 8-byte key and 48 bytes of candidate references per record, plus one band's hashes
+at a time (the others wait on disk). datasketch's MinHashLSH, measured on the same 5,000 texts,
+held ~2.8 KB of Python objects per record and hashed at 1.0 MB/s against 5.2 MB/s here: hence
+numpy written for the purpose.
 """
 
 from __future__ import annotations
