@@ -20,6 +20,7 @@ import hashlib
 import re
 import tempfile
 import unicodedata
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,42 +119,71 @@ def _ranks(splits: Sequence[str] | np.ndarray) -> np.ndarray:
     return np.fromiter((_RANK.get(s, -1) for s in splits), dtype=np.int8, count=len(splits))
 
 
+class DedupIndex:
+    """Exact keys and LSH band hashes of texts added in order (a stream): 8 bytes a record in
+    memory, the band hashes on disk in `folder` until `resolve`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.keys = array("Q")
+        self.band_files = [folder / f"band{b}.u64" for b in range(BANDS)]
+        self._handles = [path.open("wb") for path in self.band_files]
+        self._buffer: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.keys.append(exact_key(text))
+        self._buffer.append(text)
+        if len(self._buffer) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            bands = band_hashes(self._buffer)
+            for b, handle in enumerate(self._handles):
+                handle.write(np.ascontiguousarray(bands[:, b]).tobytes())
+            self._buffer = []
+
+    def close(self) -> None:
+        self._flush()
+        for handle in self._handles:
+            handle.close()
+
+    def resolve(
+        self,
+        splits: Sequence[str] | np.ndarray,
+        texts: Sequence[str],
+        ids: Sequence[str],
+        threshold: float = 0.8,
+        allow_leakage: bool = False,
+    ) -> DedupResult:
+        """Decide which records to remove; train records come first so they always win.
+
+        `splits` holds names or codes (0 train, 1 validation, 2 test, -1 not taking part); `texts`
+        and `ids` may be lazy sequences: they are read by index, only for candidates and removals.
+        """
+        self.close()
+        result = DedupResult()
+        rank = _ranks(splits)
+        names = _SplitNames(rank)
+        keys = np.frombuffer(self.keys, dtype=np.uint64)
+        alive = _exact(keys, rank, names, ids, texts, allow_leakage, result)
+        refs = _candidates(self.band_files, rank, alive)
+        _near(refs, rank, names, ids, texts, threshold, allow_leakage, result)
+        return result
+
+
 def find_duplicates(
     texts: Sequence[str],
     splits: Sequence[str] | np.ndarray,
     ids: Sequence[str],
     threshold: float = 0.8,
     allow_leakage: bool = False,
-    scratch: Path | None = None,
 ) -> DedupResult:
-    """Decide which records to remove; train records come first so they always win.
-
-    `splits` holds names or codes (0 train, 1 validation, 2 test, -1 not taking part); `texts`
-    and `ids` may be lazy sequences (an Arrow column): they are read in slices and by index.
-    """
-    result = DedupResult()
-    n = len(texts)
-    rank = _ranks(splits)
-    splits = _SplitNames(rank)
-    with tempfile.TemporaryDirectory(dir=scratch) as folder:
-        keys = np.empty(n, dtype=np.uint64)
-        band_files = [Path(folder) / f"band{b}.u64" for b in range(BANDS)]
-        handles = [path.open("wb") for path in band_files]
-        try:
-            for start in range(0, n, BATCH):
-                batch = list(texts[start : start + BATCH])
-                keys[start : start + len(batch)] = [exact_key(t) for t in batch]
-                bands = band_hashes(batch)
-                for b, handle in enumerate(handles):
-                    handle.write(np.ascontiguousarray(bands[:, b]).tobytes())
-        finally:
-            for handle in handles:
-                handle.close()
-        alive = _exact(keys, rank, splits, ids, texts, allow_leakage, result)
-        del keys
-        refs = _candidates(band_files, rank, alive)
-    _near(refs, rank, splits, ids, texts, threshold, allow_leakage, result)
-    return result
+    """`DedupIndex` over texts already in memory."""
+    with tempfile.TemporaryDirectory() as folder:
+        index = DedupIndex(Path(folder))
+        for text in texts:
+            index.add(text)
+        return index.resolve(splits, texts, ids, threshold, allow_leakage)
 
 
 def _exact(

@@ -10,22 +10,21 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from tunesmith import atomic
 from tunesmith.console import console, progress
 from tunesmith.data.clean import build_cleaner
-from tunesmith.data.dedup import find_duplicates
 from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty, parse_time, required
 from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
+from tunesmith.data.pool import FREE, Pool
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.read import Unreadable, data_files, read_records
 from tunesmith.data.split import (
@@ -162,8 +161,8 @@ def _check_tokens(text: str, tokenizer: Any, recipe: Recipe, field: str) -> None
         raise Rejected(field, f"text longer than {high} tokens ({tokens})")
 
 
-def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Redactor, sink: Any) -> int:
-    """Stream every source file into `sink` (JSONL); return the number of records accepted."""
+def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Redactor, pool: Pool) -> int:
+    """Stream every source file into the pool; return the number of records accepted."""
     accepted = 0
     data = recipe.data
     clean = build_cleaner(recipe.prepare.clean)
@@ -185,7 +184,7 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
                     continue
                 parsed["source"] = f"{path.name}:{line}"
                 parsed["id"] = str(parsed["id"] if parsed["id"] is not None else f"{path.stem}:{line}")
-                sink.write(json.dumps(parsed, ensure_ascii=False) + "\n")
+                pool.add(parsed, task.stratify_key(parsed["label"]))
                 accepted += 1
     return accepted
 
@@ -261,36 +260,26 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         redactor = Redactor.from_recipe(recipe.prepare.pii)
         scrub = redactor.scrub if recipe.prepare.pii.enabled else None
         quarantine = Quarantine(stage / "rejected.jsonl", scrub)
-        pool = Path(scratch) / "accepted.jsonl"
+        pool = Pool(Path(scratch), recipe.prepare.dedup.enabled, _fields_for_split(recipe))
         try:
-            with pool.open("w", encoding="utf-8") as sink:
-                accepted = _read_all(recipe, task, quarantine, redactor, sink)
+            accepted = _read_all(recipe, task, quarantine, redactor, pool)
         finally:
             quarantine.close()
+            pool.close()
         if accepted == 0:
             raise DataError(
                 f"{recipe.data.train}: no usable records ({quarantine.count} rejected; see the "
                 "reasons in rejected.jsonl). Check data.text_field and data.label_field."
             )
-        dataset = _load_arrow(pool, Path(scratch) / "cache")
-        codes = _decide_splits(dataset, recipe, task)
-        duplicates = _remove_duplicates(dataset, codes, recipe, quarantine, Path(scratch))
+        codes = _decide_splits(pool, recipe)
+        duplicates = _remove_duplicates(pool, codes, recipe, quarantine)
         quarantine.close()
-        dataset = dataset.remove_columns(["split"])
-        counts: dict[str, int] = {}
-        label_counts: dict[str, Counter[str]] = {}
-        for rank, split in enumerate(SPLITS):
-            part = dataset.select(np.flatnonzero(codes == rank))
-            counts[split] = len(part)
-            label_counts[split] = Counter(task.stratify_key(x) for x in _labels(part))
-            if split == "train":
-                labels = task.label_space(_labels(part))
-            _write_jsonl(part, stage / f"{split}.jsonl")
+        counts, label_counts, labels = _write_splits(pool, codes, task, stage)
         kept = np.flatnonzero(codes >= 0)
-        lengths = pc.utf8_length(dataset.data.table.column("text")).to_numpy()[kept]
-        texts = Column(dataset, "text")
+        lengths = pool.array("lengths")[kept]
         rng = np.random.default_rng(recipe.seed)
-        sample = [texts[i] for i in np.sort(rng.choice(kept, min(SAMPLE, len(kept)), replace=False))]
+        chosen = np.sort(rng.choice(kept, min(SAMPLE, len(kept)), replace=False))
+        sample = [pool.record(i)["text"] for i in chosen]
         language = detect_language(sample)
         token_lengths, token_summary = sample_token_lengths(recipe, sample)
         report = {
@@ -321,104 +310,91 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
     return PreparedData(out, labels, counts, quarantine.count)
 
 
-def _load_arrow(pool: Path, cache: Path) -> Any:
-    """Load accepted records as a memory-mapped Arrow dataset: memory stays flat as files grow."""
-    from datasets import disable_progress_bars, load_dataset
-
-    disable_progress_bars()
-    return load_dataset("json", data_files=str(pool), split="train", cache_dir=str(cache))
-
-
-class Column(Sequence[Any]):
-    """One column of the Arrow dataset read lazily: by index or slice, never all at once."""
-
-    def __init__(self, dataset: Any, name: str) -> None:
-        self.array = dataset.data.table.column(name)
-
-    def __len__(self) -> int:
-        return len(self.array)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return self.array[index].to_pylist()
-        return self.array[int(index)].as_py()
+def _fields_for_split(recipe: Recipe) -> list[str]:
+    """Per-record values the split method needs besides the label (kept in memory)."""
+    method = recipe.split.method
+    if method == "group":
+        return ["group"]
+    if method == "time":
+        return ["time"]
+    if method == "hash":
+        return ["group" if recipe.split.group_field else "id"]
+    return []
 
 
-def _labels(part: Any) -> Iterator[Any]:
-    for batch in part.select_columns(["label"]).iter(batch_size=4096):
-        yield from batch["label"]
-
-
-def _split_codes(column: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, free): 0/1/2 for train/validation/test as given, and the mask of records without one."""
-    codes = np.zeros(len(column), dtype=np.int8)
-    for rank, name in enumerate(SPLITS):
-        codes[pc.fill_null(pc.equal(column, name), False).to_numpy(zero_copy_only=False)] = rank
-    free = pc.fill_null(pc.equal(column, ""), True).to_numpy(zero_copy_only=False)
-    return codes, free
-
-
-def _stratify_keys(dataset: Any, task: Task, free: np.ndarray) -> Sequence[Any]:
-    column = dataset.data.table.column("label")
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        # classification labels are their own keys: dictionary codes, no Python strings per record
-        return pc.dictionary_encode(column).combine_chunks().indices.to_numpy()[free]
-    return [task.stratify_key(label) for label in _labels(dataset.select(free))]
-
-
-def _decide_splits(dataset: Any, recipe: Recipe, task: Task) -> np.ndarray:
+def _decide_splits(pool: Pool, recipe: Recipe) -> np.ndarray:
     """Split codes (0 train, 1 validation, 2 test): a record with a fixed split keeps it; the
     others are divided by the recipe's method."""
-    codes, free_mask = _split_codes(dataset.data.table.column("split"))
+    fixed = pool.array("fixed")
+    free_mask = fixed == FREE
+    codes = np.where(free_mask, 0, fixed).astype(np.int8)
     free = np.flatnonzero(free_mask)
     if not len(free):
         return codes
-    given = codes[~free_mask]
+    given = fixed[~free_mask]
     options = recipe.split
     want = (not (given == 1).any(), not (given == 2).any())
     ratios = (options.validation, options.test)
     if options.method == "group":
-        groups = Column(dataset, "group")
+        groups = pool.kept_fields["group"]
         chosen = assign_by_group([groups[i] for i in free], *ratios, recipe.seed, want)
     elif options.method == "time":
-        times = Column(dataset, "time")
+        times = pool.kept_fields["time"]
         chosen = assign_by_time([times[i] for i in free], *ratios, want)
     elif options.method == "hash":
-        keys = Column(dataset, "group" if options.group_field else "id")
+        keys = pool.kept_fields["group" if options.group_field else "id"]
         chosen = assign_by_hash([keys[i] for i in free], *ratios, recipe.seed, want)
     else:
-        keys = _stratify_keys(dataset, task, free)
-        chosen = assign_splits(keys, *ratios, recipe.seed, options.method == "stratified", want)
+        strata = pool.array("strata")[free]
+        chosen = assign_splits(strata, *ratios, recipe.seed, options.method == "stratified", want)
     rank = {name: code for code, name in enumerate(SPLITS)}
     codes[free] = np.fromiter((rank[s] for s in chosen), dtype=np.int8, count=len(free))
     return codes
 
 
 def _remove_duplicates(
-    dataset: Any, codes: np.ndarray, recipe: Recipe, quarantine: Quarantine, scratch: Path
+    pool: Pool, codes: np.ndarray, recipe: Recipe, quarantine: Quarantine
 ) -> dict[str, Any]:
     """Mark duplicates and leaked records as removed (code -1) and quarantine them."""
     options = recipe.prepare.dedup
-    if not options.enabled:
+    if pool.index is None:
         return {"enabled": False}
-    texts, ids = Column(dataset, "text"), Column(dataset, "id")
-    found = find_duplicates(texts, codes, ids, options.near_threshold, options.allow_leakage, scratch=scratch)
-    sources, labels = Column(dataset, "source"), Column(dataset, "label")
+    texts, ids = pool.column("text"), pool.column("id")
+    found = pool.index.resolve(codes, texts, ids, options.near_threshold, options.allow_leakage)
     for position, reason in sorted(found.remove.items()):
-        file, _, line = sources[position].rpartition(":")
-        record = {"id": ids[position], "text": texts[position], "label": labels[position]}
-        quarantine.reject(file, int(line), reason, _text_field_name(recipe), record)
+        record = pool.record(position)
+        file, _, line = record["source"].rpartition(":")
+        kept = {"id": record["id"], "text": record["text"], "label": record["label"]}
+        quarantine.reject(file, int(line), reason, _text_field_name(recipe), kept)
         codes[position] = -1
     return {"enabled": True, **found.report()}
 
 
-def _write_jsonl(part: Any, path: Path) -> None:
-    with atomic.staged_file(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
-        for batch in part.iter(batch_size=2048):
-            rows = zip(*(batch[c] for c in part.column_names), strict=True)
-            for row in rows:
-                record = dict(zip(part.column_names, row, strict=True))
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+def _write_splits(
+    pool: Pool, codes: np.ndarray, task: Task, stage: Path
+) -> tuple[dict[str, int], dict[str, Counter[str]], list[str]]:
+    """One sequential pass over the pool writes train/validation/test.jsonl; returns the counts
+    per split, the label counts per split and the label space of train."""
+    counts = dict.fromkeys(SPLITS, 0)
+    label_counts: dict[str, Counter[str]] = {split: Counter() for split in SPLITS}
+    train_labels: dict[str, Any] = {}  # distinct labels only, not one per record
+    with ExitStack() as stack:
+        handles = []
+        for split in SPLITS:
+            tmp = stack.enter_context(atomic.staged_file(stage / f"{split}.jsonl"))
+            handles.append(stack.enter_context(tmp.open("w", encoding="utf-8")))
+        for position, record in enumerate(pool):
+            code = int(codes[position])
+            if code < 0:
+                continue
+            split = SPLITS[code]
+            del record["split"]
+            handles[code].write(json.dumps(record, ensure_ascii=False) + "\n")
+            counts[split] += 1
+            label_counts[split][task.stratify_key(record["label"])] += 1
+            if code == 0:
+                train_labels.setdefault(json.dumps(record["label"], ensure_ascii=False), record["label"])
+    return counts, label_counts, task.label_space(list(train_labels.values()))
 
 
 def read_split(run_dir: Path, split: str) -> list[dict[str, Any]]:
