@@ -126,3 +126,13 @@ def test_column_policies_on_tabular_records(tmp_path: Path, monkeypatch: pytest.
     assert not by_split["train"] & by_split["test"]
     audit = json.loads((tmp_path / "run" / "data" / "report.json").read_text())["pii"]
     assert audit["columns"]["first:fake"] == 60
+
+
+def test_init_names_columns_that_look_personal(tmp_path: Path) -> None:
+    rows = ["first,last,cc_num,text,label"] + [
+        f"Ann,Lee,4111111111111111,question {i},{i % 2}" for i in range(20)
+    ]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    tunesmith("init", "t.csv", cwd=tmp_path)
+    recipe_text = (tmp_path / "recipe.yaml").read_text(encoding="utf-8")
+    assert "# columns: {cc_num: mask, first: mask, last: mask}" in recipe_text

@@ -8,6 +8,7 @@ import yaml
 
 from tunesmith import atomic
 from tunesmith.data.inspect import SAMPLE, Inspection, inspect_file
+from tunesmith.data.pii.columns import PERSONAL_COLUMN_TYPES, column_type
 from tunesmith.models.resolve import default_model_for
 from tunesmith.recipe import validate
 
@@ -25,6 +26,14 @@ def recipe_text(data: Path, found: Inspection, out: Path) -> str:
     shown = ", ".join(found.labels[:8]) + (" ..." if len(found.labels) > 8 else "")
     seen = f"in the first {found.rows:,} records" if found.rows >= SAMPLE else "in the file"
     model = default_model_for(found.language)
+    personal = [f for f in found.fields if column_type(f) in PERSONAL_COLUMN_TYPES]
+    suggestion = "{" + ", ".join(f"{f}: mask" for f in personal) + "}"
+    columns = (
+        f"    # These columns look personal; give them a policy if a template puts them in the text:\n"
+        f"    # columns: {suggestion}"
+        if personal
+        else "    # columns: {user_id: pseudonym, location: generalize, amount: keep}"
+    )
     return f"""\
 # tunesmith recipe, written by `tunesmith init {data.name}`.
 # Run it:   tunesmith run {out.name}
@@ -46,7 +55,7 @@ prepare:
     enabled: true
     action: mask   # mask | partial (138****5678) | pseudonym (keyed HMAC: TUNESMITH_PII_KEY) | fake | drop
     # Whole columns of tabular data: keep | mask | partial | pseudonym | fake | generalize | drop
-    # columns: {{user_id: pseudonym, location: generalize, amount: keep}}
+{columns}
 split:
   validation: 0.1
   test: 0.1

@@ -30,6 +30,7 @@ _TYPE_BY_NAME = (
     (re.compile(r"id_card|身份证"), "ID_CARD"),
     (re.compile(r"plate|车牌"), "LICENSE_PLATE"),
 )
+PERSONAL_COLUMN_TYPES = frozenset(kind for _, kind in _TYPE_BY_NAME)
 _DATE = re.compile(r"^\s*((?:19|20)\d{2})[-/.年](\d{1,2})")
 _US_DATE = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d{4}|\d{2})(?:\s|$)")
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
