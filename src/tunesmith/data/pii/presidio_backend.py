@@ -7,6 +7,7 @@ locally (e.g. `pip install ./en_core_web_sm-3.8.0-py3-none-any.whl`), nothing is
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tunesmith.data.pii.finding import Finding
 from tunesmith.data.pii.recognizers import resolve_overlaps
@@ -27,7 +28,7 @@ class PresidioNames:
                 "prepare.pii.english_ner is 'presidio' but presidio-analyzer is not installed: "
                 "pip install 'tunesmith[presidio]', or set prepare.pii.english_ner: rules"
             ) from None
-        if not spacy.util.is_package(model) and not spacy.util.is_directory(model):
+        if not spacy.util.is_package(model) and not Path(model).is_dir():
             raise RecipeError(
                 f"prepare.pii.english_ner_model: the spaCy model {model!r} is not installed; install its "
                 "wheel from a local file, or set prepare.pii.english_ner: rules"
