@@ -166,10 +166,10 @@ def predict(
         raise TunesmithError("give either one TEXT or --file FILE")
     predictor = Predictor.from_run(run_dir)
     if text is not None:
-        print(json.dumps(predictor.predict([text])[0], ensure_ascii=False))
+        print(json.dumps(predictor.predict_raw([text])[0], ensure_ascii=False))
         return
     texts = _read_inputs(file)  # type: ignore[arg-type]
-    for answer in predictor.predict(texts, show=True):
+    for answer in predictor.predict_raw(texts, show=True):
         print(json.dumps(answer, ensure_ascii=False))
 
 

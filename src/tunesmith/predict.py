@@ -32,6 +32,7 @@ class Predictor:
         self.tokenizer = tokenizer
         self.labels = labels
         self._lock = threading.Lock()
+        self._model_input: Any = None
 
     @classmethod
     def from_run(cls, run_dir: Path, verify: bool = True) -> Predictor:
@@ -76,6 +77,17 @@ class Predictor:
         return np.stack(out) if out else np.zeros((0, len(self.labels)))
 
     def predict(self, texts: Sequence[str], batch_size: int = 64, show: bool = False) -> list[dict[str, Any]]:
+        """Answers for texts as prepared (cleaned, de-identified), e.g. a run's own test split."""
         if not texts:
             return []
         return self.task.decode(self.logits(texts, batch_size, show), self.labels)
+
+    def predict_raw(
+        self, texts: Sequence[str], batch_size: int = 64, show: bool = False
+    ) -> list[dict[str, Any]]:
+        """Answers for raw texts from a user: cleaned and de-identified as the training data was."""
+        if self._model_input is None:
+            from tunesmith.data.model_input import ModelInput
+
+            self._model_input = ModelInput(self.recipe)
+        return self.predict(self._model_input(texts), batch_size, show)

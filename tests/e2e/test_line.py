@@ -63,6 +63,16 @@ def test_served_answers_match_cli_predict(trained: Path) -> None:
     assert batch[0]["label"] == cli["label"] and len(batch) == 2
 
 
+def test_raw_inputs_are_cleaned_and_deidentified_like_the_training_data(trained: Path) -> None:
+    raw = "我的手机１３９１２３４５６７８收不到验证码\u200b"  # full-width digits, a zero-width space
+    prepared = "我的手机[PHONE]收不到验证码"  # what prepare made of such a text for training
+    cli = [json.loads(tunesmith("predict", str(trained), t, cwd=trained).stdout) for t in (raw, prepared)]
+    assert cli[0]["probabilities"] == pytest.approx(cli[1]["probabilities"], abs=1e-6)
+    with Server(trained) as server, Client(server.url) as client:
+        served = client.predict(raw)
+    assert served["probabilities"] == pytest.approx(cli[1]["probabilities"], abs=1e-6)
+
+
 def test_predict_file(trained: Path, tmp_path: Path) -> None:
     inputs = tmp_path / "in.jsonl"
     inputs.write_text('{"text": "退款什么时候到账"}\n{"text": "my card was declined"}\n', encoding="utf-8")

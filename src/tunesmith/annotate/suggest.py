@@ -9,12 +9,10 @@ from typing import Any
 import numpy as np
 
 from tunesmith.annotate.uncertainty import Strategy, most_uncertain_first, softmax, uncertainty
-from tunesmith.data.clean import build_cleaner
-from tunesmith.data.pii.redact import Redactor
+from tunesmith.data.model_input import ModelInput
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.records import iter_texts
 from tunesmith.predict import Predictor
-from tunesmith.recipe import Recipe
 
 
 @dataclass(frozen=True)
@@ -24,16 +22,6 @@ class Suggestion:
     confidence: float
     uncertainty: float
     source: str
-
-
-def model_ready_texts(recipe: Recipe, texts: list[str]) -> list[str]:
-    """Clean and de-identify texts as the run's prepare stage did (what the model and the people
-    labelling see; a 'drop' action masks here, since a suggestion cannot drop)."""
-    clean = build_cleaner(recipe.prepare.clean)
-    redactor = Redactor.from_recipe(recipe.prepare.pii)
-    if recipe.prepare.pii.action in ("drop",):
-        return [redactor.scrub(clean(t)) for t in texts]
-    return [redactor.redact(clean(t), "text")[0] for t in texts]
 
 
 def read_unlabelled(path: Path, text_field: str, quarantine: Quarantine) -> tuple[list[str], list[str]]:
@@ -49,7 +37,7 @@ def suggest(
     predictor: Predictor, texts: list[str], sources: list[str], strategy: Strategy, show: bool = True
 ) -> list[Suggestion]:
     """Every text with the model's label and confidence, most uncertain first."""
-    ready = model_ready_texts(predictor.recipe, texts)
+    ready = ModelInput(predictor.recipe)(texts)
     probabilities = softmax(predictor.logits(ready, show=show)) if ready else np.zeros((0, 1))
     scores = uncertainty(probabilities, strategy) if ready else np.zeros(0)
     out = []

@@ -76,6 +76,6 @@ def create_app(run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BOD
                 details=["split the batch into several requests"],
             )
             return JSONResponse(body.model_dump(), status_code=413)
-        return {"model": name, "predictions": predictor.predict(texts)}
+        return {"model": name, "predictions": predictor.predict_raw(texts)}
 
     return BodySizeLimit(app, max_body_bytes)
