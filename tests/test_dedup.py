@@ -7,7 +7,7 @@ from pathlib import Path
 from helpers import write_jsonl
 
 from tunesmith import recipe as recipe_io
-from tunesmith.data.dedup import find_duplicates, normalize
+from tunesmith.data.dedup import find_duplicates, normalize, shingles
 from tunesmith.data.prepare import prepare, read_split
 
 
@@ -56,3 +56,22 @@ def test_prepare_removes_leaked_records_and_reports_them(tmp_path: Path) -> None
     assert report["examples"]
     rejected = (tmp_path / "run" / "data" / "rejected.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(rejected) == 60 and all(json.loads(line)["line"] >= 1 for line in rejected)
+
+
+def test_every_near_duplicate_pair_above_the_threshold_is_caught() -> None:
+    rng = random.Random(3)
+    alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    train, test = [], []
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(40, 120)))
+        position = rng.randrange(len(text))
+        edited = text[:position] + rng.choice(alphabet) + text[position + 1 :]  # one character changed
+        a, b = shingles(text), shingles(edited)
+        if len(a & b) / len(a | b) >= 0.85:
+            train.append(text)
+            test.append(edited)
+    texts = train + test
+    splits = ["train"] * len(train) + ["test"] * len(test)
+    result = find_duplicates(texts, splits, [str(i) for i in range(len(texts))])
+    assert len(train) > 200
+    assert set(result.remove) == set(range(len(train), len(texts)))  # every leaked test record
