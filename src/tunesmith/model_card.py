@@ -12,9 +12,9 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith.recipe import Recipe
+from tunesmith.tasks import get_task
 
 CARD = "README.md"
-_METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -30,8 +30,9 @@ def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> s
     duplicates = report.get("duplicates", {})
     labels = report["labels"]
     train_counts = report["label_counts"].get("train", {})
+    headline = get_task(recipe.task.type).headline
     rows = [
-        [split, *(f"{values[m]:.4f}" if m in values else "" for m in _METRICS)]
+        [split, *(f"{values[m]:.4f}" if m in values else "" for m in headline)]
         for split, values in metrics.items()
         if isinstance(values, dict)
     ]
@@ -66,7 +67,7 @@ A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts["tra
 
 ## Evaluation
 
-{_table(["split", *_METRICS], rows) if rows else "Not evaluated yet."}
+{_table(["split", *headline], rows) if rows else "Not evaluated yet."}
 
 ## Data
 

@@ -171,7 +171,9 @@ class ModelSection(Section):
 
 
 class TaskSection(Section):
-    type: Literal["classification"] = "classification"
+    type: Literal["classification", "regression"] = Field(
+        "classification", description="classification: one label per text; regression: one number."
+    )
 
 
 class TrainingSection(Section):
@@ -186,7 +188,10 @@ class TrainingSection(Section):
     early_stopping_patience: int | None = Field(
         2, ge=1, description="Evaluations without improvement before stopping (None: off)."
     )
-    metric_for_best_model: str = "macro_f1"
+    metric_for_best_model: str | None = Field(
+        None,
+        description="Validation metric that picks the best checkpoint (None: the task's, e.g. macro_f1).",
+    )
     precision: Literal["auto", "fp32", "fp16", "bf16"] = Field(
         "auto", description="'auto' picks what the hardware runs fast (fp32 on CPU)."
     )

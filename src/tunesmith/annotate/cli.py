@@ -128,6 +128,10 @@ def suggest(
     if strategy not in STRATEGIES:
         raise TunesmithError(f"--strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     predictor = Predictor.from_run(run_dir)
+    if not predictor.task.categorical:
+        raise TunesmithError(
+            f"{run_dir} is a {predictor.task.type} run: suggestions need labels to be unsure about"
+        )
     field = text_field or predictor.recipe.data.text_field
     if not isinstance(field, str):
         raise TunesmithError("the run reads several text fields: say which one with --text-field")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from array import array
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -189,26 +190,27 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
     return accepted
 
 
-def _length_stats(lengths: np.ndarray) -> dict[str, float]:
-    if not len(lengths):
+def _length_stats(values: np.ndarray) -> dict[str, float]:
+    """min, median, p95, max, mean: integers stay integers (lengths), numbers keep 4 decimals."""
+    if not len(values):
         return {}
+    integral = np.issubdtype(values.dtype, np.integer)
+
+    def number(value: Any) -> float:
+        return int(value) if integral else round(float(value), 4)
+
     return {
-        "min": int(lengths.min()),
-        "median": float(np.median(lengths)),
-        "p95": int(np.percentile(lengths, 95, method="lower")),
-        "max": int(lengths.max()),
-        "mean": round(float(lengths.mean()), 1),
+        "min": number(values.min()),
+        "median": float(np.median(values)),
+        "p95": number(np.percentile(values, 95, method="lower")),
+        "max": number(values.max()),
+        "mean": round(float(values.mean()), 1 if integral else 4),
     }
 
 
-def _warnings(
-    label_counts: dict[str, Counter[str]],
-    labels: list[str],
-    tokens: dict[str, Any],
-    duplicates: dict[str, Any],
-    accepted: int,
-) -> list[str]:
-    advice = []
+def _label_advice(label_counts: dict[str, Counter[str]], labels: list[str]) -> list[str]:
+    """Advice about named labels: too few examples, unseen in train, imbalance."""
+    advice: list[str] = []
     train = label_counts.get("train", Counter())
     singles = [label for label in labels if train.get(label, 0) == 1]
     if singles:
@@ -233,6 +235,18 @@ def _warnings(
             f"labels are imbalanced ({ratio:.0f}:1 between the largest and smallest): judge the model "
             "by macro-F1, not accuracy, and consider class weights or oversampling the small classes."
         )
+    return advice
+
+
+def _warnings(
+    label_counts: dict[str, Counter[str]],
+    labels: list[str],
+    tokens: dict[str, Any],
+    duplicates: dict[str, Any],
+    accepted: int,
+    categorical: bool,
+) -> list[str]:
+    advice = _label_advice(label_counts, labels) if categorical else []
     if tokens.get("truncated_share", 0) > 0.05:
         advice.append(
             f"{tokens['truncated_share']:.0%} of texts are longer than model.max_length "
@@ -274,7 +288,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         codes = _decide_splits(pool, recipe)
         duplicates = _remove_duplicates(pool, codes, recipe, quarantine)
         quarantine.close()
-        counts, label_counts, labels = _write_splits(pool, codes, task, stage)
+        counts, label_counts, labels, targets = _write_splits(pool, codes, task, stage)
         kept = np.flatnonzero(codes >= 0)
         lengths = pool.array("lengths")[kept]
         rng = np.random.default_rng(recipe.seed)
@@ -293,19 +307,22 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             "labels": labels,
             "label_counts": {s: dict(c.most_common()) for s, c in label_counts.items()},
             "text_chars": _length_stats(lengths),
+            "target": _length_stats(targets) if targets is not None else None,
             "text_tokens": token_summary,
             "language": language,
             "language_mix": language_mix(sample),
             "pii": redactor.audit(),
             "duplicates": duplicates,
-            "warnings": _warnings(label_counts, labels, token_summary, duplicates, accepted),
+            "warnings": _warnings(
+                label_counts, labels, token_summary, duplicates, accepted, task.categorical
+            ),
         }
         if quarantine.count == 0:
             (stage / "rejected.jsonl").write_text("", encoding="utf-8")
         atomic.write_json(stage / "labels.json", labels)
         atomic.write_json(stage / "report.json", report)
         plot_data_overview({s: dict(c) for s, c in label_counts.items()}, lengths, stage / "overview.png")
-        write_validation_report(report, lengths, token_lengths, stage / "report.html")
+        write_validation_report(report, lengths, token_lengths, stage / "report.html", targets)
     _print_summary(report, out)
     return PreparedData(out, labels, counts, quarantine.count)
 
@@ -372,9 +389,11 @@ def _remove_duplicates(
 
 def _write_splits(
     pool: Pool, codes: np.ndarray, task: Task, stage: Path
-) -> tuple[dict[str, int], dict[str, Counter[str]], list[str]]:
+) -> tuple[dict[str, int], dict[str, Counter[str]], list[str], np.ndarray | None]:
     """One sequential pass over the pool writes train/validation/test.jsonl; returns the counts
-    per split, the label counts per split and the label space of train."""
+    per split, the label counts per split, the label space of train, and for a numeric task
+    every kept target."""
+    targets = None if task.categorical else array("d")
     counts = dict.fromkeys(SPLITS, 0)
     label_counts: dict[str, Counter[str]] = {split: Counter() for split in SPLITS}
     train_labels: dict[str, Any] = {}  # distinct labels only, not one per record
@@ -392,9 +411,12 @@ def _write_splits(
             handles[code].write(json.dumps(record, ensure_ascii=False) + "\n")
             counts[split] += 1
             label_counts[split][task.stratify_key(record["label"])] += 1
+            if targets is not None:
+                targets.append(float(record["label"]))
             if code == 0:
                 train_labels.setdefault(json.dumps(record["label"], ensure_ascii=False), record["label"])
-    return counts, label_counts, task.label_space(list(train_labels.values()))
+    values = np.frombuffer(targets, dtype=np.float64) if targets is not None else None
+    return counts, label_counts, task.label_space(list(train_labels.values())), values
 
 
 def read_split(run_dir: Path, split: str) -> list[dict[str, Any]]:

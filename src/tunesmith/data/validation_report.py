@@ -125,8 +125,20 @@ def _pii_section(report: dict[str, Any]) -> str:
     return out
 
 
+def _target_section(report: dict[str, Any], targets: np.ndarray) -> str:
+    stats = report["target"] or {}
+    return _img(histogram(targets, "target values (all splits)", "value"), "targets") + _table(
+        ["target", "min", "median", "p95", "max", "mean"],
+        [["value", *(stats.get(k, "") for k in ("min", "median", "p95", "max", "mean"))]],
+    )
+
+
 def write_validation_report(
-    report: dict[str, Any], chars: np.ndarray, tokens: np.ndarray | None, path: Path
+    report: dict[str, Any],
+    chars: np.ndarray,
+    tokens: np.ndarray | None,
+    path: Path,
+    targets: np.ndarray | None = None,
 ) -> None:
     """Write `report.html` from the data report and the length samples."""
     counts = report["split_counts"]
@@ -154,7 +166,7 @@ def write_validation_report(
     sections = [
         ("Warnings and advice", warnings),
         ("Rows", cards + rejected_html),
-        ("Labels", _labels_section(report)),
+        ("Labels", _labels_section(report) if targets is None else _target_section(report, targets)),
         ("Text length", _lengths_section(report, chars, tokens)),
         ("Duplicates and leakage", _duplicates_section(report)),
         ("Personal data", _pii_section(report)),

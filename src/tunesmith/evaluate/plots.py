@@ -144,3 +144,18 @@ def histogram(values: Sequence[float], title: str, xlabel: str, marker: float | 
     ax.set_ylabel("records")
     ax.grid(alpha=0.3)
     return fig
+
+
+def scatter_plot(truth: Sequence[float], predicted: Sequence[float], path: Path, title: str) -> None:
+    """Predicted against true values, with the diagonal a perfect model would sit on."""
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    ax.scatter(truth, predicted, s=10, alpha=0.5, color="#4477aa")
+    if len(truth):
+        low, high = min(min(truth), min(predicted)), max(max(truth), max(predicted))
+        ax.plot([low, high], [low, high], color="#cc3311", linestyle="--", label="predicted = true")
+        ax.legend()
+    ax.set_xlabel("true")
+    ax.set_ylabel("predicted")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    _save(fig, path)

@@ -13,7 +13,6 @@ from tunesmith.data.prepare import read_split
 from tunesmith.predict import Predictor
 
 METRICS_FILE = "metrics.json"
-HEADLINE = ("accuracy", "macro_f1", "weighted_f1")
 
 
 def evaluate(run_dir: Path) -> dict[str, Any]:
@@ -31,20 +30,20 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
             [r["label"] for r in records], answers, predictor.labels, run_dir, split
         )
     atomic.write_json(run_dir / METRICS_FILE, results)
-    _print_table(results)
+    _print_table(results, predictor.task.headline)
     return results
 
 
-def _print_table(results: dict[str, Any]) -> None:
+def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:
     table = Table(title="metrics")
     table.add_column("split")
     table.add_column("n", justify="right")
-    for name in HEADLINE:
+    for name in headline:
         table.add_column(name, justify="right")
     for split, metrics in results.items():
         table.add_row(
             split,
             str(metrics.get("count", "")),
-            *(f"{metrics[name]:.4f}" for name in HEADLINE if name in metrics),
+            *(f"{metrics[name]:.4f}" for name in headline if name in metrics),
         )
     console.print(table)

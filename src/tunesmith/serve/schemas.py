@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 
@@ -30,15 +32,13 @@ class PredictRequest(BaseModel):
         return [self.text] if self.text is not None else list(self.texts or [])
 
 
-class Prediction(BaseModel):
-    label: str
-    score: float = Field(description="Probability of the chosen label.")
-    probabilities: dict[str, float]
-
-
 class PredictResponse(BaseModel):
     model: str
-    predictions: list[Prediction]
+    predictions: list[dict[str, Any]] = Field(
+        description="One answer per text, shaped by the task: classification gives label, score and "
+        "probabilities; regression gives value.",
+        examples=[[{"label": "refund", "score": 0.93, "probabilities": {"refund": 0.93, "other": 0.07}}]],
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from tunesmith.tasks.base import Task
 from tunesmith.tasks.classification import ClassificationTask
+from tunesmith.tasks.regression import RegressionTask
 
-_TASKS: dict[str, type[Task]] = {"classification": ClassificationTask}
+_TASKS: dict[str, type[Task]] = {"classification": ClassificationTask, "regression": RegressionTask}
 
 
 def get_task(task_type: str) -> Task:

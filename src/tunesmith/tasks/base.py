@@ -16,6 +16,10 @@ from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBas
 
 class Task(Protocol):
     type: str
+    categorical: bool  # labels are names (counted, stratified, advised on) rather than numbers
+    best_metric: str  # the validation metric that picks the best checkpoint by default
+    greater_is_better: bool
+    headline: tuple[str, ...]  # the metrics tables and the model card show
 
     def parse_label(self, value: Any) -> Any:
         """Normalise a raw label; raise ValueError with the reason when it is not valid."""

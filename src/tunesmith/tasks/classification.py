@@ -46,6 +46,10 @@ _INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
 
 class ClassificationTask:
     type = "classification"
+    categorical = True
+    best_metric = "macro_f1"
+    greater_is_better = True
+    headline = ("accuracy", "macro_f1", "weighted_f1")
 
     def parse_label(self, value: Any) -> str:
         if isinstance(value, list | dict):

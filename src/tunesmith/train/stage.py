@@ -59,13 +59,25 @@ def with_lengths(encoded: dict[str, Any]) -> dict[str, Any]:
     return encoded
 
 
+_LOWER_IS_BETTER = ("loss", "rmse", "mae", "mse")
+
+
+def best_metric(recipe: Recipe) -> tuple[str, bool]:
+    """(the validation metric that picks the best checkpoint, whether greater is better)."""
+    task = get_task(recipe.task.type)
+    metric = recipe.training.metric_for_best_model or task.best_metric
+    if metric == task.best_metric:
+        return metric, task.greater_is_better
+    return metric, not metric.endswith(_LOWER_IS_BETTER)
+
+
 def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -> Any:
     import torch
     from transformers import TrainingArguments
 
     t = recipe.training
     precision = choose_precision(t.precision)
-    metric = t.metric_for_best_model
+    metric, greater_is_better = best_metric(recipe)
     evaluating = "epoch" if has_validation else "no"
     return TrainingArguments(
         output_dir=str(output_dir),
@@ -84,7 +96,7 @@ def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -
         save_only_model=not t.keep_checkpoints,
         load_best_model_at_end=has_validation,
         metric_for_best_model=metric if has_validation else None,
-        greater_is_better=not metric.endswith("loss"),
+        greater_is_better=greater_is_better,
         logging_steps=t.logging_steps,
         logging_first_step=True,
         report_to="none",
@@ -177,7 +189,7 @@ def train(run_dir: Path) -> TrainResult:
     }
     atomic.write_json(run_dir / "training_log.json", history)
     atomic.write_json(run_dir / "train_summary.json", summary)
-    plot_training_curves(history, recipe.training.metric_for_best_model, run_dir / "training_curves.png")
+    plot_training_curves(history, best_metric(recipe)[0], run_dir / "training_curves.png")
     if not recipe.training.keep_checkpoints:
         shutil.rmtree(checkpoints, ignore_errors=True)
     console.print(

@@ -1,0 +1,113 @@
+"""Regression: one number per text (a score, an amount, a severity), a linear head trained on MSE."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+from transformers import (
+    AutoModelForSequenceClassification,
+    EvalPrediction,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from tunesmith.evaluate.plots import scatter_plot
+
+VALUE = "value"
+
+
+def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict[str, float]:
+    truth, predicted = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    spearman = spearmanr(truth, predicted).statistic if len(truth) > 1 else float("nan")
+    return {
+        "rmse": float(math.sqrt(mean_squared_error(truth, predicted))),
+        "mae": float(mean_absolute_error(truth, predicted)),
+        "r2": float(r2_score(truth, predicted)) if len(truth) > 1 else float("nan"),
+        "spearman": float(spearman) if spearman == spearman else 0.0,  # NaN when a side is constant
+    }
+
+
+class RegressionTask:
+    type = "regression"
+    categorical = False
+    best_metric = "rmse"
+    greater_is_better = False
+    headline = ("rmse", "mae", "r2", "spearman")
+
+    def parse_label(self, value: Any) -> float:
+        if isinstance(value, bool | list | dict):
+            raise ValueError(f"regression needs a number, got {value!r}")
+        try:
+            number = float(str(value).strip().replace(",", ""))
+        except ValueError:
+            raise ValueError(f"regression needs a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"regression needs a finite number, got {value!r}")
+        return number
+
+    def label_space(self, labels: Sequence[Any]) -> list[str]:
+        return [VALUE]
+
+    def stratify_key(self, label: Any) -> str:
+        return ""  # one stratum: a stratified split of numbers is a random split
+
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
+        return AutoModelForSequenceClassification.from_pretrained(
+            model_dir,
+            num_labels=1,
+            id2label={0: VALUE},
+            label2id={VALUE: 0},
+            problem_type="regression",
+            trust_remote_code=trust_remote_code,
+        )
+
+    def encode(
+        self,
+        batch: dict[str, list[Any]],
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        labels: list[str],
+    ) -> dict[str, Any]:
+        encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        encoded["labels"] = [float(v) for v in batch["label"]]
+        return dict(encoded)
+
+    def decode(self, logits: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
+        return [
+            {"value": float(row[0])} for row in np.asarray(logits, dtype=np.float64).reshape(len(logits), -1)
+        ]
+
+    def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
+        def compute(prediction: EvalPrediction) -> dict[str, float]:
+            logits = prediction.predictions
+            if isinstance(logits, tuple):
+                logits = logits[0]
+            return regression_metrics(np.asarray(prediction.label_ids).ravel(), np.asarray(logits).ravel())
+
+        return compute
+
+    def evaluate(
+        self,
+        references: Sequence[Any],
+        answers: Sequence[dict[str, Any]],
+        labels: list[str],
+        out_dir: Path,
+        split: str,
+    ) -> dict[str, Any]:
+        truth = [float(r) for r in references]
+        predicted = [a["value"] for a in answers]
+        metrics: dict[str, Any] = regression_metrics(truth, predicted)
+        metrics["count"] = len(truth)
+        scatter_plot(
+            truth,
+            predicted,
+            out_dir / f"predicted_vs_true_{split}.png",
+            title=f"predicted vs true ({split}, n={len(truth)})",
+        )
+        return metrics
