@@ -26,6 +26,11 @@ def recipe_text(data: Path, found: Inspection, out: Path) -> str:
     shown = ", ".join(found.labels[:8]) + (" ..." if len(found.labels) > 8 else "")
     seen = f"in the first {found.rows:,} records" if found.rows >= SAMPLE else "in the file"
     model = default_model_for(found.language)
+    task_type = (
+        "multilabel   # the label field holds lists: any number of labels per text, [] allowed"
+        if found.multi_label
+        else "classification"
+    )
     personal = [f for f in found.fields if column_type(f) in PERSONAL_COLUMN_TYPES]
     suggestion = "{" + ", ".join(f"{f}: mask" for f in personal) + "}"
     columns = (
@@ -65,7 +70,7 @@ model:
   name: {model}
   max_length: 128
 task:
-  type: classification
+  type: {task_type}
 training:
   epochs: 3
   batch_size: 32

@@ -16,7 +16,7 @@ from tunesmith.console import progress, quiet_transformers
 from tunesmith.errors import BundleError
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
-from tunesmith.train.stage import LABELS_FILE, MODEL_DIR
+from tunesmith.train.stage import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 
 
 class Predictor:
@@ -33,6 +33,8 @@ class Predictor:
         self.labels = labels
         self._lock = threading.Lock()
         self._model_input: Any = None
+        state_file = run_dir / MODEL_DIR / TASK_STATE_FILE
+        self.state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.is_file() else None
 
     @classmethod
     def from_run(cls, run_dir: Path, verify: bool = True) -> Predictor:
@@ -80,7 +82,7 @@ class Predictor:
         """Answers for texts as prepared (cleaned, de-identified), e.g. a run's own test split."""
         if not texts:
             return []
-        return self.task.decode(self.logits(texts, batch_size, show), self.labels)
+        return self.task.decode(self.logits(texts, batch_size, show), self.labels, self.state)
 
     def predict_raw(
         self, texts: Sequence[str], batch_size: int = 64, show: bool = False

@@ -171,8 +171,10 @@ class ModelSection(Section):
 
 
 class TaskSection(Section):
-    type: Literal["classification", "regression"] = Field(
-        "classification", description="classification: one label per text; regression: one number."
+    type: Literal["classification", "multilabel", "regression"] = Field(
+        "classification",
+        description="classification: one label per text; multilabel: a list of labels (maybe empty); "
+        "regression: one number.",
     )
 
 

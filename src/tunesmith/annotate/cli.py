@@ -128,9 +128,9 @@ def suggest(
     if strategy not in STRATEGIES:
         raise TunesmithError(f"--strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     predictor = Predictor.from_run(run_dir)
-    if not predictor.task.categorical:
+    if predictor.task.type != "classification":
         raise TunesmithError(
-            f"{run_dir} is a {predictor.task.type} run: suggestions need labels to be unsure about"
+            f"{run_dir} is a {predictor.task.type} run: suggestions work on single-label classification runs"
         )
     field = text_field or predictor.recipe.data.text_field
     if not isinstance(field, str):

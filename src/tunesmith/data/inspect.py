@@ -62,6 +62,7 @@ class Inspection:
     language: str
     labels: list[str]
     fields: list[str]
+    multi_label: bool = False  # the label field holds lists (unfair_categories: [...])
 
 
 def _flatten(record: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
@@ -142,4 +143,5 @@ def inspect_file(path: Path) -> Inspection:
         language=detect_language(texts),
         labels=sorted(label.values),
         fields=sorted(stats),
+        multi_label=label.lists > 0.5 * label.present,
     )

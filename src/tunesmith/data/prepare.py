@@ -123,7 +123,7 @@ def _parse_record(
     if tokenizer is not None:
         _check_tokens(text, tokenizer, recipe, _text_field_name(recipe))
     raw_label = get_path(record, data.label_field)
-    if is_empty(raw_label):
+    if is_empty(raw_label) and not isinstance(raw_label, list):  # [] may mean "none of these"
         raise Rejected(data.label_field, f"missing field: '{data.label_field}' is absent or empty")
     try:
         label = task.parse_label(raw_label)
@@ -410,7 +410,7 @@ def _write_splits(
             del record["split"]
             handles[code].write(json.dumps(record, ensure_ascii=False) + "\n")
             counts[split] += 1
-            label_counts[split][task.stratify_key(record["label"])] += 1
+            label_counts[split].update(task.count_keys(record["label"]))
             if targets is not None:
                 targets.append(float(record["label"]))
             if code == 0:

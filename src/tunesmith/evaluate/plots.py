@@ -159,3 +159,8 @@ def scatter_plot(truth: Sequence[float], predicted: Sequence[float], path: Path,
     ax.set_title(title)
     ax.grid(alpha=0.3)
     _save(fig, path)
+
+
+def save_figure(fig: plt.Figure, path: Path) -> None:
+    """Write a figure made by `bar_chart`, `histogram` ... as a PNG, atomically."""
+    _save(fig, path)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from tunesmith.tasks.base import Task
 from tunesmith.tasks.classification import ClassificationTask
+from tunesmith.tasks.multilabel import MultiLabelTask
 from tunesmith.tasks.regression import RegressionTask
 
-_TASKS: dict[str, type[Task]] = {"classification": ClassificationTask, "regression": RegressionTask}
+_TASKS: dict[str, type[Task]] = {
+    "classification": ClassificationTask,
+    "multilabel": MultiLabelTask,
+    "regression": RegressionTask,
+}
 
 
 def get_task(task_type: str) -> Task:

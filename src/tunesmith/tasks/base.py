@@ -33,6 +33,10 @@ class Task(Protocol):
         """The value splits are stratified on."""
         ...
 
+    def count_keys(self, label: Any) -> list[str]:
+        """The names a label is counted under in the data report (several for multi-label)."""
+        ...
+
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
         """Load the pretrained encoder with a fresh head for `labels`."""
         ...
@@ -47,8 +51,17 @@ class Task(Protocol):
         """Tokenize a batch of prepared records (no padding: the collator pads per batch)."""
         ...
 
-    def decode(self, logits: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
-        """Turn a batch of logits into answers: what `predict` and the server return."""
+    def decode(
+        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Turn a batch of logits into answers: what `predict` and the server return. `state` is
+        what `calibrate` returned (e.g. tuned thresholds)."""
+        ...
+
+    def calibrate(
+        self, logits: np.ndarray, references: Sequence[Any], labels: list[str]
+    ) -> dict[str, Any] | None:
+        """After training, fit decision settings on validation logits (file order); None: nothing to fit."""
         ...
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:

@@ -69,6 +69,12 @@ class ClassificationTask:
     def stratify_key(self, label: Any) -> str:
         return str(label)
 
+    def count_keys(self, label: Any) -> list[str]:
+        return [str(label)]
+
+    def calibrate(self, logits: np.ndarray, references: Sequence[Any], labels: list[str]) -> None:
+        return None  # the argmax needs no threshold
+
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
         return AutoModelForSequenceClassification.from_pretrained(
             model_dir,
@@ -91,7 +97,9 @@ class ClassificationTask:
         encoded["labels"] = [index[label] for label in batch["label"]]
         return dict(encoded)
 
-    def decode(self, logits: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
+    def decode(
+        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         probabilities = softmax(np.asarray(logits, dtype=np.float64))
         answers = []
         for row in probabilities:

@@ -57,6 +57,12 @@ class RegressionTask:
     def stratify_key(self, label: Any) -> str:
         return ""  # one stratum: a stratified split of numbers is a random split
 
+    def count_keys(self, label: Any) -> list[str]:
+        return [""]
+
+    def calibrate(self, logits: np.ndarray, references: Sequence[Any], labels: list[str]) -> None:
+        return None
+
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
         return AutoModelForSequenceClassification.from_pretrained(
             model_dir,
@@ -78,7 +84,9 @@ class RegressionTask:
         encoded["labels"] = [float(v) for v in batch["label"]]
         return dict(encoded)
 
-    def decode(self, logits: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
+    def decode(
+        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         return [
             {"value": float(row[0])} for row in np.asarray(logits, dtype=np.float64).reshape(len(logits), -1)
         ]

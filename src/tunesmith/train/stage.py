@@ -24,6 +24,7 @@ from tunesmith.train.precision import choose_precision
 
 MODEL_DIR = "model"
 LABELS_FILE = "labels.json"
+TASK_STATE_FILE = "task_state.json"  # what the task fitted on validation after training (thresholds)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,19 @@ def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -
     )
 
 
+def _calibrate(
+    run_dir: Path, recipe: Recipe, task: Task, model: Any, tokenizer: Any, labels: list[str]
+) -> dict[str, Any] | None:
+    """Let the task fit its decision settings on validation, predicted in file order."""
+    from tunesmith.data.prepare import read_split
+    from tunesmith.predict import Predictor
+
+    records = read_split(run_dir, "validation")
+    predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels)
+    logits = predictor.logits([r["text"] for r in records], recipe.evaluation.batch_size)
+    return task.calibrate(logits, [r["label"] for r in records], labels)
+
+
 def train(run_dir: Path) -> TrainResult:
     """Fine-tune the recipe's model on the run folder's prepared data."""
     from torch.utils.tensorboard import SummaryWriter
@@ -171,6 +185,11 @@ def train(run_dir: Path) -> TrainResult:
         trainer.model.save_pretrained(stage, safe_serialization=True)
         tokenizer.save_pretrained(stage)
         atomic.write_json(stage / LABELS_FILE, labels)
+        state = (
+            _calibrate(run_dir, recipe, task, trainer.model, tokenizer, labels) if has_validation else None
+        )
+        if state is not None:
+            atomic.write_json(stage / TASK_STATE_FILE, state)
     atomic.write_text(run_dir / "training_args.json", args.to_json_string())
     history = trainer.state.log_history
     summary = {

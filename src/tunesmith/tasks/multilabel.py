@@ -1,0 +1,176 @@
+"""Multi-label classification: any number of labels per text (an empty list means "none of these").
+
+A sigmoid per label; after training, each label's decision threshold is tuned on validation for
+its best F1 and stored with the model (`task_state.json`), so a rare label is not held to 0.5.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from transformers import (
+    AutoModelForSequenceClassification,
+    EvalPrediction,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from tunesmith.data.fields import is_empty
+from tunesmith.evaluate.plots import bar_chart, save_figure
+
+NONE = "(none)"
+GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+
+def multi_hot(label_lists: Sequence[Sequence[str]], labels: list[str]) -> np.ndarray:
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(label_lists), len(labels)), dtype=np.int64)
+    for row, names in enumerate(label_lists):
+        for name in names:
+            if name in index:
+                matrix[row, index[name]] = 1
+    return matrix
+
+
+def multilabel_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {
+        "micro_f1": float(f1_score(truth, predicted, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),
+        "samples_f1": float(f1_score(truth, predicted, average="samples", zero_division=0)),
+        "subset_accuracy": float((truth == predicted).all(axis=1).mean()) if len(truth) else 0.0,
+        "hamming_loss": float((truth != predicted).mean()) if truth.size else 0.0,
+    }
+
+
+class MultiLabelTask:
+    type = "multilabel"
+    categorical = True
+    best_metric = "micro_f1"
+    greater_is_better = True
+    headline = ("micro_f1", "macro_f1", "subset_accuracy")
+
+    def parse_label(self, value: Any) -> list[str]:
+        """A list of names; a string is one name, or several separated by ';'. [] is valid."""
+        if isinstance(value, dict):
+            raise ValueError("the label is an object; multi-label classification needs a list of names")
+        items = value if isinstance(value, list) else str(value).split(";")
+        names = sorted({str(item).strip() for item in items if not is_empty(item) and str(item).strip()})
+        return names
+
+    def label_space(self, labels: Sequence[Any]) -> list[str]:
+        return sorted({name for names in labels for name in names})
+
+    def stratify_key(self, label: Any) -> str:
+        return label[0] if label else NONE
+
+    def count_keys(self, label: Any) -> list[str]:
+        return list(label) or [NONE]
+
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
+        return AutoModelForSequenceClassification.from_pretrained(
+            model_dir,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            problem_type="multi_label_classification",
+            trust_remote_code=trust_remote_code,
+        )
+
+    def encode(
+        self,
+        batch: dict[str, list[Any]],
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        labels: list[str],
+    ) -> dict[str, Any]:
+        encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        encoded["labels"] = multi_hot(batch["label"], labels).astype(np.float32).tolist()
+        return dict(encoded)
+
+    def _thresholds(self, labels: list[str], state: dict[str, Any] | None) -> np.ndarray:
+        tuned = (state or {}).get("thresholds", {})
+        return np.array([tuned.get(label, 0.5) for label in labels])
+
+    def decode(
+        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        probabilities = sigmoid(logits)
+        chosen = probabilities >= self._thresholds(labels, state)
+        return [
+            {
+                "labels": [labels[j] for j in np.flatnonzero(row)],
+                "probabilities": {labels[j]: float(p) for j, p in enumerate(probs)},
+            }
+            for row, probs in zip(chosen, probabilities, strict=True)
+        ]
+
+    def calibrate(self, logits: np.ndarray, references: Sequence[Any], labels: list[str]) -> dict[str, Any]:
+        """Per label, the threshold on the grid 0.05..0.95 with the best validation F1 (ties: the
+        one nearest 0.5); 0.5 for a label with no positive example in validation."""
+        probabilities = sigmoid(logits)
+        truth = multi_hot(references, labels)
+        thresholds = {}
+        for j, label in enumerate(labels):
+            if not truth[:, j].any():
+                thresholds[label] = 0.5
+                continue
+            scores = [f1_score(truth[:, j], probabilities[:, j] >= t, zero_division=0) for t in GRID]
+            best = max(range(len(GRID)), key=lambda k: (round(scores[k], 12), -abs(GRID[k] - 0.5)))
+            thresholds[label] = float(GRID[best])
+        return {"thresholds": thresholds}
+
+    def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
+        def compute(prediction: EvalPrediction) -> dict[str, float]:
+            logits = prediction.predictions
+            if isinstance(logits, tuple):
+                logits = logits[0]
+            truth = np.asarray(prediction.label_ids).astype(np.int64)
+            return multilabel_metrics(truth, (sigmoid(logits) >= 0.5).astype(np.int64))
+
+        return compute
+
+    def evaluate(
+        self,
+        references: Sequence[Any],
+        answers: Sequence[dict[str, Any]],
+        labels: list[str],
+        out_dir: Path,
+        split: str,
+    ) -> dict[str, Any]:
+        truth = multi_hot(references, labels)
+        predicted = multi_hot([a["labels"] for a in answers], labels)
+        metrics: dict[str, Any] = multilabel_metrics(truth, predicted)
+        metrics["count"] = len(references)
+        precision, recall, f1, support = precision_recall_fscore_support(
+            truth, predicted, labels=list(range(len(labels))), zero_division=0
+        )
+        per_label = {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+        }
+        metrics["per_label"] = per_label
+        with (out_dir / f"per_label_{split}.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["label", "precision", "recall", "f1", "support"])
+            for label, row in per_label.items():
+                writer.writerow(
+                    [
+                        label,
+                        f"{row['precision']:.4f}",
+                        f"{row['recall']:.4f}",
+                        f"{row['f1']:.4f}",
+                        row["support"],
+                    ]
+                )
+        figure = bar_chart({k: v["f1"] for k, v in per_label.items()}, f"F1 per label ({split})", "F1")
+        save_figure(figure, out_dir / f"f1_per_label_{split}.png")
+        return metrics
