@@ -10,14 +10,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
-from transformers import (
-    AutoModelForSequenceClassification,
-    EvalPrediction,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
+from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
+from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -76,14 +72,7 @@ class ClassificationTask:
         return None  # the argmax needs no threshold
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
-        return AutoModelForSequenceClassification.from_pretrained(
-            model_dir,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)},
-            problem_type="single_label_classification",
-            trust_remote_code=trust_remote_code,
-        )
+        return build_head(model_dir, labels, "single_label_classification", trust_remote_code)
 
     def encode(
         self,
@@ -92,10 +81,10 @@ class ClassificationTask:
         max_length: int,
         labels: list[str],
     ) -> dict[str, Any]:
-        encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        encoded = tokenize(batch, tokenizer, max_length)
         index = {label: i for i, label in enumerate(labels)}
         encoded["labels"] = [index[label] for label in batch["label"]]
-        return dict(encoded)
+        return encoded
 
     def decode(
         self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
@@ -115,10 +104,7 @@ class ClassificationTask:
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:
-            logits = prediction.predictions
-            if isinstance(logits, tuple):
-                logits = logits[0]
-            y_pred = np.asarray(logits).argmax(axis=-1)
+            y_pred = logits_of(prediction).argmax(axis=-1)
             return summary_metrics(prediction.label_ids, y_pred, len(labels))
 
         return compute

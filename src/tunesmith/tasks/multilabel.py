@@ -13,15 +13,11 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from transformers import (
-    AutoModelForSequenceClassification,
-    EvalPrediction,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
+from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.data.fields import is_empty
 from tunesmith.evaluate.plots import bar_chart, save_figure
+from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
 
 NONE = "(none)"
 GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
@@ -76,14 +72,7 @@ class MultiLabelTask:
         return list(label) or [NONE]
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
-        return AutoModelForSequenceClassification.from_pretrained(
-            model_dir,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)},
-            problem_type="multi_label_classification",
-            trust_remote_code=trust_remote_code,
-        )
+        return build_head(model_dir, labels, "multi_label_classification", trust_remote_code)
 
     def encode(
         self,
@@ -92,9 +81,9 @@ class MultiLabelTask:
         max_length: int,
         labels: list[str],
     ) -> dict[str, Any]:
-        encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        encoded = tokenize(batch, tokenizer, max_length)
         encoded["labels"] = multi_hot(batch["label"], labels).astype(np.float32).tolist()
-        return dict(encoded)
+        return encoded
 
     def _thresholds(self, labels: list[str], state: dict[str, Any] | None) -> np.ndarray:
         tuned = (state or {}).get("thresholds", {})
@@ -130,11 +119,8 @@ class MultiLabelTask:
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:
-            logits = prediction.predictions
-            if isinstance(logits, tuple):
-                logits = logits[0]
             truth = np.asarray(prediction.label_ids).astype(np.int64)
-            return multilabel_metrics(truth, (sigmoid(logits) >= 0.5).astype(np.int64))
+            return multilabel_metrics(truth, (sigmoid(logits_of(prediction)) >= 0.5).astype(np.int64))
 
         return compute
 

@@ -10,14 +10,10 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-from transformers import (
-    AutoModelForSequenceClassification,
-    EvalPrediction,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
+from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import scatter_plot
+from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
 
 VALUE = "value"
 
@@ -64,14 +60,7 @@ class RegressionTask:
         return None
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
-        return AutoModelForSequenceClassification.from_pretrained(
-            model_dir,
-            num_labels=1,
-            id2label={0: VALUE},
-            label2id={VALUE: 0},
-            problem_type="regression",
-            trust_remote_code=trust_remote_code,
-        )
+        return build_head(model_dir, [VALUE], "regression", trust_remote_code)
 
     def encode(
         self,
@@ -80,9 +69,9 @@ class RegressionTask:
         max_length: int,
         labels: list[str],
     ) -> dict[str, Any]:
-        encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        encoded = tokenize(batch, tokenizer, max_length)
         encoded["labels"] = [float(v) for v in batch["label"]]
-        return dict(encoded)
+        return encoded
 
     def decode(
         self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
@@ -93,10 +82,7 @@ class RegressionTask:
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:
-            logits = prediction.predictions
-            if isinstance(logits, tuple):
-                logits = logits[0]
-            return regression_metrics(np.asarray(prediction.label_ids).ravel(), np.asarray(logits).ravel())
+            return regression_metrics(np.asarray(prediction.label_ids).ravel(), logits_of(prediction).ravel())
 
         return compute
 
