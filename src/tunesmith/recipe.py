@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tunesmith.errors import RecipeError
 
@@ -153,6 +153,27 @@ class SplitSection(Section):
         return self
 
 
+class LoraSection(Section):
+    """LoRA adapters (peft): train small low-rank updates instead of the whole encoder."""
+
+    mode: Literal["off", "on", "auto"] = Field(
+        "off", description="auto: LoRA when the model has more than auto_above_parameters."
+    )
+    auto_above_parameters: int = Field(300_000_000, ge=0)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value: Any) -> Any:
+        """YAML reads a bare on/off as true/false."""
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+    r: int = Field(8, ge=1, description="Rank of the updates.")
+    alpha: int = Field(16, ge=1, description="Scale of the updates (alpha / r).")
+    dropout: float = Field(0.1, ge=0, lt=1)
+    target_modules: list[str] | None = Field(
+        None, description="Module names to adapt (None: every linear layer of the encoder)."
+    )
+
+
 class ModelSection(Section):
     """Which pretrained model to start from."""
 
@@ -168,6 +189,7 @@ class ModelSection(Section):
         0, ge=0, description="Also freeze the embeddings and this many lower layers (0: none)."
     )
     trust_remote_code: bool = False
+    lora: LoraSection = LoraSection()
 
 
 class TaskSection(Section):

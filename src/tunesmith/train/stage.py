@@ -20,6 +20,7 @@ from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.train.curves import plot_training_curves
 from tunesmith.train.freeze import freeze
+from tunesmith.train.lora import apply_lora, merged, wants_lora
 from tunesmith.train.precision import choose_precision
 
 MODEL_DIR = "model"
@@ -145,7 +146,11 @@ def train(run_dir: Path) -> TrainResult:
     trust = recipe.model.trust_remote_code
     tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust)
     model = task.build_model(model_path, labels, trust)
-    frozen = freeze(model, recipe.model.freeze_word_embeddings, recipe.model.freeze_layers)
+    if wants_lora(recipe.model.lora, sum(p.numel() for p in model.parameters())):
+        model = apply_lora(model, recipe.model.lora)  # peft freezes the encoder itself
+        frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    else:
+        frozen = freeze(model, recipe.model.freeze_word_embeddings, recipe.model.freeze_layers)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     console.print(
         f"[bold]training[/] {recipe.model.name} ({trainable / 1e6:.1f}M trainable parameters"
@@ -182,12 +187,11 @@ def train(run_dir: Path) -> TrainResult:
     out = run_dir / MODEL_DIR
     with atomic.staged_dir(out) as stage:
         # Not trainer.save_model: it also writes training_args.bin, a pickle. Safetensors only.
-        trainer.model.save_pretrained(stage, safe_serialization=True)
+        final = merged(trainer.model)  # LoRA adapters folded in: the bundle is a plain model
+        final.save_pretrained(stage, safe_serialization=True)
         tokenizer.save_pretrained(stage)
         atomic.write_json(stage / LABELS_FILE, labels)
-        state = (
-            _calibrate(run_dir, recipe, task, trainer.model, tokenizer, labels) if has_validation else None
-        )
+        state = _calibrate(run_dir, recipe, task, final, tokenizer, labels) if has_validation else None
         if state is not None:
             atomic.write_json(stage / TASK_STATE_FILE, state)
     atomic.write_text(run_dir / "training_args.json", args.to_json_string())
