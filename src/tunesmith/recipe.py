@@ -166,6 +166,7 @@ class LoraSection(Section):
     def _yaml_booleans(cls, value: Any) -> Any:
         """YAML reads a bare on/off as true/false."""
         return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
     r: int = Field(8, ge=1, description="Rank of the updates.")
     alpha: int = Field(16, ge=1, description="Scale of the updates (alpha / r).")
     dropout: float = Field(0.1, ge=0, lt=1)
@@ -208,6 +209,12 @@ class TrainingSection(Section):
     learning_rate: float = Field(5e-5, gt=0)
     weight_decay: float = Field(0.01, ge=0)
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    head_only_epochs: float = Field(
+        0, ge=0, description="Train the task head alone this many epochs, then the whole model."
+    )
+    layerwise_lr_decay: float | None = Field(
+        None, gt=0, le=1, description="Each lower encoder layer learns this factor slower (e.g. 0.9)."
+    )
     group_by_length: bool = True
     early_stopping_patience: int | None = Field(
         2, ge=1, description="Evaluations without improvement before stopping (None: off)."

@@ -15,6 +15,7 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.console import console, quiet_transformers
 from tunesmith.data.prepare import DATA_DIR, read_labels
+from tunesmith.errors import RecipeError
 from tunesmith.models.resolve import resolve_model
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
@@ -22,6 +23,7 @@ from tunesmith.train.curves import plot_training_curves
 from tunesmith.train.freeze import freeze
 from tunesmith.train.lora import apply_lora, merged, wants_lora
 from tunesmith.train.precision import choose_precision
+from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
 
 MODEL_DIR = "model"
 LABELS_FILE = "labels.json"
@@ -151,6 +153,7 @@ def train(run_dir: Path) -> TrainResult:
         frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
     else:
         frozen = freeze(model, recipe.model.freeze_word_embeddings, recipe.model.freeze_layers)
+    mark_permanently_frozen(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     console.print(
         f"[bold]training[/] {recipe.model.name} ({trainable / 1e6:.1f}M trainable parameters"
@@ -171,6 +174,13 @@ def train(run_dir: Path) -> TrainResult:
             callbacks.append(TensorBoardCallback(tb_writer=writer))
         if has_validation and recipe.training.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(recipe.training.early_stopping_patience))
+        optimizer = None
+        if recipe.training.head_only_epochs or recipe.training.layerwise_lr_decay:
+            if wants_lora(recipe.model.lora, 0) or hasattr(model, "peft_config"):
+                raise RecipeError("training.head_only_epochs / layerwise_lr_decay do not combine with LoRA")
+            optimizer = build_optimizer(model, recipe)
+            if recipe.training.head_only_epochs:
+                callbacks.append(UnfreezeEncoder(model, recipe.training.head_only_epochs))
         trainer = Trainer(
             model=model,
             args=args,
@@ -180,6 +190,7 @@ def train(run_dir: Path) -> TrainResult:
             data_collator=DataCollatorWithPadding(tokenizer),
             compute_metrics=task.trainer_metrics(labels),
             callbacks=callbacks,
+            optimizers=(optimizer, None),
         )
         output = trainer.train()
         if writer is not None:
