@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from tunesmith import atomic
-from tunesmith.console import console, progress
+from tunesmith.console import progress
 from tunesmith.data.clean import build_cleaner
+from tunesmith.data.data_report import data_advice, length_stats, print_summary
 from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty, parse_time, required
 from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
@@ -45,7 +46,6 @@ from tunesmith.recipe import Recipe
 from tunesmith.tasks import Task, get_task
 
 DATA_DIR = "data"
-IMBALANCE_WARNING = 10.0
 
 
 @dataclass(frozen=True)
@@ -190,81 +190,6 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
     return accepted
 
 
-def _length_stats(values: np.ndarray) -> dict[str, float]:
-    """min, median, p95, max, mean: integers stay integers (lengths), numbers keep 4 decimals."""
-    if not len(values):
-        return {}
-    integral = np.issubdtype(values.dtype, np.integer)
-
-    def number(value: Any) -> float:
-        return int(value) if integral else round(float(value), 4)
-
-    return {
-        "min": number(values.min()),
-        "median": float(np.median(values)),
-        "p95": number(np.percentile(values, 95, method="lower")),
-        "max": number(values.max()),
-        "mean": round(float(values.mean()), 1 if integral else 4),
-    }
-
-
-def _label_advice(label_counts: dict[str, Counter[str]], labels: list[str]) -> list[str]:
-    """Advice about named labels: too few examples, unseen in train, imbalance."""
-    advice: list[str] = []
-    train = label_counts.get("train", Counter())
-    singles = [label for label in labels if train.get(label, 0) == 1]
-    if singles:
-        shown = ", ".join(repr(s) for s in singles[:10])
-        advice.append(
-            f"{len(singles)} label(s) have a single training example ({shown}); "
-            "they stay in train and cannot be evaluated: add examples or merge them."
-        )
-    few = [label for label in labels if 1 < train.get(label, 0) < 10]
-    if few:
-        advice.append(f"{len(few)} label(s) have fewer than 10 training examples.")
-    for split in ("validation", "test"):
-        unseen = sorted(set(label_counts.get(split, {})) - set(train))
-        if unseen:
-            advice.append(
-                f"{split} has labels never seen in train ({', '.join(unseen[:10])}): "
-                "the model cannot predict them."
-            )
-    if train and max(train.values()) / max(min(train.values()), 1) >= IMBALANCE_WARNING:
-        ratio = max(train.values()) / min(train.values())
-        advice.append(
-            f"labels are imbalanced ({ratio:.0f}:1 between the largest and smallest): judge the model "
-            "by macro-F1, not accuracy, and consider class weights or oversampling the small classes."
-        )
-    return advice
-
-
-def _warnings(
-    label_counts: dict[str, Counter[str]],
-    labels: list[str],
-    tokens: dict[str, Any],
-    duplicates: dict[str, Any],
-    accepted: int,
-    categorical: bool,
-) -> list[str]:
-    advice = _label_advice(label_counts, labels) if categorical else []
-    if tokens.get("truncated_share", 0) > 0.05:
-        advice.append(
-            f"{tokens['truncated_share']:.0%} of texts are longer than model.max_length "
-            f"({tokens['max_length']} tokens; 95% fit in {tokens['p95']}): raise model.max_length or the "
-            "end of those texts is never seen."
-        )
-    removed = duplicates.get("removed", 0)
-    if accepted and removed / accepted > 0.1:
-        advice.append(
-            f"{removed / accepted:.0%} of records were duplicates or leaked between splits and were removed: "
-            "check how the export was made (repeated rows, templated texts)."
-        )
-    for split in ("validation", "test"):
-        if not label_counts.get(split):
-            advice.append(f"the {split} split is empty.")
-    return advice
-
-
 def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
     """Run the prepare stage for `recipe`, writing `run_dir/data/`."""
     task = get_task(recipe.task.type)
@@ -306,14 +231,14 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             "split_counts": counts,
             "labels": labels,
             "label_counts": {s: dict(c.most_common()) for s, c in label_counts.items()},
-            "text_chars": _length_stats(lengths),
-            "target": _length_stats(targets) if targets is not None else None,
+            "text_chars": length_stats(lengths),
+            "target": length_stats(targets) if targets is not None else None,
             "text_tokens": token_summary,
             "language": language,
             "language_mix": language_mix(sample),
             "pii": redactor.audit(),
             "duplicates": duplicates,
-            "warnings": _warnings(
+            "warnings": data_advice(
                 label_counts, labels, token_summary, duplicates, accepted, task.categorical
             ),
         }
@@ -323,7 +248,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         atomic.write_json(stage / "report.json", report)
         plot_data_overview({s: dict(c) for s, c in label_counts.items()}, lengths, stage / "overview.png")
         write_validation_report(report, lengths, token_lengths, stage / "report.html", targets)
-    _print_summary(report, out)
+    print_summary(report, out)
     return PreparedData(out, labels, counts, quarantine.count)
 
 
@@ -432,27 +357,3 @@ def read_labels(run_dir: Path) -> list[str]:
     if not path.is_file():
         raise DataError(f"{path}: missing; run `tunesmith prepare` for this run folder first")
     return list(json.loads(path.read_text(encoding="utf-8")))
-
-
-def _print_summary(report: dict[str, Any], out: Path) -> None:
-    counts = report["split_counts"]
-    console.print(
-        f"[bold]prepared[/] {report['rows_accepted']:,} records "
-        f"(train {counts['train']:,} / validation {counts['validation']:,} / "
-        f"test {counts['test']:,}), {len(report['labels'])} labels, "
-        f"language {report['language']}"
-    )
-    pii = report["pii"]
-    if pii["enabled"] and pii["records_with_pii"]:
-        kinds = ", ".join(f"{k} {v}" for k, v in pii["found_by_type"].items())
-        console.print(f"de-identified {pii['records_with_pii']:,} records ({pii['action']}): {kinds}")
-    elif not pii["enabled"]:
-        console.print("[yellow]de-identification is off[/] (prepare.pii.enabled: false)")
-    if report["rows_rejected"]:
-        console.print(
-            f"[yellow]rejected {report['rows_rejected']:,} records[/] "
-            f"({', '.join(f'{k}: {v}' for k, v in report['rejected_by_reason'].items())}) "
-            f"-> {out / 'rejected.jsonl'}"
-        )
-    for line in report["warnings"]:
-        console.print(f"[yellow]warning:[/] {line}")
