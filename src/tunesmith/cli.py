@@ -295,6 +295,57 @@ def negatives(
         console.print(f"[yellow]rejected {rejected:,} records[/] -> {out.with_suffix('.rejected.jsonl')}")
 
 
+@app.command()
+def recommend(
+    task: Annotated[str, typer.Option(help="classification, multilabel, regression, seq2seq, causal_lm ...")],
+    language: Annotated[str, typer.Option(help="zh, en, mixed, or another language code.")] = "en",
+    domain: Annotated[str, typer.Option(help="general, legal, medical, finance, science, code.")] = "general",
+    max_memory: Annotated[str | None, typer.Option(help="Training memory budget, e.g. 8GB.")] = None,
+    max_latency_ms: Annotated[float | None, typer.Option(help="Latency budget per text, here.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Training batch size.")] = 32,
+    max_length: Annotated[int, typer.Option(help="Tokens per text.")] = 128,
+    measure: Annotated[bool, typer.Option(help="Also time the candidates available offline.")] = False,
+    top: Annotated[int, typer.Option(help="Rows to show.")] = 8,
+) -> None:
+    """Rank pretrained models for a task, language, domain and budget, and say why.
+
+    Memory is estimated for fp32 AdamW training at the batch and length given; latency from the
+    forward FLOPs and this machine's measured matrix-multiply rate.
+
+    Example:
+
+        tunesmith recommend --task classification --language zh --max-memory 8GB --max-latency-ms 50
+    """
+    from rich.table import Table
+
+    from tunesmith.models.recommend import measure_flops, measure_latency, parse_bytes
+    from tunesmith.models.recommend import recommend as rank
+
+    try:
+        budget = parse_bytes(max_memory) if max_memory else None
+        flops = measure_flops()
+        candidates = rank(task, language, domain, budget, max_latency_ms, batch_size, max_length, flops)
+    except ValueError as error:
+        raise TunesmithError(str(error)) from None
+    console.print(f"this machine: {flops / 1e9:.0f} GFLOP/s (fp32 matmul); {task}, {language}, {domain}")
+    table = Table()
+    table.add_column("model", overflow="fold", min_width=16)
+    for column in ("params", "train memory", "latency", "measured", "fits", "why"):
+        table.add_column(column, overflow="fold")
+    for candidate in candidates[:top]:
+        measured = measure_latency(candidate, max_length) if measure and candidate.model.offline else None
+        table.add_row(
+            candidate.model.name,
+            f"{candidate.model.parameters / 1e6:.0f}M",
+            f"{candidate.memory_bytes / 1e9:.1f} GB",
+            f"{candidate.latency_ms:.0f} ms",
+            f"{measured:.0f} ms" if measured is not None else "",
+            "yes" if candidate.fits else "no",
+            "; ".join(candidate.reasons),
+        )
+    console.print(table)
+
+
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:

