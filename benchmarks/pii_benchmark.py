@@ -212,6 +212,11 @@ def presidio_predictor() -> Callable[[str], list[tuple[int, int, str]]] | None:
         from presidio_analyzer.nlp_engine import NlpEngineProvider
     except ImportError:
         return None
+    import tldextract.tldextract
+
+    # Presidio's email check asks tldextract, which fetches the public suffix list from the
+    # internet before falling back to its bundled copy: use the bundled copy from the start.
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
     folder = tempfile.mkdtemp(prefix="blank-en-")
     spacy.blank("en").to_disk(folder)
     config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": folder}]}
