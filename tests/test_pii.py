@@ -124,6 +124,9 @@ def test_recognizes_names_and_addresses(text: str, kind: str, value: str) -> Non
         "I am Very happy with it",
         "订单号123456789号已发货",
         "查看王老师的号码",  # 查 is a surname, 查看 a verb
+        "我是周五晚上到的",  # 周五 is a day
+        "然后和大堂经理交涉",  # 和 + 大堂 + 经理: a word between surname and title
+        "去客户单位都很方便",  # 客户 is a cue, 单位 a word
     ],
 )
 def test_ordinary_words_are_not_names_or_addresses(text: str) -> None:

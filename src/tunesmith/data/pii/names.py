@@ -125,10 +125,13 @@ def _place_words() -> frozenset[str]:
     return _words_tagged("ns")
 
 
+COMMON_WORD = 80  # jieba dictionary frequency above which a two-character string is an ordinary word
+
+
 def _starts_common_word(text: str, position: int) -> bool:
-    """A common non-name word starts here (查看, 高兴): a surname character used as a word."""
-    word = text[position : position + 2]
-    return _jieba().dt.FREQ.get(word, 0) > 50 and word not in _words_tagged("nr")
+    """An ordinary word starts here (查看, 周五, 前台): not the start of a name. jieba's `nr` tag is
+    no help (it tags 谢谢 and 宾客 as names), but real full names are rare in its dictionary."""
+    return _jieba().dt.FREQ.get(text[position : position + 2], 0) > COMMON_WORD
 
 
 def _trim_zh_name(name: str) -> str:
@@ -159,8 +162,11 @@ def find_zh_names(text: str, thorough: bool = False) -> Iterator[Finding]:
             continue
         for m in pattern.finditer(text):
             start = m.start("name")
-            if pattern is _ZH_TITLED and _starts_common_word(text, start):
-                continue  # 查看王老师: 查 is a surname, but 查看 is a verb
+            surname = 2 if m.group("name")[:2] in _COMPOUND_SET else 1  # 司马 is a word and a surname
+            if surname == 1 and _starts_common_word(text, start):
+                continue  # 查看王老师, 我是周五到的: 查 and 周 are surnames, but 查看 and 周五 are words
+            if pattern is _ZH_TITLED and _starts_common_word(text, start + surname):
+                continue  # 和前台小姐, 来餐厅经理: a surname character, then a word, then a title
             name = _name_at(text, start, m.group("name"))
             if len(name) >= 2:
                 yield Finding("PERSON", start, start + len(name), name, score)
