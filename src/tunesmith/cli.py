@@ -295,6 +295,37 @@ def negatives(
         console.print(f"[yellow]rejected {rejected:,} records[/] -> {out.with_suffix('.rejected.jsonl')}")
 
 
+models_app = typer.Typer(help="Pretrained models: what is available offline here.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Every model tunesmith knows: kind, size, languages, licence, and whether it can train here
+    without a download."""
+    from rich.table import Table
+
+    from tunesmith.models.available import list_models
+
+    table = Table()
+    table.add_column("model", overflow="fold", min_width=16)
+    for column in ("kind", "params", "languages", "domain", "licence", "ready", "how"):
+        table.add_column(column, overflow="fold")
+    for item in list_models():
+        model = item.model
+        table.add_row(
+            model.name,
+            model.kind,
+            f"{model.parameters / 1e6:.0f}M",
+            ", ".join(model.languages),
+            model.domain,
+            model.licence,
+            "yes" if item.ready else "no",
+            item.where,
+        )
+    console.print(table)
+
+
 @app.command()
 def recommend(
     task: Annotated[str, typer.Option(help="classification, multilabel, regression, seq2seq, causal_lm ...")],

