@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
+from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
 
 
@@ -122,38 +122,9 @@ class ClassificationTask:
         y_pred = [index[a["label"]] for a in answers]
         metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
         metrics["count"] = len(y_true)
-        report = classification_report(
-            y_true,
-            y_pred,
-            labels=list(range(len(labels))),
-            target_names=labels,
-            output_dict=True,
-            zero_division=0,
-        )
-        per_class = {
-            name: {
-                "precision": float(report[name]["precision"]),
-                "recall": float(report[name]["recall"]),
-                "f1": float(report[name]["f1-score"]),
-                "support": int(report[name]["support"]),
-            }
-            for name in labels
-        }
+        per_class = per_label_scores(y_true, y_pred, labels)
         metrics["per_class"] = per_class
-        table = out_dir / f"per_class_{split}.csv"
-        with table.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["label", "precision", "recall", "f1", "support"])
-            for name, row in per_class.items():
-                writer.writerow(
-                    [
-                        name,
-                        f"{row['precision']:.4f}",
-                        f"{row['recall']:.4f}",
-                        f"{row['f1']:.4f}",
-                        row["support"],
-                    ]
-                )
+        write_label_table(per_class, out_dir / f"per_class_{split}.csv")
         matrix = confusion_matrix(y_true, y_pred, labels=list(range(len(labels))))
         metrics["confusion_matrix"] = matrix.tolist()
         plot_confusion_matrix(

@@ -6,17 +6,17 @@ its best F1 and stored with the model (`task_state.json`), so a rare label is no
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.metrics import f1_score
 from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.data.fields import is_empty
 from tunesmith.evaluate.plots import bar_chart, save_figure
+from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
 
 NONE = "(none)"
@@ -136,27 +136,9 @@ class MultiLabelTask:
         predicted = multi_hot([a["labels"] for a in answers], labels)
         metrics: dict[str, Any] = multilabel_metrics(truth, predicted)
         metrics["count"] = len(references)
-        precision, recall, f1, support = precision_recall_fscore_support(
-            truth, predicted, labels=list(range(len(labels))), zero_division=0
-        )
-        per_label = {
-            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
-        }
+        per_label = per_label_scores(truth, predicted, labels)
         metrics["per_label"] = per_label
-        with (out_dir / f"per_label_{split}.csv").open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["label", "precision", "recall", "f1", "support"])
-            for label, row in per_label.items():
-                writer.writerow(
-                    [
-                        label,
-                        f"{row['precision']:.4f}",
-                        f"{row['recall']:.4f}",
-                        f"{row['f1']:.4f}",
-                        row["support"],
-                    ]
-                )
+        write_label_table(per_label, out_dir / f"per_label_{split}.csv")
         figure = bar_chart({k: v["f1"] for k, v in per_label.items()}, f"F1 per label ({split})", "F1")
         save_figure(figure, out_dir / f"f1_per_label_{split}.png")
         return metrics
