@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from tunesmith.annotate.uncertainty import most_uncertain_first, softmax, uncertainty
+from tunesmith.annotate.uncertainty import most_uncertain_first, uncertainty
+from tunesmith.tasks.classification import softmax
 
 
 def test_known_values() -> None:

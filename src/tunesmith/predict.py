@@ -84,12 +84,16 @@ class Predictor:
             return []
         return self.task.decode(self.logits(texts, batch_size, show), self.labels, self.state)
 
-    def predict_raw(
-        self, texts: Sequence[str], batch_size: int = 64, show: bool = False
-    ) -> list[dict[str, Any]]:
-        """Answers for raw texts from a user: cleaned and de-identified as the training data was."""
+    def model_input(self, texts: Sequence[str]) -> list[str]:
+        """Raw texts from a user, cleaned and de-identified as the training data was."""
         if self._model_input is None:
             from tunesmith.data.model_input import ModelInput
 
             self._model_input = ModelInput(self.recipe)
-        return self.predict(self._model_input(texts), batch_size, show)
+        return self._model_input(texts)
+
+    def predict_raw(
+        self, texts: Sequence[str], batch_size: int = 64, show: bool = False
+    ) -> list[dict[str, Any]]:
+        """Answers for raw texts from a user (see `model_input`)."""
+        return self.predict(self.model_input(texts), batch_size, show)

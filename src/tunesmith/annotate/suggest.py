@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.annotate.uncertainty import Strategy, most_uncertain_first, softmax, uncertainty
-from tunesmith.data.model_input import ModelInput
+from tunesmith.annotate.uncertainty import Strategy, most_uncertain_first, uncertainty
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.records import iter_texts
 from tunesmith.predict import Predictor
+from tunesmith.tasks.classification import softmax
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def suggest(
     predictor: Predictor, texts: list[str], sources: list[str], strategy: Strategy, show: bool = True
 ) -> list[Suggestion]:
     """Every text with the model's label and confidence, most uncertain first."""
-    ready = ModelInput(predictor.recipe)(texts)
+    ready = predictor.model_input(texts)
     probabilities = softmax(predictor.logits(ready, show=show)) if ready else np.zeros((0, 1))
     scores = uncertainty(probabilities, strategy) if ready else np.zeros(0)
     out = []

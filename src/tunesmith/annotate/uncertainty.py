@@ -10,12 +10,6 @@ Strategy = Literal["entropy", "margin", "least_confidence"]
 STRATEGIES: tuple[Strategy, ...] = ("entropy", "margin", "least_confidence")
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
 def uncertainty(probabilities: np.ndarray, strategy: Strategy = "entropy") -> np.ndarray:
     """Higher is more uncertain. entropy: -sum p log p; margin: 1 - (p1 - p2); least_confidence: 1 - p1."""
     if strategy == "entropy":
