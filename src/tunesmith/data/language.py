@@ -13,32 +13,31 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
-def _share(text: str) -> float | None:
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text)) / 4
-    return cjk / (cjk + latin) if cjk + latin else None
+def _letters(text: str) -> tuple[int, float]:
+    """(hanzi, Latin words): about four Latin letters per word vs. one hanzi."""
+    return len(_CJK.findall(text)), len(_LATIN.findall(text)) / 4
+
+
+def _classify(cjk: float, latin: float) -> str | None:
+    """zh, en or mixed by the hanzi share; None without letters."""
+    if cjk + latin == 0:
+        return None
+    share = cjk / (cjk + latin)
+    return "zh" if share >= 0.8 else "en" if share <= 0.05 else "mixed"
 
 
 def language_mix(texts: Iterable[str]) -> dict[str, int]:
     """How many texts are zh, en, mixed, or have no letters at all ("other")."""
     counts = {"zh": 0, "en": 0, "mixed": 0, "other": 0}
     for text in texts:
-        share = _share(text)
-        key = "other" if share is None else "zh" if share >= 0.8 else "en" if share <= 0.05 else "mixed"
-        counts[key] += 1
+        counts[_classify(*_letters(text)) or "other"] += 1
     return {k: v for k, v in counts.items() if v}
 
 
 def detect_language(texts: Iterable[str]) -> str:
-    cjk = latin = 0
+    cjk = latin = 0.0
     for text in texts:
-        cjk += len(_CJK.findall(text))
-        latin += len(_LATIN.findall(text)) / 4  # about four Latin letters per word vs. one hanzi
-    total = cjk + latin
-    if total == 0:
-        return "en"
-    share = cjk / total
-    if share >= 0.8:
-        return "zh"
-    if share <= 0.05:
-        return "en"
-    return "mixed"
+        hanzi, words = _letters(text)
+        cjk += hanzi
+        latin += words
+    return _classify(cjk, latin) or "en"
