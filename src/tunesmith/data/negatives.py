@@ -27,9 +27,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def tokenize(text: str) -> list[str]:
     """jieba words for text with Chinese, lower-cased words otherwise; punctuation dropped."""
     if _CJK.search(text):
-        from tunesmith.data.pii.names import _jieba
+        from tunesmith.data.pii.names import load_jieba
 
-        return [w for w in _jieba().lcut(text.lower(), HMM=False) if _WORD.fullmatch(w)]
+        return [w for w in load_jieba().lcut(text.lower(), HMM=False) if _WORD.fullmatch(w)]
     return _WORD.findall(text.lower())
 
 

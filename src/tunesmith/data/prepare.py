@@ -37,7 +37,7 @@ from tunesmith.data.split import (
     assign_splits,
     normalize_split_name,
 )
-from tunesmith.data.token_lengths import SAMPLE, load_tokenizer, sample_token_lengths
+from tunesmith.data.token_lengths import SAMPLE, count_tokens, load_tokenizer, sample_token_lengths
 from tunesmith.data.validation_report import write_validation_report
 from tunesmith.errors import DataError
 from tunesmith.evaluate.plots import plot_data_overview
@@ -154,7 +154,7 @@ def _parse_record(
 
 
 def _check_tokens(text: str, tokenizer: Any, recipe: Recipe, field: str) -> None:
-    tokens = len(tokenizer(text, truncation=False)["input_ids"])
+    tokens = int(count_tokens(tokenizer, [text])[0])
     low, high = recipe.prepare.min_tokens, recipe.prepare.max_tokens
     if low is not None and tokens < low:
         raise Rejected(field, f"text shorter than {low} tokens ({tokens})")

@@ -192,7 +192,7 @@ def train(run_dir: Path) -> TrainResult:
             callbacks.append(EarlyStoppingCallback(recipe.training.early_stopping_patience))
         optimizer = None
         if recipe.training.head_only_epochs or recipe.training.layerwise_lr_decay:
-            if wants_lora(recipe.model.lora, 0) or hasattr(model, "peft_config"):
+            if hasattr(model, "peft_config"):  # a LoRA-wrapped model
                 raise RecipeError("training.head_only_epochs / layerwise_lr_decay do not combine with LoRA")
             optimizer = build_optimizer(model, recipe)
             if recipe.training.head_only_epochs:

@@ -103,7 +103,7 @@ _ADDRESS_CUES = ("地址", "住址", "住在", "家住", "寄到", "送到", "�
 
 
 @cache
-def _jieba() -> Any:
+def load_jieba() -> Any:
     """The jieba module, imported once and quietly, its dictionary loaded."""
     import jieba
 
@@ -115,7 +115,7 @@ def _jieba() -> Any:
 @cache
 def _words_tagged(tag: str) -> frozenset[str]:
     """jieba's dictionary words with a part-of-speech tag: `ns` places, `nr` person names."""
-    path = Path(_jieba().__file__).with_name("dict.txt")
+    path = Path(load_jieba().__file__).with_name("dict.txt")
     suffix = f" {tag}"
     with path.open(encoding="utf-8") as handle:
         return frozenset(line.split(" ", 1)[0] for line in handle if line.rstrip().endswith(suffix))
@@ -131,7 +131,7 @@ COMMON_WORD = 80  # jieba dictionary frequency above which a two-character strin
 def _starts_common_word(text: str, position: int) -> bool:
     """An ordinary word starts here (查看, 周五, 前台): not the start of a name. jieba's `nr` tag is
     no help (it tags 谢谢 and 宾客 as names), but real full names are rare in its dictionary."""
-    return _jieba().dt.FREQ.get(text[position : position + 2], 0) > COMMON_WORD
+    return load_jieba().dt.FREQ.get(text[position : position + 2], 0) > COMMON_WORD
 
 
 def _trim_zh_name(name: str) -> str:
@@ -141,13 +141,13 @@ def _trim_zh_name(name: str) -> str:
     return name
 
 
-def _name_at(text: str, start: int, candidate: str) -> str:
-    """Where a name that starts at `start` ends: a given name of one or two characters; the
-    second is dropped when it is a function word or starts a dictionary word (张波申请 -> 张波)."""
-    surname = 2 if candidate[:2] in _COMPOUND_SET else 1
+def _name_at(text: str, start: int, candidate: str, surname: int) -> str:
+    """Where a name that starts at `start` ends: a given name of one or two characters after a
+    surname of `surname` characters; the second is dropped when it is a function word or starts
+    a dictionary word (张波申请 -> 张波)."""
     name = _trim_zh_name(candidate)
     if len(name) - surname == 2:
-        frequencies = _jieba().dt.FREQ
+        frequencies = load_jieba().dt.FREQ
         third = start + len(name) - 1
         if frequencies.get(text[third : third + 2], 0) > 0:
             name = name[:-1]
@@ -167,13 +167,13 @@ def find_zh_names(text: str, thorough: bool = False) -> Iterator[Finding]:
                 continue  # 查看王老师, 我是周五到的: 查 and 周 are surnames, but 查看 and 周五 are words
             if pattern is _ZH_TITLED and _starts_common_word(text, start + surname):
                 continue  # 和前台小姐, 来餐厅经理: a surname character, then a word, then a title
-            name = _name_at(text, start, m.group("name"))
+            name = _name_at(text, start, m.group("name"), surname)
             if len(name) >= 2:
                 yield Finding("PERSON", start, start + len(name), name, score)
     if thorough:
         from jieba import posseg
 
-        _jieba()
+        load_jieba()
         for sentence in _SENTENCE.finditer(text):
             if not _HAS_SURNAME.search(sentence.group()):
                 continue
@@ -200,7 +200,7 @@ def find_zh_addresses(text: str) -> Iterator[Finding]:
         run = re.search(r"[\u4e00-\u9fffA-Za-z0-9]+$", head)
         if run is None:
             continue
-        tokens = list(_jieba().cut(run.group(), HMM=False))
+        tokens = list(load_jieba().cut(run.group(), HMM=False))
         keep = [tokens.pop()]  # the road / estate word that holds the anchor
         for _ in range(2):  # the road's own name: 科技园 南路, 世纪 大道
             word = tokens[-1] if tokens else ""
