@@ -7,6 +7,7 @@ cannot carry personal data.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> str:
+def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], model_name: str) -> str:
+    """The card; `model_name` is the model that was trained (what `model.name: auto` chose)."""
     language = {"zh": "zh", "en": "en"}.get(report.get("language", ""), "multilingual")
     counts = report["split_counts"]
     pii = report["pii"]
@@ -48,9 +50,7 @@ def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> s
     few = [label for label in labels if train_counts.get(label, 0) < 10]
     training = recipe.training
     base = (
-        Path(recipe.model.name).name
-        if ("/" in recipe.model.name and Path(recipe.model.name).exists())
-        else recipe.model.name
+        Path(model_name).name if ("/" in model_name and Path(model_name).exists()) else model_name
     )  # a local folder: its name, not the machine's path
     return f"""---
 language: {language}
@@ -101,5 +101,9 @@ frozen lower layers: {recipe.model.freeze_layers}.
 
 def write_model_card(run_dir: Path, recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> Path:
     path = run_dir / "model" / CARD
-    atomic.write_text(path, render(recipe, report, metrics))
+    summary = run_dir / "train_summary.json"
+    trained = (
+        json.loads(summary.read_text(encoding="utf-8"))["model"] if summary.is_file() else recipe.model.name
+    )
+    atomic.write_text(path, render(recipe, report, metrics, trained))
     return path
