@@ -29,7 +29,7 @@ def test_labels_thresholds_and_metrics() -> None:
     logits = np.array([[2.0, -3.0], [1.5, -3.0], [0.5, -3.0], [0.0, -3.0], [-1.0, -3.0]])
     state = task.calibrate(logits, [["a"], ["a"], [], [], []], ["a", "b"])
     assert 0.62 < state["thresholds"]["a"] <= 0.8 and state["thresholds"]["b"] == 0.5  # b: no positives
-    answers = task.decode(logits, ["a", "b"], state)
+    answers = task.decode(logits, [{"text": "x"}] * 5, ["a", "b"], state)
     assert [a["labels"] for a in answers] == [["a"], ["a"], [], [], []]
     truth, predicted = np.array([[1, 0], [1, 1], [0, 0]]), np.array([[1, 0], [1, 0], [0, 0]])
     metrics = multilabel_metrics(truth, predicted)

@@ -27,7 +27,7 @@ def test_labels_metrics_and_answers() -> None:
     metrics = regression_metrics([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 6.0])
     assert metrics["rmse"] == pytest.approx(1.0) and metrics["mae"] == pytest.approx(0.5)
     assert metrics["r2"] == pytest.approx(1 - 4 / 5) and metrics["spearman"] == pytest.approx(1.0)
-    assert task.decode([[2.5], [-1.0]], ["value"]) == [{"value": 2.5}, {"value": -1.0}]
+    assert task.decode([[2.5], [-1.0]], [{"text": "x"}] * 2, ["value"]) == [{"value": 2.5}, {"value": -1.0}]
 
 
 def test_regression_run_serves_the_same_numbers_as_the_cli(tmp_path: Path, tiny_model: Path) -> None:

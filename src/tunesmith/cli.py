@@ -147,9 +147,13 @@ def run(
 @app.command()
 def predict(
     run_dir: RunDir,
-    text: Annotated[str | None, typer.Argument(help="One text to classify.")] = None,
+    text: Annotated[str | None, typer.Argument(help="One text.")] = None,
+    pair: Annotated[
+        str | None, typer.Option("--pair", help="Second text: the context (QA) or a candidate (matching).")
+    ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="JSONL with a 'text' field, or plain lines.")
+        Path | None,
+        typer.Option("--file", "-f", help="JSONL with 'text' (and 'text_pair') fields, or plain lines."),
     ] = None,
 ) -> None:
     """Answer one text, or every line of --file; prints JSON on stdout.
@@ -157,6 +161,8 @@ def predict(
     Examples:
 
         tunesmith predict runs/faq "如何重置密码?"
+
+        tunesmith predict runs/qa "who signed?" --pair "The contract was signed by ACME."
 
         tunesmith predict runs/faq --file inputs.jsonl > answers.jsonl
     """
@@ -166,15 +172,16 @@ def predict(
         raise TunesmithError("give either one TEXT or --file FILE")
     predictor = Predictor.from_run(run_dir)
     if text is not None:
-        print(json.dumps(predictor.predict_raw([text])[0], ensure_ascii=False))
+        example = {"text": text} if pair is None else {"text": text, "text_pair": pair}
+        print(json.dumps(predictor.predict_raw([example])[0], ensure_ascii=False))
         return
-    texts = _read_inputs(file)  # type: ignore[arg-type]
-    for answer in predictor.predict_raw(texts, show=True):
+    examples = _read_inputs(file)  # type: ignore[arg-type]
+    for answer in predictor.predict_raw(examples, show=True):
         print(json.dumps(answer, ensure_ascii=False))
 
 
-def _read_inputs(path: Path) -> list[str]:
-    texts = []
+def _read_inputs(path: Path) -> list[dict[str, str]]:
+    examples = []
     with path.open(encoding="utf-8-sig") as handle:
         for line_no, line in enumerate(handle, start=1):
             line = line.strip()
@@ -182,14 +189,18 @@ def _read_inputs(path: Path) -> list[str]:
                 continue
             if line.startswith("{"):
                 try:
-                    texts.append(str(json.loads(line)["text"]))
-                except (json.JSONDecodeError, KeyError):
+                    record = json.loads(line)
+                    example = {"text": str(record["text"])}
+                except (json.JSONDecodeError, KeyError, TypeError):
                     raise TunesmithError(
                         f"{path}:{line_no}: expected a JSON object with a 'text' field"
                     ) from None
+                if record.get("text_pair") is not None:
+                    example["text_pair"] = str(record["text_pair"])
+                examples.append(example)
             else:
-                texts.append(line)
-    return texts
+                examples.append({"text": line})
+    return examples
 
 
 @app.command()

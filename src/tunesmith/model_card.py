@@ -32,7 +32,7 @@ def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], mode
     duplicates = report.get("duplicates", {})
     labels = report["labels"]
     train_counts = report["label_counts"].get("train", {})
-    headline = get_task(recipe.task.type).headline
+    headline = get_task(recipe.task).headline
     rows = [
         [split, *(f"{values[m]:.4f}" if m in values else "" for m in headline)]
         for split, values in metrics.items()

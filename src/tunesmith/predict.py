@@ -1,29 +1,62 @@
-"""Load a run's model once and answer texts: the one inference path for evaluate, CLI and server."""
+"""Load a run's model once and answer examples: the one inference path for evaluate, CLI and server.
+
+An example is a dict of the task's inputs (`text`, and `text_pair` for two-text tasks); a plain
+string is the example `{"text": string}`.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
 from tunesmith.bundle import verify_bundle
-from tunesmith.console import progress, quiet_transformers
-from tunesmith.errors import BundleError
+from tunesmith.console import quiet_transformers
+from tunesmith.errors import BundleError, TunesmithError
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.train.stage import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 
+Example = dict[str, Any]
+
+
+class InvalidExample(TunesmithError):
+    """An input that lacks a field the task needs."""
+
+
+def as_examples(items: Sequence[str | Example], task: Task) -> list[Example]:
+    """Normalise inputs to example dicts holding exactly the task's input fields that are given.
+
+    `text` is required; `text_pair` is required by a task that always reads two texts (QA), and
+    optional for matching (without it, the answer is the top-k of the knowledge base)."""
+    examples = []
+    for position, item in enumerate(items):
+        example = {"text": item} if isinstance(item, str) else dict(item)
+        if not isinstance(example.get("text"), str) or not example["text"].strip():
+            raise InvalidExample(f"input {position}: 'text' is missing or empty")
+        kept = {k: example[k] for k in task.inputs if k in example and example[k] is not None}
+        for key, value in kept.items():
+            if not isinstance(value, str):
+                raise InvalidExample(f"input {position}: '{key}' must be a string")
+        examples.append(kept)
+    return examples
+
 
 class Predictor:
-    """A loaded model plus its tokenizer, labels and task."""
+    """A loaded model plus its tokenizer, labels and task (implements `tasks.base.Runtime`)."""
 
     def __init__(
-        self, run_dir: Path, recipe: Recipe, task: Task, model: Any, tokenizer: Any, labels: list[str]
+        self,
+        run_dir: Path,
+        recipe: Recipe,
+        task: Task,
+        model: Any,
+        tokenizer: Any,
+        labels: list[str],
+        model_dir: Path | None = None,
     ) -> None:
         self.run_dir = run_dir
         self.recipe = recipe
@@ -31,15 +64,17 @@ class Predictor:
         self.model = model
         self.tokenizer = tokenizer
         self.labels = labels
+        self.model_dir = model_dir or run_dir / MODEL_DIR
+        self.cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._model_input: Any = None
-        state_file = run_dir / MODEL_DIR / TASK_STATE_FILE
+        state_file = self.model_dir / TASK_STATE_FILE
         self.state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.is_file() else None
 
     @classmethod
     def from_run(cls, run_dir: Path, verify: bool = True) -> Predictor:
         """Load `run_dir/model`; with `verify`, refuse a bundle whose checksums do not match."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
 
         quiet_transformers()
         if verify:
@@ -49,51 +84,53 @@ class Predictor:
             raise BundleError(f"{model_dir}: no trained model; run `tunesmith train {run_dir}`")
         recipe = load_resolved(run_dir)
         trust = recipe.model.trust_remote_code
+        task = get_task(recipe.task)
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
         tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust)
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, trust_remote_code=trust).eval()
-        return cls(run_dir, recipe, get_task(recipe.task.type), model, tokenizer, labels)
+        model = task.load_model(model_dir, trust)
+        return cls(run_dir, recipe, task, model, tokenizer, labels)
 
-    @torch.inference_mode()
-    def logits(self, texts: Sequence[str], batch_size: int = 64, show: bool = False) -> np.ndarray:
-        """Logits in input order; texts are batched by length so padding stays small."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out: list[np.ndarray | None] = [None] * len(texts)
-        max_length = self.recipe.model.max_length
-        with progress(show=show) as bar:
-            job = bar.add_task("predicting", total=len(texts))
-            for start in range(0, len(order), batch_size):
-                chunk = order[start : start + batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in chunk],
-                    truncation=True,
-                    max_length=max_length,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                with self._lock:
-                    result = self.model(**batch).logits.float().numpy()
-                for row, i in zip(result, chunk, strict=True):
-                    out[i] = row
-                bar.advance(job, len(chunk))
-        return np.stack(out) if out else np.zeros((0, len(self.labels)))
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
 
-    def predict(self, texts: Sequence[str], batch_size: int = 64, show: bool = False) -> list[dict[str, Any]]:
-        """Answers for texts as prepared (cleaned, de-identified), e.g. a run's own test split."""
-        if not texts:
+    def outputs(self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False) -> Any:
+        """The task's raw outputs (logits for a classifier) for prepared examples, in input order."""
+        return self.task.outputs(self, as_examples(items, self.task), batch_size, show)
+
+    def predict(
+        self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False
+    ) -> list[dict[str, Any]]:
+        """Answers for examples as prepared (cleaned, de-identified), e.g. a run's own test split."""
+        if not items:
             return []
-        return self.task.decode(self.logits(texts, batch_size, show), self.labels, self.state)
+        examples = as_examples(items, self.task)
+        outputs = self.task.outputs(self, examples, batch_size, show)
+        return self.task.decode(outputs, examples, self.labels, self.state)
 
-    def model_input(self, texts: Sequence[str]) -> list[str]:
-        """Raw texts from a user, cleaned and de-identified as the training data was."""
+    def model_input(self, items: Sequence[str | Example]) -> list[Example]:
+        """Raw examples from a user, every input field cleaned and de-identified as the training
+        data was."""
         if self._model_input is None:
             from tunesmith.data.model_input import ModelInput
 
             self._model_input = ModelInput(self.recipe)
-        return self._model_input(texts)
+        examples = as_examples(items, self.task)
+        fields = sorted({key for example in examples for key in example})
+        cleaned = {key: self._model_input([e[key] for e in examples if key in e]) for key in fields}
+        positions = dict.fromkeys(fields, 0)
+        out = []
+        for example in examples:
+            ready = {}
+            for key in example:
+                ready[key] = cleaned[key][positions[key]]
+                positions[key] += 1
+            out.append(ready)
+        return out
 
     def predict_raw(
-        self, texts: Sequence[str], batch_size: int = 64, show: bool = False
+        self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False
     ) -> list[dict[str, Any]]:
-        """Answers for raw texts from a user (see `model_input`)."""
-        return self.predict(self.model_input(texts), batch_size, show)
+        """Answers for raw examples from a user (see `model_input`)."""
+        return self.predict(self.model_input(items), batch_size, show)

@@ -38,7 +38,14 @@ class DataSection(Section):
     text_template: str | None = Field(
         None, description="Build the text from fields, e.g. 'amount {amount} at {location}'."
     )
-    label_field: str = Field("label", description="Dotted path of the label.")
+    pair_field: str | list[str] | None = Field(
+        None,
+        description="Second text of two-text tasks: the candidate answer (matching), the context "
+        "(extractive_qa).",
+    )
+    label_field: str | None = Field(
+        "label", description="Dotted path of the label (None: the label is inside the text, e.g. MSRA NER)."
+    )
     split_field: str | None = Field(
         None, description="Column holding train/validation/test; overrides ratio splitting."
     )
@@ -194,11 +201,46 @@ class ModelSection(Section):
     lora: LoraSection = LoraSection()
 
 
+TASK_TYPES = (
+    "classification",
+    "multilabel",
+    "regression",
+    "token_classification",
+    "extractive_qa",
+    "matching",
+    "seq2seq",
+    "causal_lm",
+    "tabular",
+)
+
+
 class TaskSection(Section):
-    type: Literal["classification", "multilabel", "regression"] = Field(
+    type: Literal[TASK_TYPES] = Field(  # type: ignore[valid-type]
         "classification",
         description="classification: one label per text; multilabel: a list of labels (maybe empty); "
-        "regression: one number.",
+        "regression: one number; token_classification: entities in the text (NER); extractive_qa: "
+        "the answer span in data.pair_field (the context); matching: does data.pair_field answer the "
+        "text; seq2seq: text -> text (translation, summary); causal_lm: instruction -> answer with a "
+        "chat model; tabular: a label from a row's columns (data.text_template).",
+    )
+    ner_format: Literal["auto", "spans", "bio", "word_tag"] = Field(
+        "auto",
+        description="token_classification input: spans (text + [{start, end, label}]), bio (token "
+        "and tag lists), word_tag ('word/nr word/o', the MSRA format; no label field).",
+    )
+    matching_mode: Literal["cross", "bi"] = Field(
+        "cross",
+        description="cross: one encoder reads question and answer together (accurate); bi: each is "
+        "embedded alone, trained with in-batch negatives (fast search over a knowledge base).",
+    )
+    top_k: int = Field(5, ge=1, le=100, description="Answers returned from the knowledge base (matching).")
+    doc_stride: int = Field(64, ge=8, description="Overlap of context windows (extractive_qa).")
+    max_answer_tokens: int = Field(30, ge=1, description="Longest answer span (extractive_qa).")
+    max_target_length: int = Field(128, ge=4, description="Longest target in tokens (seq2seq, causal_lm).")
+    max_new_tokens: int = Field(64, ge=1, description="Generated tokens per answer (seq2seq, causal_lm).")
+    num_beams: int = Field(1, ge=1, le=8, description="Beam search width (seq2seq).")
+    baseline: bool = Field(
+        True, description="tabular: also train a HistGradientBoosting baseline on the same split."
     )
 
 

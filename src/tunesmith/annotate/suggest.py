@@ -37,8 +37,8 @@ def suggest(
     predictor: Predictor, texts: list[str], sources: list[str], strategy: Strategy, show: bool = True
 ) -> list[Suggestion]:
     """Every text with the model's label and confidence, most uncertain first."""
-    ready = predictor.model_input(texts)
-    probabilities = softmax(predictor.logits(ready, show=show)) if ready else np.zeros((0, 1))
+    ready = [example["text"] for example in predictor.model_input(texts)]
+    probabilities = softmax(predictor.outputs(ready, show=show)) if ready else np.zeros((0, 1))
     scores = uncertainty(probabilities, strategy) if ready else np.zeros(0)
     out = []
     for i in most_uncertain_first(probabilities, strategy) if ready else []:

@@ -20,6 +20,14 @@ from tunesmith.data.dedup import DedupIndex
 
 SPLIT_CODES = {"train": 0, "validation": 1, "test": 2, "": 3}  # 3: not fixed by the data
 FREE = 3
+DEDUP = "(dedup text)"  # the column name that reads `dedup_text` of each record
+
+
+def dedup_text(record: dict[str, Any]) -> str:
+    """What duplicates are judged on: the text, plus the second text of a two-text task (the same
+    question with another candidate answer is a different example)."""
+    pair = record.get("text_pair")
+    return record["text"] if pair is None else f"{record['text']}\n{pair}"
 
 
 class Pool:
@@ -52,7 +60,7 @@ class Pool:
         for name, values in self.kept_fields.items():
             values.append(record.get(name))
         if self.index is not None:
-            self.index.add(record["text"])
+            self.index.add(dedup_text(record))
 
     def close(self) -> None:
         self._writer.close()
@@ -66,6 +74,7 @@ class Pool:
         return json.loads(self._reader.readline())
 
     def column(self, name: str) -> PoolColumn:
+        """One field, or `DEDUP` for the text duplicates are judged on."""
         return PoolColumn(self, name)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -92,4 +101,5 @@ class PoolColumn(Sequence[Any]):
     def __getitem__(self, position: Any) -> Any:
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
-        return self.pool.record(int(position))[self.name]
+        record = self.pool.record(int(position))
+        return dedup_text(record) if self.name == DEDUP else record[self.name]

@@ -26,7 +26,7 @@ from tunesmith.data.data_report import data_advice, length_stats, print_summary
 from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty, parse_time, required
 from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
-from tunesmith.data.pool import FREE, Pool
+from tunesmith.data.pool import DEDUP, FREE, Pool
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.read import Unreadable, data_files, read_records
 from tunesmith.data.split import (
@@ -94,41 +94,60 @@ def _parse_record(
     redactor: Redactor,
     tokenizer: Any = None,
 ) -> dict[str, Any]:
-    """Map one raw record to {text, label, split, id}; raise Rejected to quarantine it."""
+    """Map one raw record to {text, [text_pair], label, split, id}; raise Rejected to quarantine it."""
     data = recipe.data
+    found: list[Any] = []
 
     def clean_field(path: str, text: str) -> str:
         return redactor.columns.protect(path, clean(text))
 
-    joiner = " " if recipe.prepare.clean.collapse_whitespace else "\n"
-    try:
-        text = extract_text(
-            record, data.text_field, data.text_template, data.list_separator, clean_field, joiner
-        ).strip()
-    except FieldMissing as missing:
-        raise Rejected(missing.path, f"missing field: '{missing.path}' is absent or empty") from None
-    # The whole text is scanned, so the template's words give context (born 3/19/68); the
-    # values of columns that have a policy are left as their policy made them.
-    text, found = redactor.redact(text, _text_field_name(recipe))
-    findings = [f.type for f in found]
-    redactor.count_record(bool(findings))
-    if findings and recipe.prepare.pii.action == "drop":
-        kinds = ", ".join(sorted(set(findings)))
-        raise Rejected(_text_field_name(recipe), f"personal data: {kinds} (prepare.pii.action: drop)")
-    if recipe.prepare.max_chars is not None:
+    def redact_edits(text: str, name: str) -> tuple[str, list[Any]]:
+        # The whole text is scanned, so a template's words give context (born 3/19/68); the
+        # values of columns that have a policy are left as their policy made them.
+        text, findings, edits = redactor.redact_with_edits(text, name)
+        found.extend(findings)
+        return text, edits
+
+    def redact(text: str, name: str) -> str:
+        return redact_edits(text, name)[0]
+
+    def read_text(field: str | list[str] | None, template: str | None, name: str) -> str:
+        joiner = " " if recipe.prepare.clean.collapse_whitespace else "\n"
+        try:
+            text = extract_text(record, field, template, data.list_separator, clean_field, joiner).strip()
+        except FieldMissing as missing:
+            raise Rejected(missing.path, f"missing field: '{missing.path}' is absent or empty") from None
+        return redact(text, name).strip()
+
+    field_name = _text_field_name(recipe)
+    label_name = data.label_field or field_name
+    if task.annotated:  # the label lives in the text (NER): the task reads both together
+        text, label = _read_annotated(record, recipe, task, clean, redact_edits)
+    else:
+        text = read_text(data.text_field, data.text_template, field_name)
+        label = _read_label(record, task, label_name, read_text)
+    if recipe.prepare.max_chars is not None and not task.annotated:
         text = text[: recipe.prepare.max_chars]
     if len(text) < max(recipe.prepare.min_chars, 1):
         reason = "empty text" if not text else f"text shorter than {recipe.prepare.min_chars} characters"
-        raise Rejected(_text_field_name(recipe), reason)
+        raise Rejected(field_name, reason)
     if tokenizer is not None:
-        _check_tokens(text, tokenizer, recipe, _text_field_name(recipe))
-    raw_label = get_path(record, data.label_field)
-    if is_empty(raw_label) and not isinstance(raw_label, list):  # [] may mean "none of these"
-        raise Rejected(data.label_field, f"missing field: '{data.label_field}' is absent or empty")
+        _check_tokens(text, tokenizer, recipe, field_name)
+    parsed: dict[str, Any] = {"text": text}
+    if "text_pair" in task.inputs:
+        if not data.pair_field:
+            raise Rejected(None, f"task {task.type} needs data.pair_field (the second text)")
+        pair_name = data.pair_field if isinstance(data.pair_field, str) else ",".join(data.pair_field)
+        parsed["text_pair"] = read_text(data.pair_field, None, pair_name)
+    redactor.count_record(bool(found))
+    if found and recipe.prepare.pii.action == "drop":
+        kinds = ", ".join(sorted({f.type for f in found}))
+        raise Rejected(field_name, f"personal data: {kinds} (prepare.pii.action: drop)")
+    parsed["label"] = label
     try:
-        label = task.parse_label(raw_label)
+        task.check_example(parsed)
     except ValueError as error:
-        raise Rejected(data.label_field, f"invalid label: {error}") from None
+        raise Rejected(label_name, f"invalid example: {error}") from None
     split = fixed_split
     if split is None and data.split_field:
         try:
@@ -136,7 +155,7 @@ def _parse_record(
         except ValueError as error:
             raise Rejected(data.split_field, f"invalid split: {error}") from None
     record_id = get_path(record, data.id_field) if data.id_field else None
-    parsed = {"text": text, "label": label, "split": split or "", "id": record_id}
+    parsed.update(split=split or "", id=record_id)
     split_options = recipe.split
     if split_options.group_field:
         group = get_path(record, split_options.group_field)
@@ -151,6 +170,44 @@ def _parse_record(
         except ValueError as error:
             raise Rejected(split_options.time_field, f"invalid time: {error}") from None
     return parsed
+
+
+def _read_label(record: Any, task: Task, name: str, read_text: Callable[..., str]) -> Any:
+    """The record's label, parsed by the task; a text label (an answer) is cleaned and
+    de-identified like the input."""
+    path = name
+    if task.label_is_text:
+        raw_label: Any = read_text(path, None, path)
+    else:
+        raw_label = get_path(record, path)
+    if is_empty(raw_label) and not isinstance(raw_label, list):  # [] may mean "none of these"
+        raise Rejected(path, f"missing field: '{path}' is absent or empty")
+    try:
+        return task.parse_label(raw_label)
+    except ValueError as error:
+        raise Rejected(path, f"invalid label: {error}") from None
+
+
+def _read_annotated(
+    record: Any,
+    recipe: Recipe,
+    task: Task,
+    clean: Callable[[str], str],
+    redact: Callable[[str, str], tuple[str, list[Any]]],
+) -> tuple[str, Any]:
+    data = recipe.data
+    if not isinstance(data.text_field, str):
+        raise Rejected(None, f"task {task.type} reads one data.text_field, not a list")
+    raw_text = get_path(record, data.text_field)
+    if is_empty(raw_text):
+        raise Rejected(data.text_field, f"missing field: '{data.text_field}' is absent or empty")
+    raw_label = get_path(record, data.label_field) if data.label_field else None
+
+    field = data.text_field
+    try:
+        return task.read_annotated(raw_text, raw_label, clean, lambda text: redact(text, field))
+    except ValueError as error:
+        raise Rejected(data.label_field or data.text_field, f"invalid annotation: {error}") from None
 
 
 def _check_tokens(text: str, tokenizer: Any, recipe: Recipe, field: str) -> None:
@@ -192,7 +249,7 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
 
 def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
     """Run the prepare stage for `recipe`, writing `run_dir/data/`."""
-    task = get_task(recipe.task.type)
+    task = get_task(recipe.task)
     out = run_dir / DATA_DIR
     sources = _sources(recipe)
     with atomic.staged_dir(out) as stage, tempfile.TemporaryDirectory() as scratch:
@@ -301,7 +358,7 @@ def _remove_duplicates(
     options = recipe.prepare.dedup
     if pool.index is None:
         return {"enabled": False}
-    texts, ids = pool.column("text"), pool.column("id")
+    texts, ids = pool.column(DEDUP), pool.column("id")
     found = pool.index.resolve(codes, texts, ids, options.near_threshold, options.allow_leakage)
     for position, reason in sorted(found.remove.items()):
         record = pool.record(position)

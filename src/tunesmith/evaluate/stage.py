@@ -25,10 +25,8 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         if not records:
             console.print(f"[yellow]warning:[/] the {split} split is empty; not evaluated")
             continue
-        answers = predictor.predict([r["text"] for r in records], recipe.evaluation.batch_size, show=True)
-        results[split] = predictor.task.evaluate(
-            [r["label"] for r in records], answers, predictor.labels, run_dir, split
-        )
+        answers = predictor.predict(records, recipe.evaluation.batch_size, show=True)
+        results[split] = predictor.task.evaluate(records, answers, predictor.labels, run_dir, split)
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline)
     return results

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tunesmith import __version__
-from tunesmith.predict import Predictor
+from tunesmith.predict import InvalidExample, Predictor
 from tunesmith.serve.limits import BodySizeLimit
 from tunesmith.serve.schemas import ErrorResponse, PredictRequest, PredictResponse
 
@@ -69,13 +69,17 @@ def create_app(run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BOD
     )
     def predict(request: PredictRequest) -> Any:
         """Label and probabilities for `text`, or for each of `texts`."""
-        texts = request.all_texts()
-        if len(texts) > max_batch:
+        examples = request.all_examples()
+        if len(examples) > max_batch:
             body = ErrorResponse(
-                error=f"too many texts: {len(texts)} sent, at most {max_batch} per request",
+                error=f"too many texts: {len(examples)} sent, at most {max_batch} per request",
                 details=["split the batch into several requests"],
             )
             return JSONResponse(body.model_dump(), status_code=413)
-        return {"model": name, "predictions": predictor.predict_raw(texts)}
+        try:
+            return {"model": name, "predictions": predictor.predict_raw(examples)}
+        except InvalidExample as error:
+            body = ErrorResponse(error="invalid request", details=[str(error)])
+            return JSONResponse(body.model_dump(), status_code=422)
 
     return BodySizeLimit(app, max_body_bytes)

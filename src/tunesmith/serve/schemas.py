@@ -16,6 +16,10 @@ class PredictRequest(BaseModel):
     )
     text: StrictStr | None = Field(None, description="One text.")
     texts: list[StrictStr] | None = Field(None, description="Several texts.")
+    text_pair: StrictStr | None = Field(
+        None, description="Second text with `text`: the context (QA) or a candidate answer (matching)."
+    )
+    text_pairs: list[StrictStr] | None = Field(None, description="Second texts, one per item of `texts`.")
 
     @model_validator(mode="after")
     def _one_of(self) -> PredictRequest:
@@ -26,17 +30,28 @@ class PredictRequest(BaseModel):
                 raise ValueError("texts must not be empty or only whitespace")
         if self.texts is not None and not self.texts:
             raise ValueError("'texts' is an empty list")
+        if self.text_pair is not None and self.text is None:
+            raise ValueError("'text_pair' goes with 'text'; with 'texts' send 'text_pairs'")
+        if self.text_pairs is not None and len(self.text_pairs) != len(self.texts or []):
+            raise ValueError("'text_pairs' needs one item per item of 'texts'")
         return self
 
-    def all_texts(self) -> list[str]:
-        return [self.text] if self.text is not None else list(self.texts or [])
+    def all_examples(self) -> list[dict[str, str]]:
+        texts = [self.text] if self.text is not None else list(self.texts or [])
+        pairs = [self.text_pair] if self.text is not None else list(self.text_pairs or [None] * len(texts))
+        return [
+            {"text": t} if p is None else {"text": t, "text_pair": p}
+            for t, p in zip(texts, pairs, strict=True)
+        ]
 
 
 class PredictResponse(BaseModel):
     model: str
     predictions: list[dict[str, Any]] = Field(
         description="One answer per text, shaped by the task: classification gives label, score and "
-        "probabilities; regression gives value.",
+        "probabilities; regression gives value; token_classification gives entities; extractive_qa "
+        "an answer span; matching a score (with text_pair) or the top answers; seq2seq and causal_lm "
+        "generated text.",
         examples=[[{"label": "refund", "score": 0.93, "probabilities": {"refund": 0.93, "other": 0.07}}]],
     )
 

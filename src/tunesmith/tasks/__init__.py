@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tunesmith.tasks.base import Task
 from tunesmith.tasks.classification import ClassificationTask
 from tunesmith.tasks.multilabel import MultiLabelTask
 from tunesmith.tasks.regression import RegressionTask
+from tunesmith.tasks.token_classification import TokenClassificationTask
 
-_TASKS: dict[str, type[Task]] = {
+_TASKS: dict[str, Any] = {
+    "token_classification": TokenClassificationTask,
     "classification": ClassificationTask,
     "multilabel": MultiLabelTask,
     "regression": RegressionTask,
 }
 
 
-def get_task(task_type: str) -> Task:
+def get_task(section: Any) -> Task:
+    """The task for a recipe's `task` section (or a bare type name, with default options)."""
+    from tunesmith.recipe import TaskSection
+
+    options = TaskSection(type=section) if isinstance(section, str) else section
     try:
-        return _TASKS[task_type]()
+        return _TASKS[options.type](options)  # type: ignore[no-any-return]
     except KeyError:
         allowed = ", ".join(sorted(_TASKS))
-        raise ValueError(f"unknown task.type {task_type!r} (allowed: {allowed})") from None
+        raise ValueError(f"unknown task.type {options.type!r} (allowed: {allowed})") from None
 
 
 __all__ = ["Task", "get_task"]

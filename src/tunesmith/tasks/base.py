@@ -1,7 +1,9 @@
 """The one interface every task type implements, and every stage calls.
 
-A task owns what differs between task types: what a valid label is, the model head, how a
-batch is encoded, how logits become answers, and which metrics and plots judge it.
+A task owns what differs between task types: what a valid example and label are, the model
+head, how a batch is encoded, how a loaded model answers, and which metrics and plots judge it.
+An *example* is a dict holding the task's `inputs` (`text`, and `text_pair` for two-text tasks);
+a prepared *record* is an example plus its `label` and `id`.
 """
 
 from __future__ import annotations
@@ -10,19 +12,53 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
+
+
+class Runtime(Protocol):
+    """What a task's `outputs` may use of a loaded model (the `Predictor` is one)."""
+
+    model: Any
+    tokenizer: Any
+    recipe: Any
+    labels: list[str]
+    state: dict[str, Any] | None
+    model_dir: Path
+    cache: dict[str, Any]  # per-loaded-model memo, e.g. the knowledge base's embeddings
+
+    def locked(self) -> Any:
+        """A context manager held around every model call (the server answers from threads)."""
+        ...
+
+
+Clean = Callable[[str], str]
+# text -> (de-identified text, [(start, end, replacement)] in the input): edits move entity spans
+Redact = Callable[[str], tuple[str, list[tuple[int, int, str]]]]
 
 
 class Task(Protocol):
     type: str
-    categorical: bool  # labels are names (counted, stratified, advised on) rather than numbers
+    categorical: bool  # labels are names (counted, stratified, advised on) rather than numbers/text
     best_metric: str  # the validation metric that picks the best checkpoint by default
     greater_is_better: bool
     headline: tuple[str, ...]  # the metrics tables and the model card show
+    inputs: tuple[str, ...]  # ("text",) or ("text", "text_pair")
+    label_is_text: bool  # the label is text (an answer, a translation): cleaned and de-identified too
+    annotated: bool  # the label lives inside the text (NER): read by `read_annotated`
+
+    def read_annotated(
+        self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
+    ) -> tuple[str, Any]:
+        """For an `annotated` task: (clean de-identified text, its label); ValueError if invalid."""
+        ...
 
     def parse_label(self, value: Any) -> Any:
         """Normalise a raw label; raise ValueError with the reason when it is not valid."""
+        ...
+
+    def check_example(self, record: dict[str, Any]) -> None:
+        """Raise ValueError when a parsed record cannot be learned from (e.g. the answer is not in
+        the context); the prepare stage quarantines it with the reason."""
         ...
 
     def label_space(self, labels: Sequence[Any]) -> list[str]:
@@ -37,8 +73,12 @@ class Task(Protocol):
         """The names a label is counted under in the data report (several for multi-label)."""
         ...
 
-    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
-        """Load the pretrained encoder with a fresh head for `labels`."""
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
+        """Load the pretrained model with a fresh head for `labels`."""
+        ...
+
+    def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
+        """Load a fine-tuned model saved by the train stage."""
         ...
 
     def encode(
@@ -48,29 +88,46 @@ class Task(Protocol):
         max_length: int,
         labels: list[str],
     ) -> dict[str, Any]:
-        """Tokenize a batch of prepared records (no padding: the collator pads per batch)."""
+        """Tokenize a batch of prepared records (no padding: the collator pads per batch). May
+        return more features than records (a long context cut into windows)."""
+        ...
+
+    def collator(self, tokenizer: PreTrainedTokenizerBase) -> Any:
+        """Pads a list of encoded features into a batch."""
+        ...
+
+    def save_extras(self, run_dir: Path, model_dir: Path) -> None:
+        """Write what answering needs besides the weights into the bundle (e.g. a knowledge base)."""
+        ...
+
+    def outputs(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> Any:
+        """The raw model outputs for examples, in input order (logits, spans, generated text)."""
         ...
 
     def decode(
-        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+        self,
+        outputs: Any,
+        examples: Sequence[dict[str, Any]],
+        labels: list[str],
+        state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Turn a batch of logits into answers: what `predict` and the server return. `state` is
-        what `calibrate` returned (e.g. tuned thresholds)."""
+        """Turn outputs into answers: what `predict` and the server return. `state` is what
+        `calibrate` returned (e.g. tuned thresholds)."""
         ...
 
-    def calibrate(
-        self, logits: np.ndarray, references: Sequence[Any], labels: list[str]
-    ) -> dict[str, Any] | None:
-        """After training, fit decision settings on validation logits (file order); None: nothing to fit."""
+    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
+        """After training, fit decision settings on validation outputs; None: nothing to fit."""
         ...
 
-    def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
-        """The `compute_metrics` function the Trainer calls on validation."""
+    def trainer_metrics(self, labels: list[str]) -> Callable[[Any], dict[str, float]] | None:
+        """The `compute_metrics` function the Trainer calls on validation (None: loss only)."""
         ...
 
     def evaluate(
         self,
-        references: Sequence[Any],
+        records: Sequence[dict[str, Any]],
         answers: Sequence[dict[str, Any]],
         labels: list[str],
         out_dir: Path,
@@ -78,3 +135,42 @@ class Task(Protocol):
     ) -> dict[str, Any]:
         """Metrics for one split; may write plots and tables into `out_dir`."""
         ...
+
+
+class TaskDefaults:
+    """What most tasks share; a task class overrides what differs."""
+
+    def __init__(self, options: Any) -> None:
+        self.options = options  # the recipe's `task` section
+
+    categorical = True
+    greater_is_better = True
+    inputs: tuple[str, ...] = ("text",)
+    label_is_text = False
+    annotated = False
+
+    def read_annotated(
+        self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
+    ) -> tuple[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not read annotated text")
+
+    def check_example(self, record: dict[str, Any]) -> None:
+        return None
+
+    def label_space(self, labels: Sequence[Any]) -> list[str]:
+        return sorted({str(label) for label in labels})
+
+    def stratify_key(self, label: Any) -> str:
+        return str(label)
+
+    def count_keys(self, label: Any) -> list[str]:
+        return [str(label)]
+
+    def collator(self, tokenizer: PreTrainedTokenizerBase) -> Any:
+        return DataCollatorWithPadding(tokenizer)
+
+    def save_extras(self, run_dir: Path, model_dir: Path) -> None:
+        return None
+
+    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
+        return None

@@ -13,7 +13,7 @@ from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBas
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
-from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
+from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -40,9 +40,8 @@ def summary_metrics(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int)
 _INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
 
 
-class ClassificationTask:
+class ClassificationTask(SequenceHead):
     type = "classification"
-    categorical = True
     best_metric = "macro_f1"
     greater_is_better = True
     headline = ("accuracy", "macro_f1", "weighted_f1")
@@ -58,18 +57,6 @@ class ClassificationTask:
         if not label:
             raise ValueError("the label is empty")
         return label
-
-    def label_space(self, labels: Sequence[Any]) -> list[str]:
-        return sorted({str(label) for label in labels})
-
-    def stratify_key(self, label: Any) -> str:
-        return str(label)
-
-    def count_keys(self, label: Any) -> list[str]:
-        return [str(label)]
-
-    def calibrate(self, logits: np.ndarray, references: Sequence[Any], labels: list[str]) -> None:
-        return None  # the argmax needs no threshold
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
         return build_head(model_dir, labels, "single_label_classification", trust_remote_code)
@@ -87,9 +74,13 @@ class ClassificationTask:
         return encoded
 
     def decode(
-        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+        self,
+        outputs: np.ndarray,
+        examples: Sequence[dict[str, Any]],
+        labels: list[str],
+        state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        probabilities = softmax(np.asarray(logits, dtype=np.float64))
+        probabilities = softmax(np.asarray(outputs, dtype=np.float64))
         answers = []
         for row in probabilities:
             best = int(row.argmax())
@@ -111,14 +102,14 @@ class ClassificationTask:
 
     def evaluate(
         self,
-        references: Sequence[Any],
+        records: Sequence[dict[str, Any]],
         answers: Sequence[dict[str, Any]],
         labels: list[str],
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
         index = {label: i for i, label in enumerate(labels)}
-        y_true = [index.get(str(r), -1) for r in references]
+        y_true = [index.get(str(r["label"]), -1) for r in records]
         y_pred = [index[a["label"]] for a in answers]
         metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
         metrics["count"] = len(y_true)

@@ -17,7 +17,7 @@ from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBas
 from tunesmith.data.fields import is_empty
 from tunesmith.evaluate.plots import bar_chart, save_figure
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
-from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
+from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
 NONE = "(none)"
 GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
@@ -47,9 +47,8 @@ def multilabel_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, fl
     }
 
 
-class MultiLabelTask:
+class MultiLabelTask(SequenceHead):
     type = "multilabel"
-    categorical = True
     best_metric = "micro_f1"
     greater_is_better = True
     headline = ("micro_f1", "macro_f1", "subset_accuracy")
@@ -90,9 +89,13 @@ class MultiLabelTask:
         return np.array([tuned.get(label, 0.5) for label in labels])
 
     def decode(
-        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+        self,
+        outputs: np.ndarray,
+        examples: Sequence[dict[str, Any]],
+        labels: list[str],
+        state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        probabilities = sigmoid(logits)
+        probabilities = sigmoid(outputs)
         chosen = probabilities >= self._thresholds(labels, state)
         return [
             {
@@ -126,16 +129,16 @@ class MultiLabelTask:
 
     def evaluate(
         self,
-        references: Sequence[Any],
+        records: Sequence[dict[str, Any]],
         answers: Sequence[dict[str, Any]],
         labels: list[str],
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
-        truth = multi_hot(references, labels)
+        truth = multi_hot([r["label"] for r in records], labels)
         predicted = multi_hot([a["labels"] for a in answers], labels)
         metrics: dict[str, Any] = multilabel_metrics(truth, predicted)
-        metrics["count"] = len(references)
+        metrics["count"] = len(records)
         per_label = per_label_scores(truth, predicted, labels)
         metrics["per_label"] = per_label
         write_label_table(per_label, out_dir / f"per_label_{split}.csv")

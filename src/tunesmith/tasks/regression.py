@@ -13,7 +13,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import scatter_plot
-from tunesmith.tasks.sequence_head import build_head, logits_of, tokenize
+from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
 VALUE = "value"
 
@@ -29,7 +29,7 @@ def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict
     }
 
 
-class RegressionTask:
+class RegressionTask(SequenceHead):
     type = "regression"
     categorical = False
     best_metric = "rmse"
@@ -56,9 +56,6 @@ class RegressionTask:
     def count_keys(self, label: Any) -> list[str]:
         return [""]
 
-    def calibrate(self, logits: np.ndarray, references: Sequence[Any], labels: list[str]) -> None:
-        return None
-
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> PreTrainedModel:
         return build_head(model_dir, [VALUE], "regression", trust_remote_code)
 
@@ -74,11 +71,14 @@ class RegressionTask:
         return encoded
 
     def decode(
-        self, logits: np.ndarray, labels: list[str], state: dict[str, Any] | None = None
+        self,
+        outputs: np.ndarray,
+        examples: Sequence[dict[str, Any]],
+        labels: list[str],
+        state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        return [
-            {"value": float(row[0])} for row in np.asarray(logits, dtype=np.float64).reshape(len(logits), -1)
-        ]
+        values = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+        return [{"value": float(row[0])} for row in values]
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:
@@ -88,13 +88,13 @@ class RegressionTask:
 
     def evaluate(
         self,
-        references: Sequence[Any],
+        records: Sequence[dict[str, Any]],
         answers: Sequence[dict[str, Any]],
         labels: list[str],
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
-        truth = [float(r) for r in references]
+        truth = [float(r["label"]) for r in records]
         predicted = [a["value"] for a in answers]
         metrics: dict[str, Any] = regression_metrics(truth, predicted)
         metrics["count"] = len(truth)

@@ -1,18 +1,24 @@
-"""What the three sequence-level tasks (classification, multilabel, regression) share: one
-`AutoModelForSequenceClassification` head over the encoder, tokenized text, logits out."""
+"""What the sequence-level tasks (classification, multilabel, regression, cross-encoder matching,
+tabular) share: one `AutoModelForSequenceClassification` head over the encoder, tokenized text
+(or text pairs), logits out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from transformers import (
     AutoModelForSequenceClassification,
     EvalPrediction,
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+
+from tunesmith.console import progress
+from tunesmith.tasks.base import Runtime, TaskDefaults
 
 
 def build_head(
@@ -32,11 +38,60 @@ def build_head(
 def tokenize(
     batch: dict[str, list[Any]], tokenizer: PreTrainedTokenizerBase, max_length: int
 ) -> dict[str, Any]:
-    """Token ids of the batch's texts, cut at `max_length` (no padding: the collator pads)."""
-    return dict(tokenizer(batch["text"], truncation=True, max_length=max_length))
+    """Token ids of the batch's texts (and second texts), cut at `max_length` (the collator pads)."""
+    pairs = batch.get("text_pair")
+    return dict(tokenizer(batch["text"], pairs, truncation=True, max_length=max_length))
 
 
 def logits_of(prediction: EvalPrediction) -> np.ndarray:
     """The logits of a Trainer evaluation (some models return a tuple with extra outputs)."""
     logits = prediction.predictions
     return np.asarray(logits[0] if isinstance(logits, tuple) else logits)
+
+
+def length_order(examples: Sequence[dict[str, Any]]) -> list[int]:
+    """Example positions, shortest first, so a batch pads little."""
+    return sorted(range(len(examples)), key=lambda i: sum(len(str(v)) for v in examples[i].values()))
+
+
+@torch.inference_mode()
+def sequence_logits(
+    runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+) -> np.ndarray:
+    """Logits in input order; examples are batched by length so padding stays small."""
+    order = length_order(examples)
+    out: list[np.ndarray | None] = [None] * len(examples)
+    with progress(show=show) as bar:
+        job = bar.add_task("predicting", total=len(examples))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            texts = [examples[i]["text"] for i in chunk]
+            pairs = [examples[i]["text_pair"] for i in chunk] if "text_pair" in examples[chunk[0]] else None
+            batch = runtime.tokenizer(
+                texts,
+                pairs,
+                truncation=True,
+                max_length=runtime.recipe.model.max_length,
+                padding=True,
+                return_tensors="pt",
+            )
+            with runtime.locked():
+                result = runtime.model(**batch).logits.float().numpy()
+            for row, i in zip(result, chunk, strict=True):
+                out[i] = row
+            bar.advance(job, len(chunk))
+    return np.stack(out) if out else np.zeros((0, len(runtime.labels)))
+
+
+class SequenceHead(TaskDefaults):
+    """Loading and running a sequence-classification head; the task decides what logits mean."""
+
+    def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
+        return AutoModelForSequenceClassification.from_pretrained(
+            model_dir, trust_remote_code=trust_remote_code
+        ).eval()
+
+    def outputs(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> np.ndarray:
+        return sequence_logits(runtime, examples, batch_size, show)

@@ -69,7 +69,7 @@ _LOWER_IS_BETTER = ("loss", "rmse", "mae", "mse")
 
 def best_metric(recipe: Recipe) -> tuple[str, bool]:
     """(the validation metric that picks the best checkpoint, whether greater is better)."""
-    task = get_task(recipe.task.type)
+    task = get_task(recipe.task)
     metric = recipe.training.metric_for_best_model or task.best_metric
     if metric == task.best_metric:
         return metric, task.greater_is_better
@@ -116,16 +116,16 @@ def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -
 
 
 def _calibrate(
-    run_dir: Path, recipe: Recipe, task: Task, model: Any, tokenizer: Any, labels: list[str]
+    run_dir: Path, recipe: Recipe, task: Task, model: Any, tokenizer: Any, labels: list[str], stage: Path
 ) -> dict[str, Any] | None:
     """Let the task fit its decision settings on validation, predicted in file order."""
     from tunesmith.data.prepare import read_split
     from tunesmith.predict import Predictor
 
     records = read_split(run_dir, "validation")
-    predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels)
-    logits = predictor.logits([r["text"] for r in records], recipe.evaluation.batch_size)
-    return task.calibrate(logits, [r["label"] for r in records], labels)
+    predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels, stage)
+    outputs = predictor.outputs(records, recipe.evaluation.batch_size)
+    return task.calibrate(outputs, [r["label"] for r in records], labels)
 
 
 def _model_name(run_dir: Path, recipe: Recipe) -> str:
@@ -147,7 +147,6 @@ def train(run_dir: Path) -> TrainResult:
     from torch.utils.tensorboard import SummaryWriter
     from transformers import (
         AutoTokenizer,
-        DataCollatorWithPadding,
         EarlyStoppingCallback,
         Trainer,
         set_seed,
@@ -156,7 +155,7 @@ def train(run_dir: Path) -> TrainResult:
 
     quiet_transformers()
     recipe = load_resolved(run_dir)
-    task = get_task(recipe.task.type)
+    task = get_task(recipe.task)
     labels = read_labels(run_dir)
     model_name = _model_name(run_dir, recipe)
     model_path = resolve_model(model_name)
@@ -203,7 +202,7 @@ def train(run_dir: Path) -> TrainResult:
             train_dataset=splits["train"],
             eval_dataset=splits.get("validation"),
             processing_class=tokenizer,
-            data_collator=DataCollatorWithPadding(tokenizer),
+            data_collator=task.collator(tokenizer),
             compute_metrics=task.trainer_metrics(labels),
             callbacks=callbacks,
             optimizers=(optimizer, None),
@@ -218,7 +217,8 @@ def train(run_dir: Path) -> TrainResult:
         final.save_pretrained(stage, safe_serialization=True)
         tokenizer.save_pretrained(stage)
         atomic.write_json(stage / LABELS_FILE, labels)
-        state = _calibrate(run_dir, recipe, task, final, tokenizer, labels) if has_validation else None
+        task.save_extras(run_dir, stage)
+        state = _calibrate(run_dir, recipe, task, final, tokenizer, labels, stage) if has_validation else None
         if state is not None:
             atomic.write_json(stage / TASK_STATE_FILE, state)
     atomic.write_text(run_dir / "training_args.json", args.to_json_string())

@@ -56,6 +56,23 @@ def pseudonym(kind: str, value: str, key: bytes) -> str:
     return f"<{kind}_{digest[:10]}>"
 
 
+def replacement(
+    finding: Finding, text: str, action: str, key: bytes | None = None, fake: FakeValues | None = None
+) -> str:
+    """What one finding becomes under `action` (`text` is the whole text, context for a fake)."""
+    if action == "partial":
+        return partial_mask(finding.value)
+    if action == "pseudonym":
+        if key is None:
+            raise ValueError("pseudonym needs a key")
+        return pseudonym(finding.type, finding.value, key)
+    if action == "fake":
+        if fake is None:
+            raise ValueError("fake needs a FakeValues")
+        return fake.value(finding.type, finding.value, text)
+    return f"[{finding.type}]"
+
+
 def apply(
     text: str,
     findings: Sequence[Finding],
@@ -67,18 +84,7 @@ def apply(
     out, last = [], 0
     for finding in findings:
         out.append(text[last : finding.start])
-        if action == "partial":
-            out.append(partial_mask(finding.value))
-        elif action == "pseudonym":
-            if key is None:
-                raise ValueError("pseudonym needs a key")
-            out.append(pseudonym(finding.type, finding.value, key))
-        elif action == "fake":
-            if fake is None:
-                raise ValueError("fake needs a FakeValues")
-            out.append(fake.value(finding.type, finding.value, text))
-        else:
-            out.append(f"[{finding.type}]")
+        out.append(replacement(finding, text, action, key, fake))
         last = finding.end
     out.append(text[last:])
     return "".join(out)

@@ -9,8 +9,10 @@ from typing import Any
 from tunesmith.data.pii.columns import ColumnPolicies, unprotect
 from tunesmith.data.pii.fake import FakeValues
 from tunesmith.data.pii.finding import Finding
-from tunesmith.data.pii.operators import apply, load_key
+from tunesmith.data.pii.operators import apply, load_key, replacement
 from tunesmith.data.pii.recognizers import find_pii
+
+Edit = tuple[int, int, str]  # (start, end) in the original text, and what replaced it
 
 
 @dataclass
@@ -67,6 +69,17 @@ class Redactor:
         if self.options.action == "drop":
             return text, found
         return apply(text, found, self.options.action, self.key, self.fake), found
+
+    def redact_with_edits(self, text: str, field_name: str) -> tuple[str, list[Finding], list[Edit]]:
+        """Like `redact`, also returning each replacement as (start, end, new text) in the input, so
+        a caller can move character offsets (entity spans) onto the de-identified text."""
+        plain, _ = unprotect(text)
+        new_text, found = self.redact(text, field_name)
+        if not found or self.options.action == "drop":
+            return new_text, found, []
+        action = self.options.action
+        edits = [(f.start, f.end, replacement(f, plain, action, self.key, self.fake)) for f in found]
+        return new_text, found, edits
 
     def count_record(self, found: bool) -> None:
         self.records_with_pii += int(found)

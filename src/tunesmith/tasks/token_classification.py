@@ -1,0 +1,425 @@
+"""Token classification (NER): entities as character spans over the text, BIO tags per sub-word.
+
+Three input formats are read into one form, the text plus `[start, end, type]` spans:
+- spans: a text and a list of `{start, end, label}` (or `[start, end, label]`) over it;
+- bio: a list of tokens and a list of tags (`B-PER`, `I-PER`, `O`; IOB1 and bare `PER` too);
+- word_tag: one string `word/tag word/tag ...` (the MSRA format, `o` for outside).
+Each piece is cleaned on its own and the whole text is de-identified; spans move with every edit,
+so an entity that was a phone number ends up covering `[PHONE]`. Metrics are seqeval's
+entity-level (exact span and type) precision, recall and F1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+from seqeval.scheme import IOB2
+from transformers import (
+    AutoModelForTokenClassification,
+    DataCollatorForTokenClassification,
+    EvalPrediction,
+    PreTrainedTokenizerBase,
+)
+
+from tunesmith.console import progress
+from tunesmith.evaluate.plots import bar_chart, save_figure
+from tunesmith.tasks.base import Clean, Redact, Runtime, TaskDefaults
+from tunesmith.tasks.sequence_head import length_order, logits_of
+
+OUTSIDE = "O"
+NONE = "(none)"
+Span = list[Any]  # [start, end, type]
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def _joiner(left: str, right: str) -> str:
+    """Chinese words are written without spaces; anything else is separated by one."""
+    if not left or not right:
+        return ""
+    return "" if _CJK.match(left[-1]) or _CJK.match(right[0]) else " "
+
+
+def pieces_from_word_tags(value: str) -> list[tuple[str, str | None]]:
+    pieces: list[tuple[str, str | None]] = []
+    for item in value.split():
+        word, slash, tag = item.rpartition("/")
+        if not slash or not word:
+            raise ValueError(f"'{item}' is not word/tag")
+        pieces.append((word, None if tag.lower() in ("o", "") else tag))
+    return pieces
+
+
+def pieces_from_bio(tokens: Sequence[Any], tags: Sequence[Any]) -> list[tuple[str, str | None]]:
+    """Tokens grouped into entity and outside pieces (BIO/IOB2, IOB1, or bare types as IO)."""
+    if len(tokens) != len(tags):
+        raise ValueError(f"{len(tokens)} tokens but {len(tags)} tags")
+    pieces: list[tuple[str, str | None]] = []
+    words: list[str] = []
+    current: str | None = None
+
+    def close() -> None:
+        if words:
+            joined = words[0]
+            for word in words[1:]:
+                joined += _joiner(joined, word) + word
+            pieces.append((joined, current))
+
+    for token, raw_tag in zip(tokens, tags, strict=True):
+        tag = str(raw_tag).strip()
+        if tag in ("", "O", "o"):
+            prefix, kind = "O", None
+        elif "-" in tag:
+            prefix, kind = tag.split("-", 1)
+        else:
+            prefix, kind = "I", tag
+        if kind != current or (kind is not None and prefix.upper() in ("B", "S")):
+            close()
+            words, current = [], kind
+        words.append(str(token))
+    close()
+    return pieces
+
+
+def pieces_from_spans(text: str, spans: Sequence[Any]) -> list[tuple[str, str | None]]:
+    parsed = []
+    for span in spans:
+        if isinstance(span, dict):
+            start, end, kind = span.get("start"), span.get("end"), span.get("label", span.get("type"))
+        elif isinstance(span, list | tuple) and len(span) == 3:
+            start, end, kind = span
+        else:
+            raise ValueError(f"a span is {{start, end, label}} or [start, end, label], got {span!r}")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise ValueError(f"span {span!r} is outside the text ({len(text)} characters)")
+        parsed.append((start, end, str(kind)))
+    parsed.sort()
+    pieces: list[tuple[str, str | None]] = []
+    last = 0
+    for start, end, kind in parsed:
+        if start < last:
+            raise ValueError(f"spans overlap at character {start}")
+        if start > last:
+            pieces.append((text[last:start], None))
+        pieces.append((text[start:end], kind))
+        last = end
+    if last < len(text):
+        pieces.append((text[last:], None))
+    return pieces
+
+
+def join_pieces(
+    pieces: Sequence[tuple[str, str | None]], clean: Clean, spaced: bool
+) -> tuple[str, list[Span]]:
+    """Clean each piece and join them, recording where the entity pieces land. `spaced`: the
+    pieces are cut from one text and carry its spacing (spans format); otherwise they are words,
+    joined with a space except between Chinese characters."""
+    text = ""
+    spans: list[Span] = []
+    pending_space = False
+    for raw, kind in pieces:
+        piece = clean(raw)
+        pending_space = pending_space or (spaced and raw[:1].isspace())
+        if not piece:
+            continue
+        gap = (" " if pending_space and text else "") if spaced else _joiner(text, piece)
+        text += gap
+        if kind is not None:
+            spans.append([len(text), len(text) + len(piece), kind])
+        text += piece
+        pending_space = spaced and raw[-1:].isspace()
+    return text, spans
+
+
+def move_spans(spans: Sequence[Span], edits: Sequence[tuple[int, int, str]]) -> list[Span]:
+    """Spans over a text, moved onto the text after `edits` (sorted, non-overlapping replacements).
+    A span boundary inside an edit snaps outward to the replacement's edge."""
+
+    def where(position: int, is_end: bool) -> int:
+        shift = 0
+        for start, end, new in edits:
+            if end <= position:
+                shift += len(new) - (end - start)
+            elif start < position:  # inside the replaced text
+                return start + shift + (len(new) if is_end else 0)
+            else:
+                break
+        return position + shift
+
+    return [[where(s, False), where(e, True), kind] for s, e, kind in spans]
+
+
+def span_types(label: Sequence[Span]) -> list[str]:
+    return [str(kind) for _, _, kind in label]
+
+
+def bio_names(types: Sequence[str]) -> list[str]:
+    return [OUTSIDE] + [f"{p}-{t}" for t in sorted(set(types)) for p in ("B", "I")]
+
+
+def char_tags(length: int, spans: Sequence[Span]) -> list[str]:
+    """One BIO tag per character: seqeval then scores exact character spans."""
+    tags = [OUTSIDE] * length
+    for start, end, kind in spans:
+        if start >= length:
+            continue
+        tags[start] = f"B-{kind}"
+        for i in range(start + 1, min(end, length)):
+            tags[i] = f"I-{kind}"
+    return tags
+
+
+def entities_from_tokens(
+    text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[str], scores: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Merge per-token BIO tags into entities with character offsets and a mean score."""
+    entities: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for (start, end), tag, score in zip(offsets, tags, scores, strict=True):
+        if end <= start:
+            continue
+        prefix, _, kind = tag.partition("-")
+        if tag == OUTSIDE or not kind:
+            current = None
+            continue
+        if current is not None and prefix == "I" and current["label"] == kind:
+            current["end"] = end
+            current["scores"].append(score)
+            continue
+        current = {"label": kind, "start": start, "end": end, "scores": [score]}
+        entities.append(current)
+    for entity in entities:
+        entity["text"] = text[entity["start"] : entity["end"]]
+        entity["score"] = float(np.mean(entity.pop("scores")))
+    return [{k: e[k] for k in ("text", "label", "start", "end", "score")} for e in entities]
+
+
+class TokenClassificationTask(TaskDefaults):
+    type = "token_classification"
+    annotated = True
+    best_metric = "f1"
+    headline = ("f1", "precision", "recall")
+
+    def read_annotated(
+        self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
+    ) -> tuple[str, list[Span]]:
+        form = self.options.ner_format
+        if form == "auto":
+            if isinstance(text_value, list):
+                form = "bio"
+            elif label_value is None:
+                form = "word_tag"
+            else:
+                form = "spans"
+        if form == "word_tag":
+            if not isinstance(text_value, str):
+                raise ValueError("word_tag input is one string 'word/tag word/tag ...'")
+            text, spans = join_pieces(pieces_from_word_tags(text_value), clean, spaced=False)
+        elif form == "bio":
+            if not isinstance(text_value, list) or not isinstance(label_value, list):
+                raise ValueError("bio input is a list of tokens and a list of tags")
+            text, spans = join_pieces(pieces_from_bio(text_value, label_value), clean, spaced=False)
+        else:
+            if not isinstance(text_value, str) or not isinstance(label_value, list):
+                raise ValueError("spans input is a text and a list of spans")
+            text, spans = join_pieces(pieces_from_spans(text_value, label_value), clean, spaced=True)
+        text, edits = redact(text)
+        return text, move_spans(spans, edits)
+
+    def parse_label(self, value: Any) -> list[Span]:
+        return list(value)
+
+    def label_space(self, labels: Sequence[Any]) -> list[str]:
+        return bio_names([t for label in labels for t in span_types(label)])
+
+    def stratify_key(self, label: Any) -> str:
+        counts = Counter(span_types(label))
+        return counts.most_common(1)[0][0] if counts else NONE
+
+    def count_keys(self, label: Any) -> list[str]:
+        return span_types(label) or [NONE]
+
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
+        return AutoModelForTokenClassification.from_pretrained(
+            model_dir,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            trust_remote_code=trust_remote_code,
+        )
+
+    def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
+        return AutoModelForTokenClassification.from_pretrained(
+            model_dir, trust_remote_code=trust_remote_code
+        ).eval()
+
+    def collator(self, tokenizer: PreTrainedTokenizerBase) -> Any:
+        return DataCollatorForTokenClassification(tokenizer)
+
+    def encode(
+        self,
+        batch: dict[str, list[Any]],
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        labels: list[str],
+    ) -> dict[str, Any]:
+        """Label each sub-word by the entity its first character falls in: B on the entity's first
+        sub-word, I after; special tokens get -100 (ignored by the loss)."""
+        index = {name: i for i, name in enumerate(labels)}
+        encoded = tokenizer(
+            batch["text"], truncation=True, max_length=max_length, return_offsets_mapping=True
+        )
+        all_labels = []
+        rows = zip(batch["text"], batch["label"], encoded["offset_mapping"], strict=True)
+        for text, spans, offsets in rows:
+            row, previous = [], None
+            for start, end in offsets:
+                if end <= start:
+                    row.append(-100)
+                    continue
+                entity = _entity_at(spans, _first_visible(text, start, end))
+                if entity is None:
+                    tag = OUTSIDE
+                else:
+                    tag = ("I-" if entity == previous else "B-") + str(spans[entity][2])
+                previous = entity
+                row.append(index.get(tag, 0))
+            all_labels.append(row)
+        encoded["labels"] = all_labels
+        encoded.pop("offset_mapping")
+        return dict(encoded)
+
+    @torch.inference_mode()
+    def outputs(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
+        """Per example: the token offsets and the tag probabilities per token."""
+        order = length_order(examples)
+        out: list[Any] = [None] * len(examples)
+        with progress(show=show) as bar:
+            job = bar.add_task("predicting", total=len(examples))
+            for begin in range(0, len(order), batch_size):
+                chunk = order[begin : begin + batch_size]
+                batch = runtime.tokenizer(
+                    [examples[i]["text"] for i in chunk],
+                    truncation=True,
+                    max_length=runtime.recipe.model.max_length,
+                    padding=True,
+                    return_offsets_mapping=True,
+                    return_tensors="pt",
+                )
+                offsets = batch.pop("offset_mapping").tolist()
+                with runtime.locked():
+                    logits = runtime.model(**batch).logits.float()
+                probabilities = torch.softmax(logits, dim=-1).numpy()
+                mask = batch["attention_mask"].numpy().astype(bool)
+                for row, i in enumerate(chunk):
+                    kept = [tuple(o) for o, m in zip(offsets[row], mask[row], strict=True) if m]
+                    out[i] = (kept, probabilities[row][mask[row]])
+                bar.advance(job, len(chunk))
+        return out
+
+    def decode(
+        self,
+        outputs: Any,
+        examples: Sequence[dict[str, Any]],
+        labels: list[str],
+        state: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        answers = []
+        for (offsets, probabilities), example in zip(outputs, examples, strict=True):
+            text = example["text"]
+            best = probabilities.argmax(axis=-1)
+            tags = [labels[j] for j in best]
+            scores = probabilities[np.arange(len(best)), best]
+            visible = [(_first_visible(text, s, e), e) if e > s else (s, e) for s, e in offsets]
+            answers.append({"entities": entities_from_tokens(text, visible, tags, scores.tolist())})
+        return answers
+
+    def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
+        def compute(prediction: EvalPrediction) -> dict[str, float]:
+            predicted = logits_of(prediction).argmax(axis=-1)
+            truth_rows, predicted_rows = [], []
+            for truth, guess in zip(prediction.label_ids, predicted, strict=True):
+                keep = truth != -100
+                truth_rows.append([labels[t] for t in truth[keep]])
+                predicted_rows.append(_repair([labels[g] for g in guess[keep]]))
+            return _scores(truth_rows, predicted_rows)
+
+        return compute
+
+    def evaluate(
+        self,
+        records: Sequence[dict[str, Any]],
+        answers: Sequence[dict[str, Any]],
+        labels: list[str],
+        out_dir: Path,
+        split: str,
+    ) -> dict[str, Any]:
+        truth = [char_tags(len(r["text"]), r["label"]) for r in records]
+        predicted = [
+            char_tags(len(r["text"]), [[e["start"], e["end"], e["label"]] for e in a["entities"]])
+            for r, a in zip(records, answers, strict=True)
+        ]
+        metrics: dict[str, Any] = _scores(truth, predicted)
+        metrics["count"] = len(records)
+        metrics["entities"] = sum(len(r["label"]) for r in records)
+        report = classification_report(
+            truth, predicted, mode="strict", scheme=IOB2, output_dict=True, zero_division=0
+        )
+        per_type = {
+            kind: {
+                "precision": v["precision"],
+                "recall": v["recall"],
+                "f1": v["f1-score"],
+                "support": int(v["support"]),
+            }
+            for kind, v in report.items()
+            if not kind.endswith("avg")
+        }
+        metrics["per_type"] = per_type
+        if per_type:
+            figure = bar_chart(
+                {k: v["f1"] for k, v in per_type.items()}, f"entity F1 per type ({split})", "F1"
+            )
+            save_figure(figure, out_dir / f"f1_per_type_{split}.png")
+        return metrics
+
+
+def _scores(truth: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
+    kwargs: dict[str, Any] = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    return {
+        "f1": float(f1_score(truth, predicted, **kwargs)),
+        "precision": float(precision_score(truth, predicted, **kwargs)),
+        "recall": float(recall_score(truth, predicted, **kwargs)),
+    }
+
+
+def _repair(tags: list[str]) -> list[str]:
+    """An I- tag that does not continue an entity of its type starts one (strict IOB2 would drop it)."""
+    out = []
+    for tag in tags:
+        if tag.startswith("I-") and (not out or out[-1][2:] != tag[2:]):
+            tag = "B-" + tag[2:]
+        out.append(tag)
+    return out
+
+
+def _first_visible(text: str, start: int, end: int) -> int:
+    """Some tokenizers' offsets include the space before a word; skip it."""
+    while start < end - 1 and start < len(text) and text[start].isspace():
+        start += 1
+    return min(start, max(len(text) - 1, 0))
+
+
+def _entity_at(spans: Sequence[Span], position: int) -> int | None:
+    for number, (start, end, _) in enumerate(spans):
+        if start <= position < end:
+            return number
+    return None
