@@ -31,3 +31,47 @@ def ner_records(n: int, seed: int = 0) -> list[dict]:
 
 def plain_text(tagged: str) -> str:
     return "".join(item.rpartition("/")[0] for item in tagged.split())
+
+
+FAQ_ANSWERS = {
+    "password": "请在登录页点击忘记密码,按短信验证码重置。",
+    "refund": "退款将在三到五个工作日内原路退回。",
+    "delivery": "您可以在订单详情里查看物流进度。",
+    "card": "请拨打客服电话激活或挂失银行卡。",
+}
+
+
+def matching_records(n: int, seed: int = 0) -> list[dict]:
+    """FAQ question-answer pairs, each question with its answer (1) and two other answers (0)."""
+    from helpers import faq_records
+
+    rng = random.Random(seed)
+    pairs = []
+    for record in faq_records(n, seed):
+        intent = record["intent"]
+        pairs.append({"question": record["question"], "answer": FAQ_ANSWERS[intent], "label": 1})
+        for other in rng.sample([k for k in FAQ_ANSWERS if k != intent], 2):
+            pairs.append({"question": record["question"], "answer": FAQ_ANSWERS[other], "label": 0})
+    return pairs
+
+
+def transaction_rows(n: int, seed: int = 0) -> list[dict]:
+    """Card transactions; fraud is a large transfer (a rule both models can find)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        kind = rng.choice(["PAYMENT", "TRANSFER", "CASH_OUT", "DEBIT"])
+        hour = rng.randrange(24)
+        amount = round(rng.uniform(5, 9000), 2)
+        fraud = kind == "TRANSFER" and amount > 4000
+        rows.append(
+            {
+                "step": i,
+                "type": kind,
+                "amount": amount,
+                "hour": hour,
+                "merchant": f"m{rng.randrange(8)}",
+                "is_fraud": int(fraud),
+            }
+        )
+    return rows

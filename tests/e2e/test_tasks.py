@@ -15,7 +15,7 @@ import pytest
 import yaml
 from cli_helpers import Server, tunesmith
 from helpers import build_tiny_model, write_jsonl
-from task_data import ner_records, plain_text
+from task_data import FAQ_ANSWERS, matching_records, ner_records, plain_text, transaction_rows
 
 
 @dataclass
@@ -34,7 +34,61 @@ def _check_ner(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
     assert ("李娜", "nr") in found or ("杭州", "ns") in found, answers[0]
 
 
+def _check_matching(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
+    test = metrics["test"]
+    assert test["roc_auc"] > 0.8 and test["ranking_queries"] > 0 and test["mrr@10"] > 0.7, test
+    assert answers[0]["match"] is True and answers[1]["match"] is False, answers[:2]
+    top = answers[2]["answers"]
+    assert len(top) == 3 and top[0]["answer"] == FAQ_ANSWERS["password"], top
+
+
+def _matching(mode: str) -> Case:
+    return Case(
+        records=lambda: matching_records(120),
+        recipe={
+            "data": {"text_field": "question", "pair_field": "answer", "label_field": "label"},
+            "task": {"type": "matching", "matching_mode": mode, "top_k": 3},
+            # a question's candidates stay together, so ranking is measured on unseen questions
+            "split": {"method": "group", "group_field": "question"},
+        },
+        inputs=[
+            {"text": "忘记密码怎么办", "text_pair": FAQ_ANSWERS["password"]},
+            {"text": "忘记密码怎么办", "text_pair": FAQ_ANSWERS["refund"]},
+            {"text": "如何重置密码"},
+        ],
+        vocabulary=lambda records: [r["question"] for r in records] + list(FAQ_ANSWERS.values()),
+        check=_check_matching,
+        # a cross-encoder learns the pair interaction from scratch: slower, steadier steps
+        overrides={"training.epochs": 10, "training.learning_rate": 0.002} if mode == "cross" else {},
+    )
+
+
+def _check_tabular(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
+    test = metrics["test"]
+    assert test["baseline"]["pr_auc"] > 0.8, test["baseline"]  # the trees find the rule
+    assert 0 <= test["pr_auc"] <= 1 and "macro_f1" in test["baseline"]
+    assert answers[0]["label"] in ("0", "1") and set(answers[0]["probabilities"]) == {"0", "1"}
+
+
 CASES = {
+    "tabular": Case(
+        records=lambda: transaction_rows(600),
+        recipe={
+            "data": {
+                "text_template": "{type} of {amount} at hour {hour} by {merchant}",
+                "label_field": "is_fraud",
+            },
+            "task": {"type": "tabular"},
+            "split": {"method": "time", "time_field": "step"},
+        },
+        inputs=[{"text": "TRANSFER of 8000.5 at hour 2 by m3"}, {"text": "PAYMENT of 12.0 at hour 14 by m1"}],
+        vocabulary=lambda records: [
+            f"{r['type']} of {r['amount']} at hour {r['hour']} by {r['merchant']}" for r in records
+        ],
+        check=_check_tabular,
+    ),
+    "matching_cross": _matching("cross"),
+    "matching_bi": _matching("bi"),
     "token_classification": Case(
         records=lambda: ner_records(300),
         recipe={
@@ -83,7 +137,7 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
     with Server(run) as server:
         body = {"texts": [i["text"] for i in case.inputs]}
         if any("text_pair" in i for i in case.inputs):
-            body["text_pairs"] = [i["text_pair"] for i in case.inputs]
+            body["text_pairs"] = [i.get("text_pair") for i in case.inputs]
         response = httpx.post(f"{server.url}/v1/predict", json=body, timeout=60)
     assert response.status_code == 200, response.text
     assert _rounded(response.json()["predictions"]) == _rounded(cli)

@@ -100,6 +100,11 @@ def render_template(
     return _PLACEHOLDER.sub(fill, template)
 
 
+def template_fields(template: str) -> list[str]:
+    """The field paths a text template reads, in order, without repeats."""
+    return list(dict.fromkeys(m.group(1).strip() for m in _PLACEHOLDER.finditer(template)))
+
+
 def extract_text(
     record: Any,
     fields: str | list[str] | None,

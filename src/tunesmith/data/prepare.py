@@ -23,7 +23,15 @@ from tunesmith import atomic
 from tunesmith.console import progress
 from tunesmith.data.clean import build_cleaner
 from tunesmith.data.data_report import data_advice, length_stats, print_summary
-from tunesmith.data.fields import FieldMissing, extract_text, get_path, is_empty, parse_time, required
+from tunesmith.data.fields import (
+    FieldMissing,
+    extract_text,
+    get_path,
+    is_empty,
+    parse_time,
+    required,
+    template_fields,
+)
 from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.pool import DEDUP, FREE, Pool
@@ -139,6 +147,10 @@ def _parse_record(
             raise Rejected(None, f"task {task.type} needs data.pair_field (the second text)")
         pair_name = data.pair_field if isinstance(data.pair_field, str) else ",".join(data.pair_field)
         parsed["text_pair"] = read_text(data.pair_field, None, pair_name)
+    if task.keeps_columns:  # tabular: the raw columns too, for the gradient-boosting baseline
+        if not data.text_template:
+            raise Rejected(None, f"task {task.type} needs data.text_template (the row as a sentence)")
+        parsed["columns"] = {name: get_path(record, name) for name in template_fields(data.text_template)}
     redactor.count_record(bool(found))
     if found and recipe.prepare.pii.action == "drop":
         kinds = ", ".join(sorted({f.type for f in found}))

@@ -29,6 +29,9 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         results[split] = predictor.task.evaluate(records, answers, predictor.labels, run_dir, split)
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline)
+    for split, metrics in results.items():
+        if metrics.get("advice"):
+            console.print(f"[yellow]note ({split}):[/] {metrics['advice']}")
     return results
 
 
@@ -42,6 +45,13 @@ def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:
         table.add_row(
             split,
             str(metrics.get("count", "")),
-            *(f"{metrics[name]:.4f}" for name in headline if name in metrics),
+            *(f"{metrics[name]:.4f}" if name in metrics else "-" for name in headline),
         )
+        baseline = metrics.get("baseline")
+        if baseline:
+            table.add_row(
+                f"{split} (baseline)",
+                str(metrics.get("count", "")),
+                *(f"{baseline[name]:.4f}" if name in baseline else "-" for name in headline),
+            )
     console.print(table)

@@ -19,7 +19,9 @@ class PredictRequest(BaseModel):
     text_pair: StrictStr | None = Field(
         None, description="Second text with `text`: the context (QA) or a candidate answer (matching)."
     )
-    text_pairs: list[StrictStr] | None = Field(None, description="Second texts, one per item of `texts`.")
+    text_pairs: list[StrictStr | None] | None = Field(
+        None, description="Second texts, one per item of `texts` (null: none for that text)."
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> PredictRequest:

@@ -6,12 +6,16 @@ from typing import Any
 
 from tunesmith.tasks.base import Task
 from tunesmith.tasks.classification import ClassificationTask
+from tunesmith.tasks.matching import matching_task
 from tunesmith.tasks.multilabel import MultiLabelTask
 from tunesmith.tasks.regression import RegressionTask
+from tunesmith.tasks.tabular import TabularTask
 from tunesmith.tasks.token_classification import TokenClassificationTask
 
 _TASKS: dict[str, Any] = {
     "token_classification": TokenClassificationTask,
+    "matching": matching_task,
+    "tabular": TabularTask,
     "classification": ClassificationTask,
     "multilabel": MultiLabelTask,
     "regression": RegressionTask,

@@ -45,6 +45,7 @@ class Task(Protocol):
     inputs: tuple[str, ...]  # ("text",) or ("text", "text_pair")
     label_is_text: bool  # the label is text (an answer, a translation): cleaned and de-identified too
     annotated: bool  # the label lives inside the text (NER): read by `read_annotated`
+    keeps_columns: bool  # prepared records also keep the template's raw columns (tabular baseline)
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
@@ -148,6 +149,7 @@ class TaskDefaults:
     inputs: tuple[str, ...] = ("text",)
     label_is_text = False
     annotated = False
+    keeps_columns = False
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact

@@ -1,0 +1,62 @@
+"""Scores for a yes/no decision made by thresholding a score: matching pairs and binary tabular
+labels share them (threshold tuned on validation, PR-AUC and ROC-AUC, a score histogram)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import average_precision_score, f1_score, precision_recall_curve, roc_auc_score
+
+from tunesmith.evaluate.plots import save_figure
+
+
+def best_f1_threshold(scores: Sequence[float], truth: Sequence[int]) -> float:
+    """The score threshold with the best F1 on (validation) scores; 0.5 when there is no positive."""
+    y = np.asarray(truth, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    if not y.any() or y.all():
+        return 0.5
+    precision, recall, thresholds = precision_recall_curve(y, s)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(thresholds[int(np.argmax(f1[:-1]))])
+
+
+def binary_metrics(
+    scores: Sequence[float], truth: Sequence[int], predicted: Sequence[int]
+) -> dict[str, float]:
+    """Decision metrics of `predicted` (0/1) and ranking metrics of `scores` against `truth`."""
+    y = np.asarray(truth, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    predicted = np.asarray(predicted, dtype=int)
+    both = 0 < y.sum() < len(y)
+    tp = int(((predicted == 1) & (y == 1)).sum())
+    return {
+        "accuracy": float((predicted == y).mean()) if len(y) else 0.0,
+        "precision": tp / max(int(predicted.sum()), 1),
+        "recall": tp / max(int(y.sum()), 1),
+        "f1": float(f1_score(y, predicted, zero_division=0)),
+        "roc_auc": float(roc_auc_score(y, s)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, s)) if both else float("nan"),
+        "positive_rate": float(y.mean()) if len(y) else 0.0,
+    }
+
+
+def plot_score_histogram(
+    scores: Sequence[float], truth: Sequence[int], threshold: float, path: Path, title: str
+) -> None:
+    import matplotlib.pyplot as plt
+
+    y = np.asarray(truth, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    bins = np.linspace(float(s.min(initial=0.0)), float(s.max(initial=1.0)), 30)
+    ax.hist(s[y == 0], bins=bins, alpha=0.6, label=f"negative (n={int((y == 0).sum())})")
+    ax.hist(s[y == 1], bins=bins, alpha=0.6, label=f"positive (n={int((y == 1).sum())})")
+    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3f}")
+    ax.set_xlabel("score")
+    ax.set_ylabel("pairs")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    save_figure(fig, path)

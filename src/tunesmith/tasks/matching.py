@@ -1,0 +1,374 @@
+"""Question-answer matching: does `text_pair` answer (or mean the same as) `text`?
+
+Two models behind one task:
+- cross (`task.matching_mode: cross`): one encoder reads both texts together, a 2-way head says
+  match or not. Most accurate; every candidate costs a forward pass.
+- bi (`bi`): each text is embedded alone (mean pooling, unit length); trained with in-batch
+  negatives (every other answer in the batch is a negative for a positive pair, plus the batch's
+  labelled negatives), as sentence-transformers' MultipleNegativesRankingLoss does. Answers of a
+  knowledge base are embedded once, so search is one matrix product.
+
+Records are pairs with a 0/1 label, as `tunesmith negatives` writes them. Without `text_pair` a
+request is a search: the model ranks the knowledge base (every answer that was a positive in the
+run's data, stored in the bundle) and returns the top `task.top_k`. The match threshold is tuned
+on validation for the best F1. Metrics: pair accuracy/F1/ROC-AUC/PR-AUC, and over questions with
+several candidates, MRR@10 and Recall@1/5/10.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import roc_auc_score
+from transformers import AutoModel, EvalPrediction, PreTrainedTokenizerBase
+
+from tunesmith import atomic
+from tunesmith.console import progress
+from tunesmith.tasks.base import Runtime, TaskDefaults
+from tunesmith.tasks.binary_scores import best_f1_threshold, binary_metrics, plot_score_histogram
+from tunesmith.tasks.classification import softmax
+from tunesmith.tasks.sequence_head import (
+    SequenceHead,
+    build_head,
+    length_order,
+    logits_of,
+    sequence_logits,
+    tokenize,
+)
+
+KNOWLEDGE_BASE = "knowledge_base.jsonl"
+_TRUE = {"1", "true", "yes", "y", "match", "positive"}
+_FALSE = {"0", "false", "no", "n", "mismatch", "negative"}
+
+
+def ranking_metrics(records: Sequence[dict[str, Any]], scores: Sequence[float]) -> dict[str, float]:
+    """MRR@10 and Recall@k over questions that have several candidates and at least one answer."""
+    groups: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for record, score in zip(records, scores, strict=True):
+        groups[record["text"]].append((float(score), int(record["label"])))
+    ranks = []
+    for items in groups.values():
+        positives = [score for score, label in items if label]
+        if len(items) < 2 or not positives:
+            continue
+        best = max(positives)
+        # ties count against the model: equal scores for every candidate are not a first place
+        ranks.append(1 + sum(1 for score, label in items if not label and score >= best))
+    if not ranks:
+        return {"ranking_queries": 0}
+    rank = np.asarray(ranks)
+    return {
+        "mrr@10": float(np.where(rank <= 10, 1.0 / rank, 0.0).mean()),
+        "recall@1": float((rank <= 1).mean()),
+        "recall@5": float((rank <= 5).mean()),
+        "recall@10": float((rank <= 10).mean()),
+        "ranking_queries": len(ranks),
+    }
+
+
+class MatchingBase(TaskDefaults):
+    type = "matching"
+    inputs = ("text", "text_pair")
+    best_metric = "roc_auc"
+    headline = ("f1", "roc_auc", "mrr@10")
+
+    def parse_label(self, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text.endswith(".0"):
+            text = text[:-2]
+        if text in _TRUE:
+            return "1"
+        if text in _FALSE:
+            return "0"
+        raise ValueError(f"matching needs 1/0 (or true/false), got {value!r}")
+
+    def label_space(self, labels: Sequence[Any]) -> list[str]:
+        return ["0", "1"]
+
+    def save_extras(self, run_dir: Path, model_dir: Path) -> None:
+        """The knowledge base search answers from: every distinct answer of a positive pair."""
+        answers: dict[str, None] = {}
+        for split in ("train", "validation", "test"):
+            path = run_dir / "data" / f"{split}.jsonl"
+            if path.is_file():
+                with path.open(encoding="utf-8") as handle:
+                    for line in handle:
+                        record = json.loads(line)
+                        if record["label"] == "1":
+                            answers.setdefault(record["text_pair"])
+        lines = "".join(json.dumps({"answer": a}, ensure_ascii=False) + "\n" for a in answers)
+        atomic.write_text(model_dir / KNOWLEDGE_BASE, lines)
+
+    def knowledge_base(self, runtime: Runtime) -> list[str]:
+        if "knowledge_base" not in runtime.cache:
+            path = runtime.model_dir / KNOWLEDGE_BASE
+            lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+            runtime.cache["knowledge_base"] = [json.loads(line)["answer"] for line in lines if line.strip()]
+        return list(runtime.cache["knowledge_base"])
+
+    def pair_scores(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def search(self, runtime: Runtime, queries: list[str], batch_size: int) -> list[list[tuple[str, float]]]:
+        raise NotImplementedError
+
+    def outputs(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> list[dict[str, Any]]:
+        """Per example: {score} for a pair, {answers: [(answer, score)]} for a search."""
+        out: list[dict[str, Any]] = [{} for _ in examples]
+        pairs = [i for i, e in enumerate(examples) if "text_pair" in e]
+        searches = [i for i, e in enumerate(examples) if "text_pair" not in e]
+        if pairs:
+            scores = self.pair_scores(runtime, [examples[i] for i in pairs], batch_size, show)
+            for i, score in zip(pairs, scores, strict=True):
+                out[i] = {"score": float(score)}
+        if searches:
+            found = self.search(runtime, [examples[i]["text"] for i in searches], batch_size)
+            for i, ranked in zip(searches, found, strict=True):
+                out[i] = {"answers": ranked}
+        return out
+
+    def decode(
+        self,
+        outputs: Any,
+        examples: Sequence[dict[str, Any]],
+        labels: list[str],
+        state: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        threshold = (state or {}).get("threshold", 0.5)
+        answers = []
+        for output in outputs:
+            if "score" in output:
+                answers.append({"match": output["score"] >= threshold, "score": output["score"]})
+            else:
+                answers.append({"answers": [{"answer": a, "score": s} for a, s in output["answers"]]})
+        return answers
+
+    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any]:
+        scores = [o["score"] for o in outputs]
+        return {"threshold": best_f1_threshold(scores, [int(r) for r in references])}
+
+    def evaluate(
+        self,
+        records: Sequence[dict[str, Any]],
+        answers: Sequence[dict[str, Any]],
+        labels: list[str],
+        out_dir: Path,
+        split: str,
+    ) -> dict[str, Any]:
+        truth = [int(r["label"]) for r in records]
+        scores = [a["score"] for a in answers]
+        matched = [int(a["match"]) for a in answers]
+        threshold = min((s for s, m in zip(scores, matched, strict=True) if m), default=1.0)
+        metrics: dict[str, Any] = binary_metrics(scores, truth, predicted=matched)
+        metrics.update(ranking_metrics(records, scores))
+        metrics["count"] = len(records)
+        if records:
+            plot_score_histogram(
+                scores, truth, threshold, out_dir / f"scores_{split}.png", f"match scores ({split})"
+            )
+        return metrics
+
+
+class CrossEncoderMatching(MatchingBase, SequenceHead):
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
+        return build_head(model_dir, labels, "single_label_classification", trust_remote_code)
+
+    def encode(
+        self,
+        batch: dict[str, list[Any]],
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        labels: list[str],
+    ) -> dict[str, Any]:
+        encoded = tokenize(batch, tokenizer, max_length)
+        encoded["labels"] = [int(label) for label in batch["label"]]
+        return encoded
+
+    def pair_scores(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> np.ndarray:
+        return softmax(sequence_logits(runtime, examples, batch_size, show).astype(np.float64))[:, 1]
+
+    def search(self, runtime: Runtime, queries: list[str], batch_size: int) -> list[list[tuple[str, float]]]:
+        """Every knowledge-base answer scored against the query: exact, and linear in its size."""
+        base = self.knowledge_base(runtime)
+        results = []
+        for query in queries:
+            if not base:
+                results.append([])
+                continue
+            scores = self.pair_scores(
+                runtime, [{"text": query, "text_pair": a} for a in base], batch_size, False
+            )
+            top = np.argsort(-scores)[: self.options.top_k]
+            results.append([(base[j], float(scores[j])) for j in top])
+        return results
+
+    def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
+        def compute(prediction: EvalPrediction) -> dict[str, float]:
+            scores = softmax(logits_of(prediction).astype(np.float64))[:, 1]
+            return binary_metrics(scores, prediction.label_ids, (scores >= 0.5).astype(int))
+
+        return compute
+
+
+class BiEncoder(torch.nn.Module):
+    """One encoder embeds questions and answers alike; the loss ranks each positive pair's answer
+    above every other answer in the batch."""
+
+    def __init__(self, encoder: Any, scale: float = 20.0) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.config = encoder.config
+        self.scale = scale
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return F.normalize(pooled, dim=-1)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        pair_input_ids: torch.Tensor,
+        pair_attention_mask: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        questions = self.embed(input_ids, attention_mask)
+        answers = self.embed(pair_input_ids, pair_attention_mask)
+        scores = (questions * answers).sum(-1)
+        loss = None
+        if labels is not None:
+            positive = labels == 1
+            if positive.any():
+                similarity = questions[positive] @ answers.T * self.scale
+                loss = F.cross_entropy(similarity, positive.nonzero().squeeze(1))
+            else:
+                loss = scores.sum() * 0.0
+        return {"loss": loss, "logits": scores}
+
+    def save_pretrained(self, path: Any, **kwargs: Any) -> None:
+        self.encoder.save_pretrained(path, **kwargs)
+
+
+class PairCollator:
+    """Pads questions and answers separately (a bi-encoder reads them apart)."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        first = self.tokenizer.pad(
+            [{"input_ids": f["input_ids"], "attention_mask": f["attention_mask"]} for f in features],
+            return_tensors="pt",
+        )
+        second = self.tokenizer.pad(
+            [
+                {"input_ids": f["pair_input_ids"], "attention_mask": f["pair_attention_mask"]}
+                for f in features
+            ],
+            return_tensors="pt",
+        )
+        return {
+            "input_ids": first["input_ids"],
+            "attention_mask": first["attention_mask"],
+            "pair_input_ids": second["input_ids"],
+            "pair_attention_mask": second["attention_mask"],
+            "labels": torch.tensor([int(f["labels"]) for f in features]),
+        }
+
+
+class BiEncoderMatching(MatchingBase):
+    def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
+        return BiEncoder(AutoModel.from_pretrained(model_dir, trust_remote_code=trust_remote_code))
+
+    def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
+        return self.build_model(model_dir, [], trust_remote_code).eval()
+
+    def collator(self, tokenizer: PreTrainedTokenizerBase) -> Any:
+        return PairCollator(tokenizer)
+
+    def encode(
+        self,
+        batch: dict[str, list[Any]],
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        labels: list[str],
+    ) -> dict[str, Any]:
+        first = tokenizer(batch["text"], truncation=True, max_length=max_length)
+        second = tokenizer(batch["text_pair"], truncation=True, max_length=max_length)
+        return {
+            "input_ids": first["input_ids"],
+            "attention_mask": first["attention_mask"],
+            "pair_input_ids": second["input_ids"],
+            "pair_attention_mask": second["attention_mask"],
+            "labels": [int(label) for label in batch["label"]],
+        }
+
+    @torch.inference_mode()
+    def embeddings(
+        self, runtime: Runtime, texts: Sequence[str], batch_size: int, show: bool = False
+    ) -> np.ndarray:
+        order = length_order([{"text": t} for t in texts])
+        out = np.zeros((len(texts), runtime.model.config.hidden_size), dtype=np.float32)
+        with progress(show=show) as bar:
+            job = bar.add_task("embedding", total=len(texts))
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                batch = runtime.tokenizer(
+                    [texts[i] for i in chunk],
+                    truncation=True,
+                    max_length=runtime.recipe.model.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                with runtime.locked():
+                    vectors = runtime.model.embed(batch["input_ids"], batch["attention_mask"])
+                out[chunk] = vectors.float().numpy()
+                bar.advance(job, len(chunk))
+        return out
+
+    def pair_scores(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> np.ndarray:
+        questions = self.embeddings(runtime, [e["text"] for e in examples], batch_size, show)
+        answers = self.embeddings(runtime, [e["text_pair"] for e in examples], batch_size, show)
+        return (questions * answers).sum(-1)
+
+    def search(self, runtime: Runtime, queries: list[str], batch_size: int) -> list[list[tuple[str, float]]]:
+        base = self.knowledge_base(runtime)
+        if not base:
+            return [[] for _ in queries]
+        if "knowledge_base_vectors" not in runtime.cache:
+            runtime.cache["knowledge_base_vectors"] = self.embeddings(runtime, base, batch_size)
+        scores = self.embeddings(runtime, queries, batch_size) @ runtime.cache["knowledge_base_vectors"].T
+        top = np.argsort(-scores, axis=1)[:, : self.options.top_k]
+        return [[(base[j], float(row[j])) for j in picks] for row, picks in zip(scores, top, strict=True)]
+
+    def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
+        def compute(prediction: EvalPrediction) -> dict[str, float]:
+            scores = logits_of(prediction).ravel()
+            truth = np.asarray(prediction.label_ids).ravel()
+            both = 0 < truth.sum() < len(truth)
+            return {"roc_auc": float(roc_auc_score(truth, scores)) if both else 0.0}
+
+        return compute
+
+
+def matching_task(options: Any) -> MatchingBase:
+    """The cross- or bi-encoder, as `task.matching_mode` says."""
+    return BiEncoderMatching(options) if options.matching_mode == "bi" else CrossEncoderMatching(options)
