@@ -75,3 +75,22 @@ def transaction_rows(n: int, seed: int = 0) -> list[dict]:
             }
         )
     return rows
+
+
+QA_FILLERS = ["本季度业务平稳。", "会议在周一召开。", "相关材料已经归档。", "后续安排另行通知。"]
+
+
+def qa_records(n: int, seed: int = 0) -> list[dict]:
+    """Short contexts about a person (with filler sentences, so long ones span several windows)
+    and a question whose answer is a span of the context."""
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        person, place, org = rng.choice(PEOPLE), rng.choice(PLACES), rng.choice(ORGS)
+        facts = [f"{person}住在{place}。", f"{person}的单位是{org}。"]
+        rng.shuffle(facts)
+        fillers = rng.sample(QA_FILLERS, rng.randrange(4))
+        context = "".join(fillers[:1] + facts[:1] + fillers[1:] + facts[1:])
+        question, answer = rng.choice([(f"{person}住在哪里?", place), (f"{person}在哪个单位?", org)])
+        records.append({"id": f"qa{i}", "question": question, "context": context, "answer": answer})
+    return records

@@ -387,7 +387,7 @@ def _write_splits(
     """One sequential pass over the pool writes train/validation/test.jsonl; returns the counts
     per split, the label counts per split, the label space of train, and for a numeric task
     every kept target."""
-    targets = None if task.categorical else array("d")
+    targets = array("d") if not task.categorical and not task.label_is_text else None
     counts = dict.fromkeys(SPLITS, 0)
     label_counts: dict[str, Counter[str]] = {split: Counter() for split in SPLITS}
     train_labels: dict[str, Any] = {}  # distinct labels only, not one per record

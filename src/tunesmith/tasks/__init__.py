@@ -6,6 +6,7 @@ from typing import Any
 
 from tunesmith.tasks.base import Task
 from tunesmith.tasks.classification import ClassificationTask
+from tunesmith.tasks.extractive_qa import ExtractiveQATask
 from tunesmith.tasks.matching import matching_task
 from tunesmith.tasks.multilabel import MultiLabelTask
 from tunesmith.tasks.regression import RegressionTask
@@ -16,6 +17,7 @@ _TASKS: dict[str, Any] = {
     "token_classification": TokenClassificationTask,
     "matching": matching_task,
     "tabular": TabularTask,
+    "extractive_qa": ExtractiveQATask,
     "classification": ClassificationTask,
     "multilabel": MultiLabelTask,
     "regression": RegressionTask,
