@@ -94,3 +94,22 @@ def qa_records(n: int, seed: int = 0) -> list[dict]:
         question, answer = rng.choice([(f"{person}住在哪里?", place), (f"{person}在哪个单位?", org)])
         records.append({"id": f"qa{i}", "question": question, "context": context, "answer": answer})
     return records
+
+
+EN_ZH = {
+    "hello": "你好",
+    "thank you": "谢谢",
+    "good morning": "早上好",
+    "see you tomorrow": "明天见",
+    "where is the bank": "银行在哪里",
+    "my card is lost": "我的卡丢了",
+    "please wait": "请稍等",
+    "how much is it": "多少钱",
+}
+
+
+def translation_rows(n: int, seed: int = 0) -> list[dict]:
+    """English -> Chinese pairs (a TSV-like shape: en, zh)."""
+    rng = random.Random(seed)
+    items = sorted(EN_ZH.items())
+    return [{"en": en, "zh": zh} for en, zh in (rng.choice(items) for _ in range(n))]

@@ -22,6 +22,7 @@ from task_data import (
     plain_text,
     qa_records,
     transaction_rows,
+    translation_rows,
 )
 
 
@@ -95,7 +96,25 @@ def _check_qa(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
 
 QA_CONTEXT = "会议在周一召开。王芳住在成都。相关材料已经归档。王芳的单位是新华社。"
 
+
+def _check_seq2seq(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
+    test = metrics["test"]
+    assert test["bleu_tokenizer"] == "zh" and test["chrf"] > 50 and test["rouge_l"] > 0.5, test
+    assert answers[0]["text"] == "谢谢", answers
+
+
 CASES = {
+    "seq2seq": Case(
+        records=lambda: translation_rows(300),
+        recipe={
+            "data": {"text_field": "en", "label_field": "zh"},
+            "task": {"type": "seq2seq", "max_new_tokens": 12},
+        },
+        inputs=[{"text": "thank you"}, {"text": "where is the bank"}],
+        vocabulary=lambda records: [r["en"] + " " + r["zh"] for r in records],
+        check=_check_seq2seq,
+        overrides={"training.epochs": 10, "training.learning_rate": 0.003},
+    ),
     "extractive_qa": Case(
         records=lambda: qa_records(400),
         recipe={

@@ -10,6 +10,7 @@ from tunesmith.tasks.extractive_qa import ExtractiveQATask
 from tunesmith.tasks.matching import matching_task
 from tunesmith.tasks.multilabel import MultiLabelTask
 from tunesmith.tasks.regression import RegressionTask
+from tunesmith.tasks.seq2seq import Seq2SeqTask
 from tunesmith.tasks.tabular import TabularTask
 from tunesmith.tasks.token_classification import TokenClassificationTask
 
@@ -18,6 +19,7 @@ _TASKS: dict[str, Any] = {
     "matching": matching_task,
     "tabular": TabularTask,
     "extractive_qa": ExtractiveQATask,
+    "seq2seq": Seq2SeqTask,
     "classification": ClassificationTask,
     "multilabel": MultiLabelTask,
     "regression": RegressionTask,
