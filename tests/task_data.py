@@ -113,3 +113,24 @@ def translation_rows(n: int, seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
     items = sorted(EN_ZH.items())
     return [{"en": en, "zh": zh} for en, zh in (rng.choice(items) for _ in range(n))]
+
+
+SUPPORT_ANSWERS = {
+    "password": "Open settings and choose reset password.",
+    "refund": "Refunds arrive in three to five days.",
+    "delivery": "Track the parcel on the order page.",
+    "card": "Call us to block or activate the card.",
+}
+
+
+def instruction_records(n: int, seed: int = 0) -> list[dict]:
+    """Customer questions -> the support answer for their intent (English: SmolLM2's language)."""
+    from helpers import INTENTS
+
+    rng = random.Random(seed)
+    english = {k: [p for p in v if p.isascii()] for k, v in INTENTS.items()}
+    records = []
+    for i in range(n):
+        intent = sorted(english)[i % len(english)]
+        records.append({"instruction": rng.choice(english[intent]), "response": SUPPORT_ANSWERS[intent]})
+    return records

@@ -14,9 +14,11 @@ import httpx
 import pytest
 import yaml
 from cli_helpers import Server, tunesmith
-from helpers import build_tiny_model, write_jsonl
+from helpers import build_tiny_causal_lm, build_tiny_model, write_jsonl
 from task_data import (
     FAQ_ANSWERS,
+    SUPPORT_ANSWERS,
+    instruction_records,
     matching_records,
     ner_records,
     plain_text,
@@ -34,6 +36,7 @@ class Case:
     vocabulary: Callable[[list[dict[str, Any]]], list[str]]
     check: Callable[[dict[str, Any], list[dict[str, Any]]], None]  # (metrics, answers)
     overrides: dict[str, Any] = field(default_factory=dict)
+    build_model: Callable[[Path, list[str]], Path] = build_tiny_model
 
 
 def _check_ner(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
@@ -103,7 +106,24 @@ def _check_seq2seq(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> No
     assert answers[0]["text"] == "谢谢", answers
 
 
+def _check_causal_lm(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
+    assert metrics["test"]["rouge_l"] > 0.8, metrics["test"]
+    assert answers[0]["text"] == SUPPORT_ANSWERS["refund"], answers
+
+
 CASES = {
+    "causal_lm": Case(
+        records=lambda: instruction_records(240),
+        recipe={
+            "data": {"text_field": "instruction", "label_field": "response"},
+            "task": {"type": "causal_lm", "max_new_tokens": 24},
+        },
+        inputs=[{"text": "refund status"}, {"text": "activate card"}],
+        vocabulary=lambda records: [r["instruction"] + " " + r["response"] for r in records],
+        check=_check_causal_lm,
+        overrides={"training.epochs": 8, "training.learning_rate": 0.005},
+        build_model=build_tiny_causal_lm,
+    ),
     "seq2seq": Case(
         records=lambda: translation_rows(300),
         recipe={
@@ -181,7 +201,7 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
     case = CASES[task_type]
     records = case.records()
     data_file = write_jsonl(tmp_path / "data.jsonl", records)
-    model = build_tiny_model(tmp_path / "tiny", case.vocabulary(records))
+    model = case.build_model(tmp_path / "tiny", case.vocabulary(records))
     (tmp_path / "recipe.yaml").write_text(
         yaml.safe_dump(_recipe(data_file, model, case), allow_unicode=True), encoding="utf-8"
     )

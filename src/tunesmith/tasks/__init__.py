@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunesmith.tasks.base import Task
+from tunesmith.tasks.causal_lm import CausalLMTask
 from tunesmith.tasks.classification import ClassificationTask
 from tunesmith.tasks.extractive_qa import ExtractiveQATask
 from tunesmith.tasks.matching import matching_task
@@ -20,6 +21,7 @@ _TASKS: dict[str, Any] = {
     "tabular": TabularTask,
     "extractive_qa": ExtractiveQATask,
     "seq2seq": Seq2SeqTask,
+    "causal_lm": CausalLMTask,
     "classification": ClassificationTask,
     "multilabel": MultiLabelTask,
     "regression": RegressionTask,
