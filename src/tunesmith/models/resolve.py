@@ -25,6 +25,11 @@ def _looks_like_path(name: str) -> bool:
 def resolve_model(name: str) -> Path:
     """Return a folder holding config, weights and tokenizer for `name`."""
     path = Path(name).expanduser()
+    if path.suffix.lower() == ".gguf" and path.is_file():
+        from tunesmith.models.gguf import import_gguf, imported_dir
+
+        converted = imported_dir(path.stem.lower())
+        return converted if (converted / "source.json").is_file() else import_gguf(path)
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
@@ -35,6 +40,10 @@ def resolve_model(name: str) -> Path:
     key = name.strip().lower()
     if key in PACKAGED:
         return packaged_model_dir(key)
+    from tunesmith.models.gguf import imported_dir
+
+    if (imported_dir(key) / "config.json").is_file():  # `tunesmith models import x.gguf --name key`
+        return imported_dir(key)
     if _looks_like_path(name):
         raise ModelNotFoundError(
             f"model path {name} does not exist. Set model.name to an existing folder, a packaged "
