@@ -39,10 +39,16 @@ class Case:
     build_model: Callable[[Path, list[str]], Path] = build_tiny_model
 
 
+# far longer than model.max_length (64 tokens): read in overlapping windows, nothing cut off
+LONG_NER_TEXT = "会议在周一召开。" * 12 + "李娜昨天在杭州参加了清华大学的会议。"
+
+
 def _check_ner(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
     assert metrics["test"]["f1"] > 0.5, metrics["test"]
     found = {(e["text"], e["label"]) for e in answers[0]["entities"]}
     assert ("李娜", "nr") in found or ("杭州", "ns") in found, answers[0]
+    late = {(e["text"], e["label"]) for e in answers[2]["entities"] if e["start"] >= 96}
+    assert ("李娜", "nr") in late or ("杭州", "ns") in late, answers[2]
 
 
 def _check_matching(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
@@ -173,7 +179,11 @@ CASES = {
             "data": {"text_field": "tagged", "label_field": None},
             "task": {"type": "token_classification"},
         },
-        inputs=[{"text": "李娜昨天在杭州参加了清华大学的会议。"}, {"text": "新华社派王芳前往成都调研。"}],
+        inputs=[
+            {"text": "李娜昨天在杭州参加了清华大学的会议。"},
+            {"text": "新华社派王芳前往成都调研。"},
+            {"text": LONG_NER_TEXT},
+        ],
         vocabulary=lambda records: [plain_text(r["tagged"]) for r in records],
         check=_check_ner,
         overrides={"training.epochs": 6},

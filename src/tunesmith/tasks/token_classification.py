@@ -262,6 +262,18 @@ class TokenClassificationTask(TaskDefaults):
     def collator(self, tokenizer: PreTrainedTokenizerBase) -> Any:
         return DataCollatorForTokenClassification(tokenizer)
 
+    def _windows(self, tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int) -> Any:
+        """Token windows over each text: a text longer than `max_length` tokens is cut into
+        windows overlapping by `task.doc_stride` tokens, so no entity is lost to truncation."""
+        return tokenizer(
+            texts,
+            truncation=True,
+            max_length=max_length,
+            stride=min(self.options.doc_stride, max_length // 4),
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+
     def encode(
         self,
         batch: dict[str, list[Any]],
@@ -272,12 +284,11 @@ class TokenClassificationTask(TaskDefaults):
         """Label each sub-word by the entity its first character falls in: B on the entity's first
         sub-word, I after; special tokens get -100 (ignored by the loss)."""
         index = {name: i for i, name in enumerate(labels)}
-        encoded = tokenizer(
-            batch["text"], truncation=True, max_length=max_length, return_offsets_mapping=True
-        )
+        encoded = self._windows(tokenizer, batch["text"], max_length)
+        samples = encoded.pop("overflow_to_sample_mapping")
         all_labels = []
-        rows = zip(batch["text"], batch["label"], encoded["offset_mapping"], strict=True)
-        for text, spans, offsets in rows:
+        for window, offsets in enumerate(encoded["offset_mapping"]):
+            text, spans = batch["text"][samples[window]], batch["label"][samples[window]]
             row, previous = [], None
             for start, end in offsets:
                 if end <= start:
@@ -299,29 +310,41 @@ class TokenClassificationTask(TaskDefaults):
     def outputs(
         self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
     ) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
-        """Per example: the token offsets and the tag probabilities per token."""
+        """Per example: the token offsets and the tag probabilities per token. Where windows
+        overlap, a token's prediction comes from the window it sits most centrally in."""
         order = length_order(examples)
         out: list[Any] = [None] * len(examples)
         with progress(show=show) as bar:
             job = bar.add_task("predicting", total=len(examples))
             for begin in range(0, len(order), batch_size):
                 chunk = order[begin : begin + batch_size]
-                batch = runtime.tokenizer(
-                    [examples[i]["text"] for i in chunk],
-                    truncation=True,
-                    max_length=runtime.recipe.model.max_length,
-                    padding=True,
-                    return_offsets_mapping=True,
-                    return_tensors="pt",
+                encoded = self._windows(
+                    runtime.tokenizer, [examples[i]["text"] for i in chunk], runtime.recipe.model.max_length
                 )
-                offsets = batch.pop("offset_mapping").tolist()
-                with runtime.locked():
-                    logits = runtime.model(**batch).logits.float()
-                probabilities = torch.softmax(logits, dim=-1).numpy()
-                mask = batch["attention_mask"].numpy().astype(bool)
-                for row, i in enumerate(chunk):
-                    kept = [tuple(o) for o, m in zip(offsets[row], mask[row], strict=True) if m]
-                    out[i] = (kept, probabilities[row][mask[row]])
+                samples = encoded.pop("overflow_to_sample_mapping")
+                offsets = encoded.pop("offset_mapping")
+                best: dict[int, dict[tuple[int, int], tuple[int, np.ndarray]]] = {i: {} for i in chunk}
+                for first in range(0, len(samples), batch_size):
+                    windows = list(range(first, min(first + batch_size, len(samples))))
+                    tensors = runtime.tokenizer.pad(
+                        {k: [encoded[k][w] for w in windows] for k in encoded}, return_tensors="pt"
+                    )
+                    with runtime.locked():
+                        logits = runtime.model(**tensors).logits.float()
+                    probabilities = torch.softmax(logits, dim=-1).numpy()
+                    for row, window in enumerate(windows):
+                        tokens = best[chunk[samples[window]]]
+                        spans = offsets[window]
+                        for position, (start, end) in enumerate(spans):
+                            if end <= start:
+                                continue
+                            margin = min(position, len(spans) - 1 - position)
+                            if (start, end) not in tokens or margin > tokens[(start, end)][0]:
+                                tokens[(start, end)] = (margin, probabilities[row, position])
+                for i in chunk:
+                    kept = sorted(best[i])
+                    rows = np.stack([best[i][k][1] for k in kept]) if kept else np.zeros((0, 1))
+                    out[i] = (kept, rows)
                 bar.advance(job, len(chunk))
         return out
 
