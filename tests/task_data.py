@@ -134,3 +134,33 @@ def instruction_records(n: int, seed: int = 0) -> list[dict]:
         intent = sorted(english)[i % len(english)]
         records.append({"instruction": rng.choice(english[intent]), "response": SUPPORT_ANSWERS[intent]})
     return records
+
+
+CLAUSES = [
+    ("We may terminate your account at any time without notice.", ["ter"], "high"),
+    ("The provider may close accounts at its sole discretion.", ["ter"], "high"),
+    ("We are not liable for any loss or damage arising from use.", ["ltd"], "medium"),
+    ("Our liability is limited to the amount you paid.", ["ltd"], "medium"),
+    ("We may terminate the service and are not liable for any loss.", ["ter", "ltd"], "high"),
+    ("These terms are governed by the laws of Ireland.", ["law"], "low"),
+    ("Welcome to our website.", [], "low"),
+    ("Please read these terms carefully.", [], "low"),
+]
+
+
+def clause_records(n: int, seed: int = 0) -> list[dict]:
+    """Terms-of-service clauses (the CLAUDETTE shape): unfair-category tags and a risk level."""
+    rng = random.Random(seed)
+    prefixes = ["", "Section 4. ", "Note: ", "In addition, ", "1.2 "]
+    records = []
+    for i in range(n):
+        text, tags, risk = CLAUSES[i % len(CLAUSES)]
+        records.append(
+            {
+                "doc": f"doc{i % 12}",
+                "clause": rng.choice(prefixes) + text,
+                "unfair_categories": tags,
+                "risk_level": risk,
+            }
+        )
+    return records

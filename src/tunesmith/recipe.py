@@ -211,7 +211,17 @@ TASK_TYPES = (
     "seq2seq",
     "causal_lm",
     "tabular",
+    "multitask",
 )
+
+
+class HeadSection(Section):
+    """One head of a multi-task model: its own label field, kind and loss weight."""
+
+    name: str = Field(description="Name of the head (answers are keyed by it), e.g. category.")
+    label_field: str = Field(description="Dotted path of this head's label.")
+    type: Literal["classification", "multilabel", "regression"] = "classification"
+    weight: float = Field(1.0, gt=0, description="Weight of this head's loss in the sum.")
 
 
 class TaskSection(Section):
@@ -221,7 +231,8 @@ class TaskSection(Section):
         "regression: one number; token_classification: entities in the text (NER); extractive_qa: "
         "the answer span in data.pair_field (the context); matching: does data.pair_field answer the "
         "text; seq2seq: text -> text (translation, summary); causal_lm: instruction -> answer with a "
-        "chat model; tabular: a label from a row's columns (data.text_template).",
+        "chat model; tabular: a label from a row's columns (data.text_template); multitask: several "
+        "heads (task.heads) over one encoder.",
     )
     ner_format: Literal["auto", "spans", "bio", "word_tag"] = Field(
         "auto",
@@ -242,6 +253,22 @@ class TaskSection(Section):
     baseline: bool = Field(
         True, description="tabular: also train a HistGradientBoosting baseline on the same split."
     )
+    heads: list[HeadSection] = Field(
+        default_factory=list, description="multitask: the heads over the shared encoder (two or more)."
+    )
+    domain_adapter: int = Field(
+        0, ge=0, description="multitask: width of a bottleneck adapter between encoder and heads (0: none)."
+    )
+
+    @model_validator(mode="after")
+    def _heads_for_multitask(self) -> TaskSection:
+        if self.type == "multitask":
+            names = [h.name for h in self.heads]
+            if len(names) < 2:
+                raise ValueError("task.type multitask needs two or more task.heads")
+            if len(set(names)) != len(names):
+                raise ValueError("task.heads names must differ")
+        return self
 
 
 class TrainingSection(Section):

