@@ -39,7 +39,10 @@ def test_language_domain_and_budget_shape_the_ranking() -> None:
     tight = recommend("classification", "en", max_memory=2e9, max_latency_ms=100, flops=FLOPS)
     fits = [c for c in tight if c.fits]
     assert fits and all(c.memory_bytes <= 2e9 and c.latency_ms <= 100 for c in fits)
-    assert {c.model.kind for c in recommend("seq2seq", "en", flops=FLOPS)} == {"seq2seq"}
+    seq2seq = recommend("seq2seq", "en", flops=FLOPS)
+    assert {c.model.kind for c in seq2seq} == {"seq2seq", "encoder"}  # encoders warm-start bert2bert
+    assert seq2seq[0].model.kind == "seq2seq"
+    assert all("bert2bert" in " ".join(c.reasons) for c in seq2seq if c.model.kind == "encoder")
     with pytest.raises(ValueError, match="unknown task"):
         recommend("astrology", "en", flops=FLOPS)
 

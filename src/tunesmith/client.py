@@ -50,11 +50,18 @@ class Client:
             time.sleep(self.backoff * 2**attempt)
             attempt += 1
 
-    def predict(self, text: str | list[str]) -> Any:
-        """One answer for a string, a list of answers for a list."""
+    def predict(self, text: str | list[str], text_pair: str | list[str | None] | None = None) -> Any:
+        """One answer for a string, a list of answers for a list. `text_pair` is the second text
+        of two-text tasks: the context (extractive QA) or a candidate answer (matching)."""
         if isinstance(text, str):
-            return self._request("POST", "/v1/predict", json={"text": text})["predictions"][0]
-        return self._request("POST", "/v1/predict", json={"texts": list(text)})["predictions"]
+            body: dict[str, Any] = {"text": text}
+            if text_pair is not None:
+                body["text_pair"] = text_pair
+            return self._request("POST", "/v1/predict", json=body)["predictions"][0]
+        body = {"texts": list(text)}
+        if text_pair is not None:
+            body["text_pairs"] = list(text_pair)
+        return self._request("POST", "/v1/predict", json=body)["predictions"]
 
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/health")

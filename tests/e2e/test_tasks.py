@@ -28,6 +28,8 @@ from task_data import (
     translation_rows,
 )
 
+from tunesmith.client import Client
+
 
 @dataclass
 class Case:
@@ -251,13 +253,16 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
     printed = tunesmith("predict", str(run), "--file", str(inputs), cwd=tmp_path).stdout
     cli = [json.loads(line) for line in printed.splitlines() if line.strip()]
     case.check(metrics, cli)
+    texts = [i["text"] for i in case.inputs]
+    pairs = [i.get("text_pair") for i in case.inputs] if any("text_pair" in i for i in case.inputs) else None
     with Server(run) as server:
-        body = {"texts": [i["text"] for i in case.inputs]}
-        if any("text_pair" in i for i in case.inputs):
-            body["text_pairs"] = [i.get("text_pair") for i in case.inputs]
+        body: dict[str, Any] = {"texts": texts} if pairs is None else {"texts": texts, "text_pairs": pairs}
         response = httpx.post(f"{server.url}/v1/predict", json=body, timeout=60)
+        with Client(server.url) as client:  # the SDK, one input at a time
+            one = client.predict(texts[0], pairs[0] if pairs else None)
     assert response.status_code == 200, response.text
     assert _rounded(response.json()["predictions"]) == _rounded(cli)
+    assert _rounded(one) == _rounded(cli[0])
 
 
 def _rounded(value: Any) -> Any:

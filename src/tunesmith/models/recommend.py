@@ -102,6 +102,11 @@ def recommend(
                 f"~{candidate.latency_ms:.0f} ms a text here (budget {max_latency_ms:g})"
             )
         bonus = 0.0
+        if model.kind != kinds[0]:  # a fallback kind: an encoder warm-starting a seq2seq model
+            bonus -= 2
+            candidate.reasons.append(
+                f"a {model.kind} warm-started as {task} (bert2bert): weaker than a pretrained one"
+            )
         if domain != "general" and model.domain == domain:
             bonus += 3
             candidate.reasons.append(f"pretrained on {domain} text")
