@@ -286,6 +286,17 @@ class TrainingSection(Section):
     layerwise_lr_decay: float | None = Field(
         None, gt=0, le=1, description="Each lower encoder layer learns this factor slower (e.g. 0.9)."
     )
+    class_weights: Literal["none", "balanced"] | dict[str, float] = Field(
+        "none",
+        description="Single-label classification: balanced weighs each label n / (k * count) in the "
+        "loss, so a rare label is not ignored; or give a weight per label.",
+    )
+    focal_gamma: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="Focal loss: > 0 (e.g. 2) down-weights examples the model already gets right.",
+    )
     group_by_length: bool = True
     early_stopping_patience: int | None = Field(
         2, ge=1, description="Evaluations without improvement before stopping (None: off)."

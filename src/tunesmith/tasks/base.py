@@ -47,6 +47,7 @@ class Task(Protocol):
     annotated: bool  # the label lives inside the text (NER): read by `read_annotated`
     keeps_columns: bool  # prepared records also keep the template's raw columns (tabular baseline)
     label_paths: dict[str, str]  # several labels read into one dict (multitask heads); {}: data.label_field
+    weighs_classes: bool  # one softmax over `labels`: class weights and focal loss apply
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
@@ -151,6 +152,7 @@ class TaskDefaults:
     label_is_text = False
     annotated = False
     keeps_columns = False
+    weighs_classes = False
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 
     def read_annotated(

@@ -44,6 +44,7 @@ class ClassificationTask(SequenceHead):
     type = "classification"
     best_metric = "macro_f1"
     greater_is_better = True
+    weighs_classes = True
     headline = ("accuracy", "macro_f1", "weighted_f1")
 
     def parse_label(self, value: Any) -> str:

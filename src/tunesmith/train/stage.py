@@ -23,6 +23,7 @@ from tunesmith.tasks import Task, get_task
 from tunesmith.train.curves import plot_training_curves
 from tunesmith.train.freeze import freeze
 from tunesmith.train.lora import apply_lora, merged, wants_lora
+from tunesmith.train.losses import balanced_weights, imbalance_loss
 from tunesmith.train.precision import choose_precision
 from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
 
@@ -128,6 +129,33 @@ def _calibrate(
     return task.calibrate(outputs, [r["label"] for r in records], labels)
 
 
+def _imbalance_loss(run_dir: Path, recipe: Recipe, task: Task, labels: list[str]) -> tuple[Any, Any]:
+    """(the Trainer's compute_loss_func, the weight per label) for class weights or focal loss;
+    (None, None) when the recipe asks for neither."""
+    options = recipe.training
+    if options.class_weights == "none" and not options.focal_gamma:
+        return None, None
+    if not task.weighs_classes:
+        raise RecipeError(
+            f"training.class_weights and training.focal_gamma apply to single-label classification "
+            f"(classification, tabular), not {task.type}"
+        )
+    weights = None
+    if options.class_weights == "balanced":
+        report = json.loads((run_dir / DATA_DIR / "report.json").read_text(encoding="utf-8"))
+        weights = balanced_weights(report["label_counts"]["train"], labels)
+    elif isinstance(options.class_weights, dict):
+        unknown = sorted(set(options.class_weights) - set(labels))
+        if unknown:
+            raise RecipeError(f"training.class_weights names labels not in the data: {', '.join(unknown)}")
+        weights = [float(options.class_weights.get(label, 1.0)) for label in labels]
+    if weights is not None:
+        shown = ", ".join(f"{label} {w:.2f}" for label, w in zip(labels, weights, strict=True))
+        console.print(f"class weights: {shown}")
+    per_label = dict(zip(labels, weights, strict=True)) if weights is not None else None
+    return imbalance_loss(weights, options.focal_gamma), per_label
+
+
 def _model_name(run_dir: Path, recipe: Recipe) -> str:
     """`model.name`, or for `auto` the recommended offline model for the task and data language."""
     if recipe.model.name != "auto":
@@ -196,8 +224,10 @@ def train(run_dir: Path) -> TrainResult:
             optimizer = build_optimizer(model, recipe)
             if recipe.training.head_only_epochs:
                 callbacks.append(UnfreezeEncoder(model, recipe.training.head_only_epochs))
+        loss_function, class_weights = _imbalance_loss(run_dir, recipe, task, labels)
         trainer = Trainer(
             model=model,
+            compute_loss_func=loss_function,
             args=args,
             train_dataset=splits["train"],
             eval_dataset=splits.get("validation"),
@@ -236,6 +266,8 @@ def train(run_dir: Path) -> TrainResult:
         "train_loss": output.metrics.get("train_loss"),
         "best_metric": trainer.state.best_metric,
         "metric_for_best_model": args.metric_for_best_model,
+        "class_weights": class_weights,
+        "focal_gamma": recipe.training.focal_gamma,
     }
     atomic.write_json(run_dir / "training_log.json", history)
     atomic.write_json(run_dir / "train_summary.json", summary)
