@@ -73,6 +73,17 @@ def replacement(
     return f"[{finding.type}]"
 
 
+def apply_edits(text: str, edits: Sequence[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end, new text) edit made (non-overlapping, sorted)."""
+    out, last = [], 0
+    for start, end, new in edits:
+        out.append(text[last:start])
+        out.append(new)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
 def apply(
     text: str,
     findings: Sequence[Finding],
@@ -81,10 +92,4 @@ def apply(
     fake: FakeValues | None = None,
 ) -> str:
     """Replace every finding (non-overlapping, sorted) in `text`."""
-    out, last = [], 0
-    for finding in findings:
-        out.append(text[last : finding.start])
-        out.append(replacement(finding, text, action, key, fake))
-        last = finding.end
-    out.append(text[last:])
-    return "".join(out)
+    return apply_edits(text, [(f.start, f.end, replacement(f, text, action, key, fake)) for f in findings])

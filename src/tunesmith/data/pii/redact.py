@@ -9,7 +9,7 @@ from typing import Any
 from tunesmith.data.pii.columns import ColumnPolicies, unprotect
 from tunesmith.data.pii.fake import FakeValues
 from tunesmith.data.pii.finding import Finding
-from tunesmith.data.pii.operators import apply, load_key, replacement
+from tunesmith.data.pii.operators import apply, apply_edits, load_key, replacement
 from tunesmith.data.pii.recognizers import find_pii
 
 Edit = tuple[int, int, str]  # (start, end) in the original text, and what replaced it
@@ -57,29 +57,24 @@ class Redactor:
 
         Spans marked by `ColumnPolicies.protect` are not scanned: their column policy applied.
         """
-        text, protected = unprotect(text)
-        found = self.findings(text)
-        if protected:
-            found = [f for f in found if not any(f.start < end and start < f.end for start, end in protected)]
-        if not found:
-            return text, found
-        for finding in found:
-            self.found[finding.type] += 1
-            self.by_field[f"{field_name}:{finding.type}"] += 1
-        if self.options.action == "drop":
-            return text, found
-        return apply(text, found, self.options.action, self.key, self.fake), found
+        new_text, found, _ = self.redact_with_edits(text, field_name)
+        return new_text, found
 
     def redact_with_edits(self, text: str, field_name: str) -> tuple[str, list[Finding], list[Edit]]:
         """Like `redact`, also returning each replacement as (start, end, new text) in the input, so
         a caller can move character offsets (entity spans) onto the de-identified text."""
-        plain, _ = unprotect(text)
-        new_text, found = self.redact(text, field_name)
+        text, protected = unprotect(text)
+        found = self.findings(text)
+        if protected:
+            found = [f for f in found if not any(f.start < end and start < f.end for start, end in protected)]
+        for finding in found:
+            self.found[finding.type] += 1
+            self.by_field[f"{field_name}:{finding.type}"] += 1
         if not found or self.options.action == "drop":
-            return new_text, found, []
+            return text, found, []
         action = self.options.action
-        edits = [(f.start, f.end, replacement(f, plain, action, self.key, self.fake)) for f in found]
-        return new_text, found, edits
+        edits = [(f.start, f.end, replacement(f, text, action, self.key, self.fake)) for f in found]
+        return apply_edits(text, edits), found, edits
 
     def count_record(self, found: bool) -> None:
         self.records_with_pii += int(found)
