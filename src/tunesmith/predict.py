@@ -116,18 +116,10 @@ class Predictor:
             from tunesmith.data.model_input import ModelInput
 
             self._model_input = ModelInput(self.recipe)
-        examples = as_examples(items, self.task)
-        fields = sorted({key for example in examples for key in example})
-        cleaned = {key: self._model_input([e[key] for e in examples if key in e]) for key in fields}
-        positions = dict.fromkeys(fields, 0)
-        out = []
-        for example in examples:
-            ready = {}
-            for key in example:
-                ready[key] = cleaned[key][positions[key]]
-                positions[key] += 1
-            out.append(ready)
-        return out
+        return [
+            {key: self._model_input([value])[0] for key, value in example.items()}
+            for example in as_examples(items, self.task)
+        ]
 
     def predict_raw(
         self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False

@@ -184,26 +184,28 @@ def _parse_record(
     return parsed
 
 
-def _read_label(record: Any, task: Task, name: str, read_text: Callable[..., str]) -> Any:
+def _read_label(record: Any, task: Task, path: str, read_text: Callable[..., str]) -> Any:
     """The record's label, parsed by the task; a text label (an answer) is cleaned and
-    de-identified like the input."""
-    path = name
-    if task.label_paths:  # several labels (multitask): each head's field must be there
-        for path in task.label_paths.values():
-            value = get_path(record, path)
-            if is_empty(value) and not isinstance(value, list):
-                raise Rejected(path, f"missing field: '{path}' is absent or empty")
-        raw_label: Any = {head: get_path(record, p) for head, p in task.label_paths.items()}
+    de-identified like the input; a multitask label is a dict of each head's field."""
+    if task.label_paths:
+        raw_label: Any = {head: _required_label(record, p) for head, p in task.label_paths.items()}
     elif task.label_is_text:
         raw_label = read_text(path, None, path)
+        if not raw_label:
+            raise Rejected(path, f"missing field: '{path}' is absent or empty")
     else:
-        raw_label = get_path(record, path)
-    if is_empty(raw_label) and not isinstance(raw_label, list):  # [] may mean "none of these"
-        raise Rejected(path, f"missing field: '{path}' is absent or empty")
+        raw_label = _required_label(record, path)
     try:
         return task.parse_label(raw_label)
     except ValueError as error:
         raise Rejected(path, f"invalid label: {error}") from None
+
+
+def _required_label(record: Any, path: str) -> Any:
+    value = get_path(record, path)
+    if is_empty(value) and not isinstance(value, list):  # [] may mean "none of these"
+        raise Rejected(path, f"missing field: '{path}' is absent or empty")
+    return value
 
 
 def _read_annotated(
