@@ -23,6 +23,14 @@ def best_f1_threshold(scores: Sequence[float], truth: Sequence[int]) -> float:
     return float(thresholds[int(np.argmax(f1[:-1]))])
 
 
+def ranking_scores(truth: Sequence[int], scores: Sequence[float]) -> dict[str, float]:
+    """PR-AUC (average precision) and ROC-AUC; NaN when the truth holds one class only."""
+    y = np.asarray(truth, dtype=int)
+    if not 0 < y.sum() < len(y):
+        return {"pr_auc": float("nan"), "roc_auc": float("nan")}
+    return {"pr_auc": float(average_precision_score(y, scores)), "roc_auc": float(roc_auc_score(y, scores))}
+
+
 def binary_metrics(
     scores: Sequence[float], truth: Sequence[int], predicted: Sequence[int]
 ) -> dict[str, float]:
@@ -30,15 +38,13 @@ def binary_metrics(
     y = np.asarray(truth, dtype=int)
     s = np.asarray(scores, dtype=float)
     predicted = np.asarray(predicted, dtype=int)
-    both = 0 < y.sum() < len(y)
     tp = int(((predicted == 1) & (y == 1)).sum())
     return {
         "accuracy": float((predicted == y).mean()) if len(y) else 0.0,
         "precision": tp / max(int(predicted.sum()), 1),
         "recall": tp / max(int(y.sum()), 1),
         "f1": float(f1_score(y, predicted, zero_division=0)),
-        "roc_auc": float(roc_auc_score(y, s)) if both else float("nan"),
-        "pr_auc": float(average_precision_score(y, s)) if both else float("nan"),
+        **ranking_scores(y, s),
         "positive_rate": float(y.mean()) if len(y) else 0.0,
     }
 

@@ -39,6 +39,7 @@ from tunesmith.tasks.sequence_head import (
     build_head,
     length_order,
     logits_of,
+    mean_pool,
     sequence_logits,
     tokenize,
 )
@@ -235,9 +236,7 @@ class BiEncoder(torch.nn.Module):
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return F.normalize(pooled, dim=-1)
+        return F.normalize(mean_pool(hidden, attention_mask), dim=-1)
 
     def forward(
         self,

@@ -25,7 +25,7 @@ from transformers import AutoModel, EvalPrediction, PreTrainedTokenizerBase
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from tunesmith.tasks.base import Runtime, TaskDefaults
-from tunesmith.tasks.sequence_head import sequence_logits, tokenize
+from tunesmith.tasks.sequence_head import mean_pool, sequence_logits, tokenize
 
 SPEC_FILE = "multitask.json"
 HEADS_FILE = "heads.safetensors"
@@ -61,8 +61,7 @@ class MultiTaskModel(torch.nn.Module):
     ) -> SequenceClassifierOutput:
         extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        pooled = mean_pool(hidden, attention_mask)
         if self.adapter is not None:
             pooled = pooled + self.adapter(pooled)  # residual: starts near the identity
         pooled = self.dropout(pooled)

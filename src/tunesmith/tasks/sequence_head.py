@@ -49,6 +49,12 @@ def logits_of(prediction: EvalPrediction) -> np.ndarray:
     return np.asarray(logits[0] if isinstance(logits, tuple) else logits)
 
 
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The mean of the token vectors that are not padding (sentence-transformers' pooling)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
 def length_order(examples: Sequence[dict[str, Any]]) -> list[int]:
     """Example positions, shortest first, so a batch pads little."""
     return sorted(range(len(examples)), key=lambda i: sum(len(str(v)) for v in examples[i].values()))

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+from sklearn.metrics import average_precision_score, precision_recall_curve
 from transformers import EvalPrediction
 
 from tunesmith.evaluate.plots import save_figure
-from tunesmith.tasks.binary_scores import best_f1_threshold
+from tunesmith.tasks.binary_scores import best_f1_threshold, ranking_scores
 from tunesmith.tasks.classification import ClassificationTask, softmax, summary_metrics
 from tunesmith.tasks.sequence_head import logits_of
 
@@ -38,13 +38,6 @@ def positive_label(labels: Sequence[str]) -> str | None:
         if label.strip().lower() in _POSITIVE_NAMES:
             return label
     return labels[1]
-
-
-def ranking_scores(truth: Sequence[int], scores: Sequence[float]) -> dict[str, float]:
-    y = np.asarray(truth)
-    if not 0 < y.sum() < len(y):
-        return {"pr_auc": float("nan"), "roc_auc": float("nan")}
-    return {"pr_auc": float(average_precision_score(y, scores)), "roc_auc": float(roc_auc_score(y, scores))}
 
 
 class ColumnTable:
