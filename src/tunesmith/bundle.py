@@ -14,7 +14,7 @@ from typing import Any
 
 from tunesmith import __version__, atomic
 from tunesmith.errors import BundleError
-from tunesmith.hashing import sha256_of
+from tunesmith.hashing import checksum_problems, sha256_of
 
 MANIFEST = "manifest.json"
 _SKIP_DIRS = {"checkpoints", "__pycache__"}
@@ -74,13 +74,7 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 def verify_bundle(run_dir: Path) -> dict[str, Any]:
     """Check every file listed in the manifest; raise BundleError naming the ones that differ."""
     manifest = read_manifest(run_dir)
-    problems = []
-    for rel, expected in manifest["files"].items():
-        path = run_dir / rel
-        if not path.is_file():
-            problems.append(f"{rel}: missing")
-        elif sha256_of(path) != expected:
-            problems.append(f"{rel}: checksum differs from the manifest")
+    problems = checksum_problems(run_dir, manifest["files"], "the manifest")
     if problems:
         shown = "\n  ".join(problems[:10])
         raise BundleError(

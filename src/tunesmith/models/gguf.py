@@ -17,7 +17,7 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.errors import ModelNotFoundError
-from tunesmith.hashing import sha256_of
+from tunesmith.hashing import checksum_problems, sha256_of
 from tunesmith.models.cache import cache_dir
 
 SOURCE_FILE = "source.json"
@@ -25,8 +25,13 @@ SMOLLM2 = "smollm2-135m-instruct"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
+def imported_root() -> Path:
+    """Where converted models live: one folder per name."""
+    return cache_dir() / "models"
+
+
 def imported_dir(name: str) -> Path:
-    return cache_dir() / "models" / name
+    return imported_root() / name
 
 
 def smollm2_gguf() -> Path:
@@ -93,13 +98,7 @@ def verify(folder: Path) -> list[str]:
     if not source_file.is_file():
         return [f"{folder}: no {SOURCE_FILE}; not a folder written by `tunesmith models import`"]
     source: dict[str, Any] = json.loads(source_file.read_text(encoding="utf-8"))
-    problems = []
-    for name, digest in source["files"].items():
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{name}: missing")
-        elif sha256_of(path) != digest:
-            problems.append(f"{name}: checksum differs from the conversion's")
+    problems = checksum_problems(folder, source["files"], "the conversion's")
     gguf = Path(source["gguf"])
     if gguf.is_file() and sha256_of(gguf) != source["gguf_sha256"]:
         problems.append(f"{gguf}: the GGUF changed since it was converted; import it again")

@@ -180,3 +180,32 @@ class TaskDefaults:
 
     def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
         return None
+
+
+class TextLabelDefaults(TaskDefaults):
+    """A task whose label is text (an answer span, a translation, a reply): nothing to count or
+    stratify, and the validation loss picks the checkpoint (generating or decoding spans during
+    every evaluation is slow on a CPU)."""
+
+    categorical = False
+    label_is_text = True
+    best_metric = "loss"
+    greater_is_better = False
+
+    def parse_label(self, value: Any) -> str:
+        text = str(value).strip()
+        if not text:
+            raise ValueError("the label text is empty")
+        return text
+
+    def label_space(self, labels: Sequence[Any]) -> list[str]:
+        return []
+
+    def stratify_key(self, label: Any) -> str:
+        return ""
+
+    def count_keys(self, label: Any) -> list[str]:
+        return []
+
+    def trainer_metrics(self, labels: list[str]) -> None:
+        return None

@@ -24,7 +24,7 @@ from transformers import AutoModelForQuestionAnswering, PreTrainedTokenizerBase
 
 from tunesmith.console import progress
 from tunesmith.evaluate.plots import histogram, save_figure
-from tunesmith.tasks.base import Runtime, TaskDefaults
+from tunesmith.tasks.base import Runtime, TextLabelDefaults
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
@@ -60,33 +60,14 @@ def token_f1(prediction: str, truth: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-class ExtractiveQATask(TaskDefaults):
+class ExtractiveQATask(TextLabelDefaults):
     type = "extractive_qa"
-    categorical = False
     inputs = ("text", "text_pair")
-    label_is_text = True
-    best_metric = "loss"
-    greater_is_better = False
     headline = ("exact_match", "f1")
-
-    def parse_label(self, value: Any) -> str:
-        answer = str(value).strip()
-        if not answer:
-            raise ValueError("the answer is empty")
-        return answer
 
     def check_example(self, record: dict[str, Any]) -> None:
         if record["label"] not in record["text_pair"]:
             raise ValueError("the answer is not in the context (after cleaning and de-identification)")
-
-    def label_space(self, labels: Sequence[Any]) -> list[str]:
-        return []
-
-    def stratify_key(self, label: Any) -> str:
-        return ""
-
-    def count_keys(self, label: Any) -> list[str]:
-        return []
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
         return AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
@@ -214,9 +195,6 @@ class ExtractiveQATask(TaskDefaults):
         state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         return [dict(output) for output in outputs]
-
-    def trainer_metrics(self, labels: list[str]) -> None:
-        return None  # windows are not answers: validation loss picks the checkpoint
 
     def evaluate(
         self,

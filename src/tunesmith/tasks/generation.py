@@ -19,7 +19,7 @@ import torch
 from tunesmith.console import progress
 from tunesmith.data.language import detect_language
 from tunesmith.evaluate.plots import histogram, save_figure
-from tunesmith.tasks.base import Runtime, TaskDefaults
+from tunesmith.tasks.base import Runtime, TextLabelDefaults
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
@@ -106,37 +106,15 @@ def generate(
     return out
 
 
-class TextTargetTask(TaskDefaults):
+class TextTargetTask(TextLabelDefaults):
     """A task whose label is the text to produce (a translation, a summary, an answer)."""
 
-    categorical = False
-    label_is_text = True
-    best_metric = "loss"  # generating during every evaluation is slow on CPU: the loss picks
-    greater_is_better = False
     headline = ("bleu", "chrf", "rouge_l")
-
-    def parse_label(self, value: Any) -> str:
-        target = str(value).strip()
-        if not target:
-            raise ValueError("the target text is empty")
-        return target
-
-    def label_space(self, labels: Sequence[Any]) -> list[str]:
-        return []
-
-    def stratify_key(self, label: Any) -> str:
-        return ""
-
-    def count_keys(self, label: Any) -> list[str]:
-        return []
 
     def collator(self, tokenizer: Any) -> Any:
         from transformers import DataCollatorForSeq2Seq
 
         return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)
-
-    def trainer_metrics(self, labels: list[str]) -> None:
-        return None
 
     def decode(
         self,
