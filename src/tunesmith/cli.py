@@ -13,7 +13,7 @@ import typer
 from tunesmith import atomic
 from tunesmith.annotate.cli import app as annotate_app
 from tunesmith.console import console
-from tunesmith.errors import TunesmithError
+from tunesmith.errors import TrainingStopped, TunesmithError
 
 app = typer.Typer(
     name="tunesmith",
@@ -34,6 +34,22 @@ OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Run folder (default runs/<recipe name>).")
 ]
 RunDir = Annotated[Path, typer.Argument(help="A run folder written by `tunesmith run`.")]
+ResumeOption = Annotated[
+    bool, typer.Option("--resume", help="Continue from the last complete checkpoint in the run folder.")
+]
+NprocOption = Annotated[int, typer.Option("--nproc", help="Training processes on this node (torchrun).")]
+NnodesOption = Annotated[int, typer.Option("--nnodes", help="Nodes in the job; each runs this command.")]
+NodeRankOption = Annotated[int, typer.Option("--node-rank", help="This node's rank, 0 .. nnodes-1.")]
+MasterAddrOption = Annotated[str, typer.Option("--master-addr", help="Address of the rank-0 node.")]
+MasterPortOption = Annotated[int, typer.Option("--master-port", help="Port on the rank-0 node.")]
+
+
+def _processes(nproc: int, nnodes: int, node_rank: int, master_addr: str, master_port: int):  # type: ignore[no-untyped-def]
+    from tunesmith.train.launch import Processes
+
+    processes = Processes(nproc, nnodes, node_rank, master_addr, master_port)
+    processes.check()
+    return processes
 
 
 def _load(recipe_path: Path, overrides: list[str] | None):  # type: ignore[no-untyped-def]
@@ -93,16 +109,35 @@ def prepare(
 
 
 @app.command()
-def train(run_dir: RunDir) -> None:
+def train(
+    run_dir: RunDir,
+    resume: ResumeOption = False,
+    nproc: NprocOption = 1,
+    nnodes: NnodesOption = 1,
+    node_rank: NodeRankOption = 0,
+    master_addr: MasterAddrOption = "127.0.0.1",
+    master_port: MasterPortOption = 29500,
+) -> None:
     """Fine-tune the recipe's model on RUN_DIR/data (after `prepare`).
+
+    Checkpoints go to RUN_DIR/checkpoints every training.checkpoint_steps; Ctrl-C saves one and
+    stops. Several processes train with DDP through torchrun (FSDP or DeepSpeed by
+    training.distributed); rank 0 alone writes.
 
     Examples:
 
         tunesmith train runs/faq
+
+        tunesmith train runs/faq --resume
+
+        tunesmith train runs/faq --nproc 4
+
+        tunesmith train runs/faq --nproc 8 --nnodes 2 --node-rank 0 --master-addr 10.0.0.1
     """
     from tunesmith.train.stage import train as train_stage
 
-    train_stage(run_dir)
+    processes = _processes(nproc, nnodes, node_rank, master_addr, master_port)
+    train_stage(run_dir, resume=resume, processes=processes)
     console.print(f"next: tunesmith evaluate {run_dir}")
 
 
@@ -128,6 +163,8 @@ def run(
     set_: SetOption = None,
     output: OutputOption = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in OUTPUT.")] = False,
+    resume: ResumeOption = False,
+    nproc: NprocOption = 1,
 ) -> None:
     """The whole line: prepare -> train -> evaluate -> bundle.
 
@@ -136,12 +173,15 @@ def run(
         tunesmith run recipe.yaml
 
         tunesmith run recipe.yaml --set training.epochs=1 --set model.name=./my-model -o runs/try
+
+        tunesmith run recipe.yaml --resume      # after a kill or Ctrl-C: same recipe, same output
     """
     from tunesmith.run import default_output
     from tunesmith.run import run as run_line
 
     resolved = _load(recipe, set_)
-    run_line(resolved, output or default_output(resolved), overwrite)
+    processes = _processes(nproc, 1, 0, "127.0.0.1", 29500)
+    run_line(resolved, output or default_output(resolved), overwrite, resume, processes)
 
 
 @app.command()
@@ -430,6 +470,9 @@ def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         app()
+    except TrainingStopped as stopped:
+        console.print(f"[yellow]{stopped}[/]")
+        sys.exit(130)
     except TunesmithError as error:
         console.print(f"[bold red]error:[/] {error}")
         sys.exit(2)

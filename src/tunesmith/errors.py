@@ -19,3 +19,7 @@ class ModelNotFoundError(TunesmithError):
 
 class BundleError(TunesmithError):
     """A run folder is missing files or its checksums do not match its manifest."""
+
+
+class TrainingStopped(TunesmithError):
+    """Ctrl-C or SIGTERM during training: the step finished, a checkpoint was written, training stopped."""

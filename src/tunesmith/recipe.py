@@ -235,6 +235,11 @@ class TaskSection(Section):
         "chat model; tabular: a label from a row's columns (data.text_template); multitask: several "
         "heads (task.heads) over one encoder.",
     )
+    threshold: Literal["f1"] | dict[Literal["precision", "recall"], float] = Field(
+        "f1",
+        description="Binary classification: the decision threshold tuned on validation - best F1, or "
+        "the highest recall at {precision: 0.95} (the highest precision at {recall: 0.9}).",
+    )
     ner_format: Literal["auto", "spans", "bio", "word_tag"] = Field(
         "auto",
         description="token_classification input: spans (text + [{start, end, label}]), bio (token "
@@ -297,6 +302,20 @@ class TrainingSection(Section):
         le=10,
         description="Focal loss: > 0 (e.g. 2) down-weights examples the model already gets right.",
     )
+    oversample: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Single-label classification: repeat training examples of rare labels until each "
+        "label has at least this fraction of the most common one's count (e.g. 0.5).",
+    )
+    gradient_accumulation_steps: int = Field(
+        1, ge=1, description="Add up gradients over this many batches per optimizer step."
+    )
+    gradient_checkpointing: bool = Field(
+        False, description="Recompute activations in the backward pass: less memory, ~30% more time."
+    )
+    torch_compile: bool = Field(False, description="Compile the model with torch.compile.")
     group_by_length: bool = True
     early_stopping_patience: int | None = Field(
         2, ge=1, description="Evaluations without improvement before stopping (None: off)."
@@ -308,9 +327,34 @@ class TrainingSection(Section):
     precision: Literal["auto", "fp32", "fp16", "bf16"] = Field(
         "auto", description="'auto' picks what the hardware runs fast (fp32 on CPU)."
     )
-    tracking: Literal["tensorboard", "none"] = "tensorboard"
+    tracking: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(
+        ["tensorboard"],
+        description="Where metrics go, all on this machine: TensorBoard files in logs/, MLflow in a "
+        "SQLite store (mlflow_uri), W&B in offline mode unless wandb_mode says online.",
+    )
+    mlflow_uri: str | None = Field(
+        None, description="MLflow tracking URI (default sqlite:///<run folder>/mlflow.db)."
+    )
+    wandb_mode: Literal["offline", "online"] = "offline"
     logging_steps: int = Field(20, ge=1)
-    keep_checkpoints: bool = Field(False, description="Keep Trainer checkpoints in the run.")
+    checkpoint_steps: int | None = Field(
+        100, ge=1, description="Write a resumable checkpoint every this many steps (None: per epoch only)."
+    )
+    keep_last: int = Field(2, ge=1, description="Checkpoints kept while training (the best one is kept too).")
+    keep_checkpoints: bool = Field(False, description="Keep the checkpoints in the run after training.")
+    distributed: Literal["ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3"] = Field(
+        "ddp", description="How several processes (--nproc) share the work; fsdp and DeepSpeed need GPUs."
+    )
+    check_memory: bool = Field(
+        True, description="Refuse to start when the estimated peak memory does not fit."
+    )
+
+    @field_validator("tracking", mode="before")
+    @classmethod
+    def _tracking_list(cls, value: Any) -> Any:
+        if value in (None, "none"):
+            return []
+        return [value] if isinstance(value, str) else value
 
 
 class EvaluationSection(Section):

@@ -21,6 +21,7 @@ from tunesmith.errors import TunesmithError
 from tunesmith.evaluate.stage import evaluate
 from tunesmith.model_card import write_model_card
 from tunesmith.recipe import Recipe
+from tunesmith.train.launch import Processes
 from tunesmith.train.stage import train
 
 
@@ -65,21 +66,49 @@ def bundle(run_dir: Path) -> dict[str, Any]:
     )
 
 
-def run(recipe: Recipe, output: Path, overwrite: bool = False) -> Path:
-    """The whole line into `output`."""
-    check_output_free(output, overwrite)
+def _resumable_staging(recipe: Recipe, staging: Path) -> bool:
+    """True when `staging` holds an interrupted run of this same recipe; refuse another recipe's."""
+    recorded = staging / recipe_io.RECIPE_FILE
+    if not recorded.is_file():
+        return False
+    if recorded.read_text(encoding="utf-8") != recipe_io.dump(recipe):
+        raise TunesmithError(
+            f"{staging} holds an interrupted run of a different recipe; resume with the same recipe "
+            "and --set options, or start again without --resume"
+        )
+    return True
+
+
+def run(
+    recipe: Recipe,
+    output: Path,
+    overwrite: bool = False,
+    resume: bool = False,
+    processes: Processes | None = None,
+) -> Path:
+    """The whole line into `output`; `resume` continues an interrupted run of the same recipe
+    (prepared data reused, training from its last complete checkpoint)."""
     staging = output.with_name(f".{output.name}.partial")
-    if staging.exists():
-        shutil.rmtree(staging)
+    resuming = resume and _resumable_staging(recipe, staging)
+    if not resuming:
+        check_output_free(output, overwrite)
+        if staging.exists():
+            shutil.rmtree(staging)
     started = time.monotonic()
-    start_run_folder(recipe, staging)
+    if not resuming:
+        start_run_folder(recipe, staging)
     console.rule("prepare")
-    prepare(recipe, staging)
+    if resuming and (staging / DATA_DIR / "report.json").is_file():
+        console.print(f"resuming {staging}: the prepared data is reused")
+    else:
+        prepare(recipe, staging)
     console.rule("train")
-    train(staging)
+    train(staging, resume=resuming, processes=processes)
     console.rule("evaluate")
     evaluate(staging)
     bundle(staging)
+    if resuming and output.exists():
+        shutil.rmtree(output)
     atomic.replace_dir(staging, output)
     console.print(
         f"[bold green]done[/] in {time.monotonic() - started:.0f} s: {output} (manifest {output / MANIFEST})"

@@ -1,8 +1,6 @@
 """Which pretrained model fits a task, a language, a domain and a hardware budget, and why.
 
-Training memory = weights + gradients + AdamW's two states (fp32) for what trains, + activations
-(per layer about batch x length x hidden x (34 + 5 x heads x length / hidden) bytes at 16 bits,
-Korthikanti et al. 2022; doubled for fp32), + 10% for the framework. Latency of one text =
+Training memory is `train.memory.estimate` for fp32 AdamW. Latency of one text =
 forward FLOPs (2 x non-embedding parameters x tokens + attention) / this machine's measured
 matmul rate x an efficiency of 0.5 (what a BERT forward reached here).
 """
@@ -14,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from tunesmith.models.catalog import CATALOG, TASK_KINDS, CatalogModel
+from tunesmith.train.memory import estimate
 
 FORWARD_EFFICIENCY = 0.5
 _UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30}
@@ -44,9 +43,7 @@ def measure_flops(seconds: float = 0.3) -> float:
 def training_memory(model: CatalogModel, batch: int, length: int, frozen_embeddings: bool = True) -> float:
     """Peak bytes to fine-tune in fp32 with AdamW."""
     trainable = model.parameters - (model.embedding_parameters if frozen_embeddings else 0)
-    states = model.parameters * 4 + trainable * 4 + trainable * 8
-    per_layer = batch * length * model.hidden * (34 + 5 * model.heads * length / model.hidden)
-    return 1.1 * (states + 2 * per_layer * model.layers)
+    return estimate(model.parameters, trainable, model.hidden, model.heads, model.layers, batch, length).total
 
 
 def forward_flops(model: CatalogModel, length: int) -> float:

@@ -1,10 +1,11 @@
-"""Scores for a yes/no decision made by thresholding a score: matching pairs and binary tabular
-labels share them (threshold tuned on validation, PR-AUC and ROC-AUC, a score histogram)."""
+"""Scores for a yes/no decision made by thresholding a score: matching pairs and binary
+classification share them (threshold tuned on validation, PR-AUC and ROC-AUC, a score histogram)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score, f1_score, precision_recall_curve, roc_auc_score
@@ -23,12 +24,64 @@ def best_f1_threshold(scores: Sequence[float], truth: Sequence[int]) -> float:
     return float(thresholds[int(np.argmax(f1[:-1]))])
 
 
+_POSITIVE_NAMES = ("1", "true", "yes", "fraud", "positive", "y")
+
+
+def positive_label(labels: Sequence[str]) -> str | None:
+    """The label a binary task scores (1, true, yes, fraud ...; else the second name); None if not binary."""
+    if len(labels) != 2:
+        return None
+    for label in labels:
+        if label.strip().lower() in _POSITIVE_NAMES:
+            return label
+    return labels[1]
+
+
+def tuned_threshold(
+    scores: Sequence[float], truth: Sequence[int], objective: str | Mapping[str, float] = "f1"
+) -> dict[str, Any]:
+    """The threshold for `objective` on validation scores: "f1" (best F1), {"precision": p} (the
+    most recall with precision >= p) or {"recall": r} (the most precision with recall >= r).
+
+    Returns {"threshold", "objective", "reached"}; when no threshold reaches the target, the best-F1
+    one is used and "reached" is False."""
+    best = best_f1_threshold(scores, truth)
+    if objective == "f1" or not isinstance(objective, Mapping):
+        return {"threshold": best, "objective": "f1", "reached": True}
+    (kind, target), *_ = objective.items()
+    y = np.asarray(truth, dtype=int)
+    if not y.any() or y.all():
+        return {"threshold": best, "objective": {kind: target}, "reached": False}
+    precision, recall, thresholds = precision_recall_curve(y, np.asarray(scores, dtype=float))
+    precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
+    meets = (precision >= target) if kind == "precision" else (recall >= target)
+    if not meets.any():
+        return {"threshold": best, "objective": {kind: target}, "reached": False}
+    other = recall if kind == "precision" else precision
+    chosen = int(np.argmax(np.where(meets, other, -1.0)))
+    return {"threshold": float(thresholds[chosen]), "objective": {kind: target}, "reached": True}
+
+
+def recall_at_precision(truth: Sequence[int], scores: Sequence[float], target: float) -> float:
+    """The most recall any threshold reaches while precision stays >= target (0 if none)."""
+    y = np.asarray(truth, dtype=int)
+    if not y.any():
+        return float("nan")
+    precision, recall, _ = precision_recall_curve(y, np.asarray(scores, dtype=float))
+    meets = precision >= target
+    return float(recall[meets].max()) if meets.any() else 0.0
+
+
 def ranking_scores(truth: Sequence[int], scores: Sequence[float]) -> dict[str, float]:
     """PR-AUC (average precision) and ROC-AUC; NaN when the truth holds one class only."""
     y = np.asarray(truth, dtype=int)
     if not 0 < y.sum() < len(y):
-        return {"pr_auc": float("nan"), "roc_auc": float("nan")}
-    return {"pr_auc": float(average_precision_score(y, scores)), "roc_auc": float(roc_auc_score(y, scores))}
+        return {"pr_auc": float("nan"), "roc_auc": float("nan"), "recall_at_95_precision": float("nan")}
+    return {
+        "pr_auc": float(average_precision_score(y, scores)),
+        "roc_auc": float(roc_auc_score(y, scores)),
+        "recall_at_95_precision": recall_at_precision(y, scores, 0.95),
+    }
 
 
 def binary_metrics(

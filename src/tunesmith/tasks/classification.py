@@ -1,4 +1,7 @@
-"""Single-label text classification: a softmax head over the label names."""
+"""Single-label text classification: a softmax head over the label names.
+
+With two labels the decision threshold on the positive label's probability is tuned on validation
+(`task.threshold`: best F1, or a target precision or recall) and stored in the bundle."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
+from tunesmith.tasks.binary_scores import positive_label, tuned_threshold
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
@@ -82,9 +86,13 @@ class ClassificationTask(SequenceHead):
         state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         probabilities = softmax(np.asarray(outputs, dtype=np.float64))
+        threshold = (state or {}).get("threshold")
+        positive = labels.index(state["positive"]) if threshold is not None else -1  # type: ignore[index]
         answers = []
         for row in probabilities:
             best = int(row.argmax())
+            if threshold is not None:
+                best = positive if row[positive] >= threshold else 1 - positive
             answers.append(
                 {
                     "label": labels[best],
@@ -93,6 +101,15 @@ class ClassificationTask(SequenceHead):
                 }
             )
         return answers
+
+    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
+        """Binary labels: the threshold on the positive label's probability, tuned on validation."""
+        positive = positive_label(labels)
+        if positive is None:
+            return None
+        scores = softmax(np.asarray(outputs, dtype=np.float64))[:, labels.index(positive)]
+        truth = [int(str(r) == positive) for r in references]
+        return {"positive": positive, **tuned_threshold(scores, truth, self.options.threshold)}
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:

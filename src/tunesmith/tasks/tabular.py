@@ -22,22 +22,11 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from transformers import EvalPrediction
 
 from tunesmith.evaluate.plots import save_figure
-from tunesmith.tasks.binary_scores import best_f1_threshold, ranking_scores
+from tunesmith.tasks.binary_scores import positive_label, ranking_scores, tuned_threshold
 from tunesmith.tasks.classification import ClassificationTask, softmax, summary_metrics
 from tunesmith.tasks.sequence_head import logits_of
 
-_POSITIVE_NAMES = ("1", "true", "yes", "fraud", "positive", "y")
 MAX_CATEGORIES = 250  # HistGradientBoosting bins a categorical column into at most 255 values
-
-
-def positive_label(labels: Sequence[str]) -> str | None:
-    """The label a binary task scores (1, true, yes, fraud ...; else the second name); None if not binary."""
-    if len(labels) != 2:
-        return None
-    for label in labels:
-        if label.strip().lower() in _POSITIVE_NAMES:
-            return label
-    return labels[1]
 
 
 class ColumnTable:
@@ -76,31 +65,6 @@ class TabularTask(ClassificationTask):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._baseline: dict[str, Any] | None = None
-
-    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
-        positive = positive_label(labels)
-        if positive is None:
-            return None
-        scores = softmax(np.asarray(outputs, dtype=np.float64))[:, labels.index(positive)]
-        truth = [int(str(r) == positive) for r in references]
-        return {"positive": positive, "threshold": best_f1_threshold(scores, truth)}
-
-    def decode(
-        self,
-        outputs: np.ndarray,
-        examples: Sequence[dict[str, Any]],
-        labels: list[str],
-        state: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        answers = super().decode(outputs, examples, labels, state)
-        if state and "threshold" in state:
-            positive = state["positive"]
-            other = next(label for label in labels if label != positive)
-            for answer in answers:
-                score = answer["probabilities"][positive]
-                answer["label"] = positive if score >= state["threshold"] else other
-                answer["score"] = answer["probabilities"][answer["label"]]
-        return answers
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         positive = positive_label(labels)
@@ -172,9 +136,8 @@ class TabularTask(ClassificationTask):
         validation = _read(run_dir / "data" / "validation.jsonl")
         if positive is not None and validation and len(model.classes_) == 2:
             scores = model.predict_proba(table.frame([r["columns"] for r in validation]))[:, index[positive]]
-            baseline["threshold"] = best_f1_threshold(
-                scores, [int(str(r["label"]) == positive) for r in validation]
-            )
+            truth = [int(str(r["label"]) == positive) for r in validation]
+            baseline["threshold"] = tuned_threshold(scores, truth, self.options.threshold)["threshold"]
         self._baseline = baseline
         return baseline
 

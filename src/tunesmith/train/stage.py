@@ -1,12 +1,15 @@
 """The train stage: prepared splits -> fine-tuned model in `model/`, with logs and curves.
 
 Reads `recipe.yaml` and `data/` from the run folder; writes `model/` (atomically),
-`logs/` (TensorBoard events), `training_log.json`, `train_summary.json` and `training_curves.png`.
+`checkpoints/` while it runs (resumable: `train(run_dir, resume=True)`), `logs/` (TensorBoard
+events), `training_log.json`, `train_summary.json` and `training_curves.png`. Across several
+processes (`launch.py`) every rank trains and rank 0 alone writes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -16,20 +19,28 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.console import console, quiet_transformers
 from tunesmith.data.prepare import DATA_DIR, read_labels
-from tunesmith.errors import RecipeError
+from tunesmith.errors import RecipeError, TrainingStopped
 from tunesmith.models.resolve import resolve_model
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
+from tunesmith.train.checkpoints import CHECKPOINTS_DIR, SaveEverySteps, StopOnInterrupt, latest_complete
 from tunesmith.train.curves import plot_training_curves
 from tunesmith.train.freeze import freeze
+from tunesmith.train.launch import Processes, in_worker, launch
 from tunesmith.train.lora import apply_lora, merged, wants_lora
 from tunesmith.train.losses import balanced_weights, imbalance_loss
+from tunesmith.train.memory import advice, available_bytes, estimate_for
+from tunesmith.train.oversample import oversampled_indices
 from tunesmith.train.precision import choose_precision
 from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
+from tunesmith.train.tracking import is_main_process, tracking_callbacks
 
 MODEL_DIR = "model"
 LABELS_FILE = "labels.json"
 TASK_STATE_FILE = "task_state.json"  # what the task fitted on validation after training (thresholds)
+
+
+CONFIGS = Path(__file__).parent / "configs"  # FSDP and DeepSpeed configurations shipped with tunesmith
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,26 @@ def best_metric(recipe: Recipe) -> tuple[str, bool]:
     return metric, not metric.endswith(_LOWER_IS_BETTER)
 
 
+def _distributed_arguments(recipe: Recipe) -> dict[str, Any]:
+    """TrainingArguments for the recipe's multi-process strategy; nothing in a single process."""
+    import torch
+
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return {}
+    strategy = recipe.training.distributed
+    arguments: dict[str, Any] = {"ddp_backend": "nccl" if torch.cuda.is_available() else "gloo"}
+    if strategy == "fsdp":
+        arguments.update(fsdp=True, fsdp_config=str(CONFIGS / "fsdp.json"))
+    elif strategy.startswith("deepspeed"):
+        import importlib.util
+
+        if importlib.util.find_spec("deepspeed") is None:
+            raise RecipeError(f"training.distributed: {strategy} needs DeepSpeed: pip install deepspeed")
+        arguments["deepspeed"] = str(CONFIGS / f"{strategy}.json")
+    return arguments
+
+
 def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -> Any:
     import torch
     from transformers import TrainingArguments
@@ -91,28 +122,33 @@ def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -
         max_steps=t.max_steps,
         per_device_train_batch_size=t.batch_size,
         per_device_eval_batch_size=t.eval_batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        activation_checkpointing=t.gradient_checkpointing,
+        torch_compile=t.torch_compile,
         learning_rate=t.learning_rate,
         weight_decay=t.weight_decay,  # Trainer excludes biases and LayerNorm weights from decay
         lr_scheduler_type="linear",
         warmup_steps=t.warmup_ratio,  # a value below 1 is a ratio of the total steps
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         eval_strategy=evaluating,
-        save_strategy=evaluating if has_validation else "no",
-        save_total_limit=1,
-        save_only_model=not t.keep_checkpoints,
+        # Per epoch with validation (the best one is kept); every checkpoint_steps by SaveEverySteps.
+        save_strategy=evaluating,
+        save_total_limit=t.keep_last,
+        save_only_model=False,  # optimizer, scheduler and RNG states too: resume continues exactly
         load_best_model_at_end=has_validation,
         metric_for_best_model=metric if has_validation else None,
         greater_is_better=greater_is_better,
         logging_steps=t.logging_steps,
         logging_first_step=True,
-        report_to="none",
+        report_to="none",  # tracking_callbacks adds what training.tracking asks for
         seed=recipe.seed,
         data_seed=recipe.seed,
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
-        disable_tqdm=False,
+        disable_tqdm=False,  # the progress bar shows steps/s and the time left
+        **_distributed_arguments(recipe),
     )
 
 
@@ -170,16 +206,78 @@ def _model_name(run_dir: Path, recipe: Recipe) -> str:
     return choice.model.name
 
 
-def train(run_dir: Path) -> TrainResult:
-    """Fine-tune the recipe's model on the run folder's prepared data."""
-    from torch.utils.tensorboard import SummaryWriter
+def _check_memory(model: Any, recipe: Recipe, precision: str) -> dict[str, float]:
+    """Print the estimated peak; refuse (unless training.check_memory is off) when it does not fit."""
+    t = recipe.training
+    value_bytes = 2 if precision in ("bf16", "fp16") else 4
+    needed = estimate_for(model, t.batch_size, recipe.model.max_length, value_bytes, t.gradient_checkpointing)
+    free, where = available_bytes()
+    import torch
+
+    sharing = 1 if torch.cuda.is_available() else int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    total = needed.total * sharing  # CPU processes on one machine share its RAM
+    if is_main_process():
+        console.print(
+            f"estimated peak memory {needed.describe()}"
+            + (f" x {sharing} processes" if sharing > 1 else "")
+            + f"; {where} available {free / 1e9:.1f} GB"
+        )
+    if t.check_memory and total > free:
+        raise RecipeError(
+            f"training needs ~{total / 1e9:.1f} GB but {where} has {free / 1e9:.1f} GB available. "
+            f"To fit: {advice(t, hasattr(model, 'peft_config'))}. "
+            "(training.check_memory: false starts anyway.)"
+        )
+    return {"estimated_peak_bytes": total, "available_bytes": free}
+
+
+def _oversample(train_split: Any, recipe: Recipe, task: Task, labels: list[str]) -> Any:
+    fraction = recipe.training.oversample
+    if fraction is None:
+        return train_split
+    if not task.weighs_classes:
+        raise RecipeError(
+            f"training.oversample applies to single-label classification (classification, tabular), "
+            f"not {task.type}"
+        )
+    indices = oversampled_indices(train_split["labels"], fraction, recipe.seed)
+    if is_main_process():
+        console.print(f"oversampling: {len(train_split):,} -> {len(indices):,} training examples")
+    return train_split.select(indices)
+
+
+def _start_point(checkpoints: Path, resume: bool) -> Path | None:
+    """The checkpoint to continue from (resume), or None after clearing stale checkpoints."""
+    if not resume:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+        return None
+    found = latest_complete(checkpoints)
+    if found is None:
+        console.print(f"[yellow]no complete checkpoint in {checkpoints}:[/] training from the first step")
+    else:
+        console.print(f"resuming from {found.name}")
+    return found
+
+
+def train(run_dir: Path, resume: bool = False, processes: Processes | None = None) -> TrainResult:
+    """Fine-tune the recipe's model on the run folder's prepared data, here or (with `processes`)
+    in several processes through torchrun; `resume` continues from the last complete checkpoint."""
+    start_from = _start_point(run_dir / CHECKPOINTS_DIR, resume)
+    if processes is not None and processes.world_size > 1 and not in_worker():
+        launch(run_dir, start_from, processes)
+        summary = json.loads((run_dir / "train_summary.json").read_text(encoding="utf-8"))
+        return TrainResult(run_dir / MODEL_DIR, summary)
+    return fit(run_dir, start_from)
+
+
+def fit(run_dir: Path, start_from: Path | None = None) -> TrainResult:
+    """Train in this process (one rank of a launch, or alone) from `start_from` or the start."""
     from transformers import (
         AutoTokenizer,
         EarlyStoppingCallback,
         Trainer,
         set_seed,
     )
-    from transformers.integrations import TensorBoardCallback
 
     quiet_transformers()
     recipe = load_resolved(run_dir)
@@ -198,23 +296,25 @@ def train(run_dir: Path) -> TrainResult:
         frozen = freeze(model, recipe.model.freeze_word_embeddings, recipe.model.freeze_layers)
     mark_permanently_frozen(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    console.print(
-        f"[bold]training[/] {model_name} ({trainable / 1e6:.1f}M trainable parameters"
-        + (f", {frozen / 1e6:.1f}M frozen" if frozen else "")
-        + f") for {len(labels)} labels"
-    )
-    checkpoints = run_dir / "checkpoints"
-    with tempfile.TemporaryDirectory() as cache:
+    if is_main_process():
+        console.print(
+            f"[bold]training[/] {model_name} ({trainable / 1e6:.1f}M trainable parameters"
+            + (f", {frozen / 1e6:.1f}M frozen" if frozen else "")
+            + f") for {len(labels)} labels"
+        )
+    memory = _check_memory(model, recipe, choose_precision(recipe.training.precision))
+    checkpoints = run_dir / CHECKPOINTS_DIR
+    stop = StopOnInterrupt()
+    with tempfile.TemporaryDirectory() as cache, tracking_callbacks(recipe, run_dir) as callbacks:
         splits = encode_splits(run_dir, task, tokenizer, recipe, labels, Path(cache))
         if "train" not in splits:
             raise ValueError(f"{run_dir / DATA_DIR / 'train.jsonl'} holds no records to train on")
+        splits["train"] = _oversample(splits["train"], recipe, task, labels)
         has_validation = "validation" in splits
         args = training_arguments(recipe, checkpoints, has_validation)
-        callbacks: list[Any] = []
-        writer = None
-        if recipe.training.tracking == "tensorboard":
-            writer = SummaryWriter(log_dir=str(run_dir / "logs"))
-            callbacks.append(TensorBoardCallback(tb_writer=writer))
+        callbacks.append(stop)
+        if recipe.training.checkpoint_steps:
+            callbacks.append(SaveEverySteps(recipe.training.checkpoint_steps))
         if has_validation and recipe.training.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(recipe.training.early_stopping_patience))
         optimizer = None
@@ -237,10 +337,15 @@ def train(run_dir: Path) -> TrainResult:
             callbacks=callbacks,
             optimizers=(optimizer, None),
         )
-        output = trainer.train()
-        if writer is not None:
-            writer.close()
+        output = trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
+    if stop.requested:
+        raise TrainingStopped(
+            f"stopped at step {trainer.state.global_step}; the checkpoint is in {checkpoints}. "
+            f"Continue with: tunesmith train {run_dir} --resume"
+        )
     out = run_dir / MODEL_DIR
+    if not trainer.is_world_process_zero():
+        return TrainResult(out, {})
     with atomic.staged_dir(out) as stage:
         # Not trainer.save_model: it also writes training_args.bin, a pickle. Safetensors only.
         final = merged(trainer.model)  # LoRA adapters folded in: the bundle is a plain model
@@ -259,6 +364,12 @@ def train(run_dir: Path) -> TrainResult:
         "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
         "trainable_parameters": trainable,
         "frozen_parameters": frozen,
+        "world_size": args.world_size,
+        "distributed": recipe.training.distributed if args.world_size > 1 else None,
+        "global_batch_size": args.per_device_train_batch_size
+        * args.world_size
+        * args.gradient_accumulation_steps,
+        "resumed_from": start_from.name if start_from else None,
         "steps": trainer.state.global_step,
         "epochs": trainer.state.epoch,
         "train_runtime_s": output.metrics.get("train_runtime"),
@@ -268,6 +379,8 @@ def train(run_dir: Path) -> TrainResult:
         "metric_for_best_model": args.metric_for_best_model,
         "class_weights": class_weights,
         "focal_gamma": recipe.training.focal_gamma,
+        "oversample": recipe.training.oversample,
+        "memory": memory,
     }
     atomic.write_json(run_dir / "training_log.json", history)
     atomic.write_json(run_dir / "train_summary.json", summary)
