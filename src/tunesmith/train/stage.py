@@ -88,6 +88,18 @@ def best_metric(recipe: Recipe) -> tuple[str, bool]:
     return metric, not metric.endswith(_LOWER_IS_BETTER)
 
 
+def check_strategy(recipe: Recipe) -> None:
+    """FSDP and DeepSpeed shard over accelerators (the Trainer runs them on GPUs only)."""
+    import torch
+
+    strategy = recipe.training.distributed
+    if strategy != "ddp" and not torch.cuda.is_available():
+        raise RecipeError(
+            f"training.distributed: {strategy} shards the model over GPUs; this machine has none. "
+            "Use training.distributed: ddp on CPUs."
+        )
+
+
 def _distributed_arguments(recipe: Recipe) -> dict[str, Any]:
     """TrainingArguments for the recipe's multi-process strategy; nothing in a single process."""
     import torch
@@ -96,7 +108,14 @@ def _distributed_arguments(recipe: Recipe) -> dict[str, Any]:
     if world_size == 1:
         return {}
     strategy = recipe.training.distributed
-    arguments: dict[str, Any] = {"ddp_backend": "nccl" if torch.cuda.is_available() else "gloo"}
+    arguments: dict[str, Any] = {
+        "ddp_backend": "nccl" if torch.cuda.is_available() else "gloo",
+        # The Trainer otherwise multiplies each process's loss by the world size, expecting the model
+        # to divide by the global token count; a classification head's mean loss does not, and its
+        # gradients would come out world-size times too large. Each process's mean, averaged by DDP.
+        "average_tokens_across_devices": False,
+    }
+    check_strategy(recipe)
     if strategy == "fsdp":
         arguments.update(fsdp=True, fsdp_config=str(CONFIGS / "fsdp.json"))
     elif strategy.startswith("deepspeed"):
@@ -264,6 +283,7 @@ def train(run_dir: Path, resume: bool = False, processes: Processes | None = Non
     in several processes through torchrun; `resume` continues from the last complete checkpoint."""
     start_from = _start_point(run_dir / CHECKPOINTS_DIR, resume)
     if processes is not None and processes.world_size > 1 and not in_worker():
+        check_strategy(load_resolved(run_dir))
         launch(run_dir, start_from, processes)
         summary = json.loads((run_dir / "train_summary.json").read_text(encoding="utf-8"))
         return TrainResult(run_dir / MODEL_DIR, summary)
