@@ -64,3 +64,84 @@ def test_weights_refused_where_they_do_not_apply(tmp_path: Path) -> None:
     )
     with pytest.raises(RecipeError, match="single-label classification"):
         _imbalance_loss(tmp_path, recipe, get_task("regression"), ["value"])
+
+
+def test_oversampling_raises_rare_labels_to_the_asked_share_and_is_seeded() -> None:
+    from collections import Counter
+
+    from tunesmith.train.oversample import oversampled_indices
+
+    labels = [0] * 100 + [1] * 7 + [2] * 30
+    indices = oversampled_indices(labels, 0.5, seed=1)
+    counts = Counter(labels[i] for i in indices)
+    assert counts == {0: 100, 1: 50, 2: 50}
+    assert set(range(len(labels))) <= set(indices)  # every original example is kept
+    assert indices == oversampled_indices(labels, 0.5, seed=1)
+    assert indices != oversampled_indices(labels, 0.5, seed=2)
+
+
+def test_threshold_tuned_for_best_f1_or_a_target_precision_or_recall() -> None:
+    from tunesmith.tasks.binary_scores import recall_at_precision, tuned_threshold
+
+    scores = [0.1, 0.2, 0.3, 0.35, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95]
+    truth = [0, 0, 0, 1, 0, 1, 0, 1, 1, 1]
+    assert tuned_threshold(scores, truth)["objective"] == "f1"
+    # precision >= 0.95: only scores >= 0.8 are all positives (3 of 5 positives found)
+    strict = tuned_threshold(scores, truth, {"precision": 0.95})
+    assert strict == {"threshold": 0.8, "objective": {"precision": 0.95}, "reached": True}
+    assert recall_at_precision(truth, scores, 0.95) == pytest.approx(0.6)
+    # recall >= 1.0: the threshold must reach down to 0.35, the lowest-scored positive
+    assert tuned_threshold(scores, truth, {"recall": 1.0})["threshold"] == 0.35
+    assert tuned_threshold([0.5, 0.5], [0, 1], {"precision": 0.99})["reached"] is False
+
+
+def test_binary_run_tunes_threshold_oversamples_and_tracks_in_mlflow(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    import mlflow
+
+    records = [{**r, "is_refund": int(r["intent"] == "refund")} for r in faq_records(240)]
+    data = write_jsonl(tmp_path / "faq.jsonl", records)  # 1 in 4 positive
+    path = tmp_path / "r.yaml"
+    path.write_text(f"data: {{train: {data.name}, text_field: question, label_field: is_refund}}\n")
+    extra = [
+        "training.oversample=1.0",
+        "task.threshold={precision: 0.9}",
+        "training.tracking=[tensorboard, mlflow]",
+        "training.epochs=3",
+    ]
+    out = run(recipe_io.load(path, [*fast_overrides(tiny_model), *extra]), tmp_path / "binary")
+    state = json.loads((out / "model" / "task_state.json").read_text())
+    assert state["positive"] == "1" and state["objective"] == {"precision": 0.9}
+    assert 0.0 < state["threshold"] < 1.0
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["oversample"] == 1.0
+    metrics = json.loads((out / "metrics.json").read_text())["test"]
+    assert metrics["accuracy"] > 0.8
+    # The answers follow the stored threshold, not the argmax.
+    from tunesmith.predict import Predictor
+
+    answers = Predictor.from_run(out).predict_raw([{"text": "退款什么时候到账"}, {"text": "忘记密码"}])
+    for answer in answers:
+        assert (answer["label"] == "1") == (answer["probabilities"]["1"] >= state["threshold"])
+    # MLflow's local SQLite store holds the training curves; nothing left the machine.
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
+    (found,) = client.search_runs(client.get_experiment_by_name("run").experiment_id)
+    assert "loss" in found.data.metrics and "eval_macro_f1" in found.data.metrics
+    assert list((out / "logs").glob("events.out.tfevents.*"))
+
+
+def test_training_refuses_when_the_memory_estimate_does_not_fit(tmp_path: Path, tiny_model: Path) -> None:
+    from tunesmith.data.prepare import prepare
+    from tunesmith.run import start_run_folder
+    from tunesmith.train.stage import train
+
+    data = write_jsonl(tmp_path / "faq.jsonl", faq_records(40))
+    path = tmp_path / "r.yaml"
+    path.write_text(f"data: {{train: {data.name}, text_field: question, label_field: intent}}\n")
+    recipe = recipe_io.load(path, [*fast_overrides(tiny_model), "training.batch_size=10000000"])
+    start_run_folder(recipe, tmp_path / "big")
+    prepare(recipe, tmp_path / "big")
+    with pytest.raises(RecipeError, match=r"training needs ~\d+.*gradient_accumulation_steps"):
+        train(tmp_path / "big")
+    assert not (tmp_path / "big" / "model").exists()
