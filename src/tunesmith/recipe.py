@@ -235,10 +235,11 @@ class TaskSection(Section):
         "chat model; tabular: a label from a row's columns (data.text_template); multitask: several "
         "heads (task.heads) over one encoder.",
     )
-    threshold: Literal["f1"] | dict[Literal["precision", "recall"], float] = Field(
+    threshold: Literal["f1", "argmax"] | dict[Literal["precision", "recall"], float] = Field(
         "f1",
-        description="Binary classification: the decision threshold tuned on validation - best F1, or "
-        "the highest recall at {precision: 0.95} (the highest precision at {recall: 0.9}).",
+        description="Binary classification: the decision threshold tuned on validation - best F1, "
+        "the highest recall at {precision: 0.95} (the highest precision at {recall: 0.9}), or argmax "
+        "(no tuning: the more probable label).",
     )
     ner_format: Literal["auto", "spans", "bio", "word_tag"] = Field(
         "auto",

@@ -105,7 +105,7 @@ class ClassificationTask(SequenceHead):
     def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
         """Binary labels: the threshold on the positive label's probability, tuned on validation."""
         positive = positive_label(labels)
-        if positive is None:
+        if positive is None or self.options.threshold == "argmax":
             return None
         scores = softmax(np.asarray(outputs, dtype=np.float64))[:, labels.index(positive)]
         truth = [int(str(r) == positive) for r in references]

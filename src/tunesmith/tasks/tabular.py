@@ -134,7 +134,8 @@ class TabularTask(ClassificationTask):
         baseline: dict[str, Any] = {"model": model, "table": table, "threshold": None}
         positive = positive_label(labels)
         validation = _read(run_dir / "data" / "validation.jsonl")
-        if positive is not None and validation and len(model.classes_) == 2:
+        tuned = self.options.threshold != "argmax"
+        if tuned and positive is not None and validation and len(model.classes_) == 2:
             scores = model.predict_proba(table.frame([r["columns"] for r in validation]))[:, index[positive]]
             truth = [int(str(r["label"]) == positive) for r in validation]
             baseline["threshold"] = tuned_threshold(scores, truth, self.options.threshold)["threshold"]
