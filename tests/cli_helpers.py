@@ -15,7 +15,13 @@ TUNESMITH = [sys.executable, "-m", "tunesmith.cli"]
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONUNBUFFERED": "1",
+        "COLUMNS": "200",  # rich tables as wide as a terminal, not folded to 80 columns
+    }
 
 
 def tunesmith(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -6,6 +6,7 @@ run folder either holds a complete, checksummed run or does not exist.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -58,6 +59,7 @@ def bundle(run_dir: Path) -> dict[str, Any]:
             "task": recipe.task.type,
             "model": recipe.model.name,
             "seed": recipe.seed,
+            "recipe_sha256": hashlib.sha256((run_dir / recipe_io.RECIPE_FILE).read_bytes()).hexdigest(),
             "data_fingerprint": report["fingerprint"],
             "labels": report["labels"],
             "metrics": headline,

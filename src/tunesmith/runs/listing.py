@@ -1,0 +1,86 @@
+"""The runs under a folder, with their key metrics, read from what each run folder holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tunesmith.bundle import MANIFEST
+from tunesmith.recipe import RECIPE_FILE
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    path: Path
+    status: str  # finished | trained | prepared | interrupted
+    name: str
+    task: str
+    model: str
+    created: str
+    metrics: dict[str, float] = field(default_factory=dict)  # test split (else validation), numbers only
+    train_seconds: float | None = None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def read_recipe(run_dir: Path) -> dict[str, Any]:
+    """The run's recipe as plain data (no validation: an old run still lists)."""
+    try:
+        loaded = yaml.safe_load((run_dir / RECIPE_FILE).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def headline_metrics(run_dir: Path) -> dict[str, float]:
+    """Numeric metrics of the test split (validation when there is no test split)."""
+    metrics = read_json(run_dir / "metrics.json")
+    split = metrics.get("test") or metrics.get("validation") or {}
+    return {k: float(v) for k, v in split.items() if isinstance(v, int | float) and k != "count"}
+
+
+def run_info(run_dir: Path) -> RunInfo | None:
+    recipe = read_recipe(run_dir)
+    if not recipe:
+        return None
+    manifest = read_json(run_dir / MANIFEST)
+    summary = read_json(run_dir / "train_summary.json")
+    if run_dir.name.startswith(".") and run_dir.name.endswith(".partial"):
+        status = "interrupted"
+    elif manifest:
+        status = "finished"
+    elif summary:
+        status = "trained"
+    else:
+        status = "prepared" if (run_dir / "data").is_dir() else "started"
+    created = manifest.get("created") or ""
+    if not created:
+        import time
+
+        created = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime((run_dir / RECIPE_FILE).stat().st_mtime))
+    return RunInfo(
+        path=run_dir,
+        status=status,
+        name=str(recipe.get("name", run_dir.name)),
+        task=str((recipe.get("task") or {}).get("type", "")),
+        model=str(summary.get("model") or (recipe.get("model") or {}).get("name", "")),
+        created=created,
+        metrics=headline_metrics(run_dir),
+        train_seconds=summary.get("train_runtime_s"),
+    )
+
+
+def find_runs(root: Path) -> list[RunInfo]:
+    """Every run folder directly under `root` (or `root` itself), oldest first."""
+    candidates = [root] if (root / RECIPE_FILE).is_file() else sorted(p for p in root.iterdir() if p.is_dir())
+    found = [info for p in candidates if (info := run_info(p)) is not None]
+    return sorted(found, key=lambda info: info.created)
