@@ -185,6 +185,35 @@ def run(
 
 
 @app.command()
+def tune(
+    recipe: Annotated[Path, typer.Argument(help="The recipe YAML file, with a tune.space section.")],
+    trials: Annotated[int | None, typer.Option(help="Trials to run (default tune.trials).")] = None,
+    set_: SetOption = None,
+    output: OutputOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run already in OUTPUT.")] = False,
+) -> None:
+    """Search hyperparameters with Optuna; the best trial becomes a normal run in OUTPUT.
+
+    The study (trials, SQLite storage, history plot) lives in OUTPUT-tune; running the command
+    again continues it.
+
+    Examples:
+
+        tunesmith tune recipe.yaml --trials 20
+
+        tunesmith tune recipe.yaml --trials 5 --set training.epochs=1 -o runs/faq-tuned
+    """
+    from tunesmith.run import default_output
+    from tunesmith.train.tune import tune as tune_study
+
+    resolved = _load(recipe, set_)
+    result = tune_study(resolved, output or default_output(resolved), trials, overwrite)
+    shown = ", ".join(f"{k}={v}" for k, v in result.best_params.items())
+    console.print(f"best values: {shown}")
+    console.print(f"next: tunesmith serve {result.run_dir}")
+
+
+@app.command()
 def predict(
     run_dir: RunDir,
     text: Annotated[str | None, typer.Argument(help="One text.")] = None,

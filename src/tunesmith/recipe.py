@@ -363,6 +363,48 @@ class EvaluationSection(Section):
     batch_size: int = Field(64, ge=1)
 
 
+class TuneRange(Section):
+    low: float
+    high: float
+    log: bool = Field(False, description="Sample on a log scale (learning rates).")
+    step: float | None = Field(None, description="Only values low + k x step (an integer step: integers).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TuneRange:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+# Keys a search may vary: they change training, never the prepared data (shared by all trials).
+TUNABLE_SECTIONS = ("training.", "model.", "task.")
+
+
+class TuneSection(Section):
+    trials: int = Field(10, ge=1, description="Trials to run (`tunesmith tune --trials` overrides).")
+    metric: str | None = Field(None, description="Validation metric to optimise (None: the task's).")
+    pruning: bool = Field(True, description="Stop trials whose validation metric trails the median.")
+    space: dict[str, TuneRange | list[Any]] = Field(
+        default_factory=dict,
+        description="Recipe key -> {low, high, log, step} or a list of choices, e.g. "
+        "training.learning_rate: {low: 1e-5, high: 1e-3, log: true}.",
+    )
+
+    @field_validator("space")
+    @classmethod
+    def _tunable(cls, space: dict[str, Any]) -> dict[str, Any]:
+        for key, choices in space.items():
+            if not key.startswith(TUNABLE_SECTIONS):
+                raise ValueError(
+                    f"'{key}': a search varies training, model or task keys; the data is prepared once"
+                )
+            if isinstance(choices, list) and not choices:
+                raise ValueError(f"'{key}': the list of choices is empty")
+        return space
+
+
 class OutputSection(Section):
     dir: str | None = Field(None, description="Run folder; default runs/<recipe name>.")
 
@@ -378,6 +420,7 @@ class Recipe(Section):
     model: ModelSection = ModelSection()
     task: TaskSection = TaskSection()
     training: TrainingSection = TrainingSection()
+    tune: TuneSection = TuneSection()
     evaluation: EvaluationSection = EvaluationSection()
     output: OutputSection = OutputSection()
 

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,8 +291,9 @@ def train(run_dir: Path, resume: bool = False, processes: Processes | None = Non
     return fit(run_dir, start_from)
 
 
-def fit(run_dir: Path, start_from: Path | None = None) -> TrainResult:
-    """Train in this process (one rank of a launch, or alone) from `start_from` or the start."""
+def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence[Any] = ()) -> TrainResult:
+    """Train in this process (one rank of a launch, or alone) from `start_from` or the start;
+    `extra_callbacks` join the Trainer's (the tuner's pruning callback)."""
     from transformers import (
         AutoTokenizer,
         EarlyStoppingCallback,
@@ -332,7 +334,7 @@ def fit(run_dir: Path, start_from: Path | None = None) -> TrainResult:
         splits["train"] = _oversample(splits["train"], recipe, task, labels)
         has_validation = "validation" in splits
         args = training_arguments(recipe, checkpoints, has_validation)
-        callbacks.append(stop)
+        callbacks += [stop, *extra_callbacks]
         if recipe.training.checkpoint_steps:
             callbacks.append(SaveEverySteps(recipe.training.checkpoint_steps))
         if has_validation and recipe.training.early_stopping_patience:
