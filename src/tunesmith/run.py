@@ -18,7 +18,7 @@ from tunesmith import recipe as recipe_io
 from tunesmith.bundle import MANIFEST, write_manifest
 from tunesmith.console import console
 from tunesmith.data.prepare import DATA_DIR, prepare
-from tunesmith.errors import TunesmithError
+from tunesmith.errors import TrainingStopped, TunesmithError
 from tunesmith.evaluate.stage import evaluate
 from tunesmith.model_card import write_model_card
 from tunesmith.recipe import Recipe
@@ -105,7 +105,12 @@ def run(
     else:
         prepare(recipe, staging)
     console.rule("train")
-    train(staging, resume=resuming, processes=processes)
+    try:
+        train(staging, resume=resuming, processes=processes)
+    except TrainingStopped:
+        raise TrainingStopped(
+            "stopped; the checkpoint is kept. Continue with the same command plus --resume"
+        ) from None
     console.rule("evaluate")
     evaluate(staging)
     bundle(staging)

@@ -75,3 +75,53 @@ def test_sharding_strategies_ship_valid_configs_and_refuse_cleanly_without_gpus(
     tunesmith("prepare", str(recipe), "-o", "run", "--set", "training.distributed=fsdp", cwd=tmp_path)
     result = tunesmith("train", "run", "--nproc", "2", cwd=tmp_path, check=False)
     assert result.returncode == 2 and "ddp on CPUs" in result.stdout + result.stderr
+
+
+def test_ctrl_c_stops_every_process_after_the_same_step_and_resume_finishes(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from cli_helpers import TUNESMITH, env
+
+    from tunesmith.train.checkpoints import is_complete
+
+    write_jsonl(tmp_path / "faq.jsonl", faq_records(400))
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
+        f"model: {{name: {tiny_model}, freeze_word_embeddings: false}}\n"
+        "prepare: {dedup: {enabled: false}}\n"
+        "training: {epochs: 10, batch_size: 4, learning_rate: 0.003, checkpoint_steps: 15,\n"
+        "           early_stopping_patience: null}\n",
+        encoding="utf-8",
+    )
+    tunesmith("prepare", str(recipe), "-o", "run", cwd=tmp_path)
+    # Its own session, like a terminal's foreground group: Ctrl-C reaches launcher and workers.
+    process = subprocess.Popen(
+        [*TUNESMITH, "train", "run", "--nproc", "2"],
+        cwd=tmp_path,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    checkpoints = tmp_path / "run" / "checkpoints"
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        if checkpoints.is_dir() and any(is_complete(c) for c in checkpoints.iterdir()):
+            os.killpg(process.pid, signal.SIGINT)
+            break
+        time.sleep(0.02)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 130, output
+    assert "--resume --nproc 2" in output
+    stopped = json.loads((checkpoints / "stopped.json").read_text())
+    assert is_complete(checkpoints / f"checkpoint-{stopped['step']}")  # both ranks saved that step
+    tunesmith("train", "run", "--nproc", "2", "--resume", cwd=tmp_path)
+    summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
+    assert summary["resumed_from"] == f"checkpoint-{stopped['step']}" and summary["epochs"] == 10

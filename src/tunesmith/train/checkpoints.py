@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
+import torch
 from transformers import TrainerCallback
 
 from tunesmith.console import console
 
 CHECKPOINTS_DIR = "checkpoints"
+STOPPED_FILE = "stopped.json"  # written on a Ctrl-C/SIGTERM stop, removed when training starts again
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
@@ -70,15 +74,22 @@ class StopOnInterrupt(TrainerCallback):  # type: ignore[misc]
 
     def __init__(self) -> None:
         self.requested = False
+        self._first = 0.0
         self._previous: dict[int, Any] = {}
 
     def _request(self, signum: int, _frame: Any) -> None:
-        if self.requested:  # a second Ctrl-C: stop now
+        now = time.monotonic()
+        # A second Ctrl-C stops at once; one within a second is the same Ctrl-C, forwarded by
+        # torchrun to a worker the terminal already reached.
+        if self.requested and now - self._first > 1.0:
             raise KeyboardInterrupt
-        self.requested = True
-        console.print(
-            "\n[yellow]stopping:[/] finishing this step and saving a checkpoint (Ctrl-C again to abort)"
-        )
+        if self.requested:
+            return
+        self.requested, self._first = True, now
+        if int(os.environ.get("RANK", "0")) == 0:
+            console.print(
+                "\n[yellow]stopping:[/] finishing this step and saving a checkpoint (Ctrl-C again to abort)"
+            )
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -86,8 +97,21 @@ class StopOnInterrupt(TrainerCallback):  # type: ignore[misc]
                 self._previous[signum] = signal.signal(signum, self._request)
         return control
 
+    def _agreed(self) -> bool:
+        """Whether any process was asked to stop: every rank must stop after the same step, or
+        the others would wait forever in their next gradient all-reduce."""
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized()):
+            return self.requested
+        flag = torch.tensor([1.0 if self.requested else 0.0])
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        # `or`: a signal that arrived during the all-reduce must not be overwritten.
+        self.requested = self.requested or bool(flag.item())
+        return self.requested
+
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-        if self.requested:
+        if self._agreed():
             control.should_save = True
             control.should_training_stop = True
         return control

@@ -9,13 +9,15 @@ CPU, NCCL on GPU) or the recipe's FSDP/DeepSpeed configuration; rank 0 alone wri
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from tunesmith.console import console
-from tunesmith.errors import TunesmithError
+from tunesmith.errors import TrainingStopped, TunesmithError
+from tunesmith.train.checkpoints import CHECKPOINTS_DIR, STOPPED_FILE
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,20 @@ def launch(run_dir: Path, start_from: Path | None, processes: Processes) -> None
         f"launching {processes.nproc} processes x {processes.nnodes} node(s) "
         f"(world size {processes.world_size}) through torchrun"
     )
-    result = subprocess.run(torchrun_command(run_dir, start_from, processes), env=env, check=False)
+    interrupted: list[int] = []
+    # The terminal's Ctrl-C reaches the workers directly (one process group); they finish the step,
+    # save and exit. This process waits for them instead of dying first (a handler, not SIG_IGN,
+    # which torchrun would inherit).
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: interrupted.append(signum))
+    try:
+        result = subprocess.run(torchrun_command(run_dir, start_from, processes), env=env, check=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted or (run_dir / CHECKPOINTS_DIR / STOPPED_FILE).is_file():
+        raise TrainingStopped(
+            f"stopped; completed checkpoints are in {run_dir / 'checkpoints'}. "
+            f"Continue with: tunesmith train {run_dir} --resume --nproc {processes.nproc}"
+        )
     if result.returncode != 0:
         raise TunesmithError(
             f"distributed training failed (torchrun exit code {result.returncode}); the messages above "

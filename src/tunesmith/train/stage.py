@@ -24,7 +24,13 @@ from tunesmith.errors import RecipeError, TrainingStopped
 from tunesmith.models.resolve import resolve_model
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
-from tunesmith.train.checkpoints import CHECKPOINTS_DIR, SaveEverySteps, StopOnInterrupt, latest_complete
+from tunesmith.train.checkpoints import (
+    CHECKPOINTS_DIR,
+    STOPPED_FILE,
+    SaveEverySteps,
+    StopOnInterrupt,
+    latest_complete,
+)
 from tunesmith.train.curves import plot_training_curves
 from tunesmith.train.freeze import freeze
 from tunesmith.train.launch import Processes, in_worker, launch
@@ -271,6 +277,7 @@ def _start_point(checkpoints: Path, resume: bool) -> Path | None:
     if not resume:
         shutil.rmtree(checkpoints, ignore_errors=True)
         return None
+    (checkpoints / STOPPED_FILE).unlink(missing_ok=True)
     found = latest_complete(checkpoints)
     if found is None:
         console.print(f"[yellow]no complete checkpoint in {checkpoints}:[/] training from the first step")
@@ -361,6 +368,8 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         )
         output = trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
     if stop.requested:
+        if trainer.is_world_process_zero():
+            atomic.write_json(checkpoints / STOPPED_FILE, {"step": trainer.state.global_step})
         raise TrainingStopped(
             f"stopped at step {trainer.state.global_step}; the checkpoint is in {checkpoints}. "
             f"Continue with: tunesmith train {run_dir} --resume"

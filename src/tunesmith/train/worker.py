@@ -21,9 +21,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         fit(args.run_dir, args.start_from)
-    except TrainingStopped as stopped:
-        console.print(f"[yellow]{stopped}[/]")
-        return 130
+    except TrainingStopped:
+        # A clean stop, not a failure: torchrun exits 0 and the launcher reports the stop
+        # (rank 0 left STOPPED_FILE beside the checkpoint).
+        return 0
     except TunesmithError as error:
         console.print(f"[bold red]error (rank {os.environ.get('RANK', '0')}):[/] {error}")
         return 2
