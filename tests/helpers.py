@@ -65,6 +65,21 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
+def write_faq_recipe(folder: Path, model: Path, training: str, rows: int = 400) -> Path:
+    """faq.jsonl with `rows` records and a recipe.yaml training the tiny `model` on it, with
+    `training` as the training section (a YAML flow mapping, e.g. "{epochs: 2}")."""
+    write_jsonl(folder / "faq.jsonl", faq_records(rows))
+    path = folder / "recipe.yaml"
+    path.write_text(
+        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
+        f"model: {{name: {model}, freeze_word_embeddings: false}}\n"
+        "prepare: {dedup: {enabled: false}}\n"
+        f"training: {training}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def build_tiny_model(folder: Path, texts: list[str]) -> Path:
     """A 2-layer, 32-wide BERT with a WordPiece tokenizer built from `texts`."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors

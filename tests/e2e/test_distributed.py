@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import tunesmith
-from helpers import faq_records, write_jsonl
+from helpers import write_faq_recipe
 
 # Stated tolerance: the processes draw different dropout masks and DDP shards the shuffled data
 # differently from one process, so the runs are not bit-identical; their test metrics must agree
@@ -18,14 +18,10 @@ TOLERANCE = 0.05
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(
     tmp_path: Path, tiny_model: Path
 ) -> None:
-    write_jsonl(tmp_path / "faq.jsonl", faq_records(400))
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text(
-        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
-        f"model: {{name: {tiny_model}, freeze_word_embeddings: false}}\n"
-        "prepare: {dedup: {enabled: false}}\n"
-        "training: {epochs: 6, batch_size: 8, learning_rate: 0.003, early_stopping_patience: null}\n",
-        encoding="utf-8",
+    recipe = write_faq_recipe(
+        tmp_path,
+        tiny_model,
+        "{epochs: 6, batch_size: 8, learning_rate: 0.003, early_stopping_patience: null}",
     )
     tunesmith("run", str(recipe), "-o", "one", cwd=tmp_path)
     # 2 processes x 4 per batch = the single process's 8.
@@ -66,12 +62,7 @@ def test_sharding_strategies_ship_valid_configs_and_refuse_cleanly_without_gpus(
         assert config["zero_optimization"]["stage"] == stage
     if torch.cuda.is_available():
         return
-    write_jsonl(tmp_path / "faq.jsonl", faq_records(40))
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text(
-        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
-        f"model: {{name: {tiny_model}}}\n"
-    )
+    recipe = write_faq_recipe(tmp_path, tiny_model, "{}", rows=40)
     tunesmith("prepare", str(recipe), "-o", "run", "--set", "training.distributed=fsdp", cwd=tmp_path)
     result = tunesmith("train", "run", "--nproc", "2", cwd=tmp_path, check=False)
     assert result.returncode == 2 and "ddp on CPUs" in result.stdout + result.stderr
@@ -89,15 +80,11 @@ def test_ctrl_c_stops_every_process_after_the_same_step_and_resume_finishes(
 
     from tunesmith.train.checkpoints import is_complete
 
-    write_jsonl(tmp_path / "faq.jsonl", faq_records(400))
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text(
-        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
-        f"model: {{name: {tiny_model}, freeze_word_embeddings: false}}\n"
-        "prepare: {dedup: {enabled: false}}\n"
-        "training: {epochs: 10, batch_size: 4, learning_rate: 0.003, checkpoint_steps: 15,\n"
-        "           early_stopping_patience: null}\n",
-        encoding="utf-8",
+    recipe = write_faq_recipe(
+        tmp_path,
+        tiny_model,
+        "{epochs: 10, batch_size: 4, learning_rate: 0.003, checkpoint_steps: 15, "
+        "early_stopping_patience: null}",
     )
     tunesmith("prepare", str(recipe), "-o", "run", cwd=tmp_path)
     # Its own session, like a terminal's foreground group: Ctrl-C reaches launcher and workers.

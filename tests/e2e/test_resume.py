@@ -10,26 +10,19 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import TUNESMITH, env, tunesmith
-from helpers import faq_records, write_jsonl
+from helpers import write_faq_recipe
 
 from tunesmith.train.checkpoints import is_complete, latest_complete
 
-pytestmark = pytest.mark.e2e
-
 
 def _recipe(folder: Path, model: Path) -> Path:
-    write_jsonl(folder / "faq.jsonl", faq_records(400))
-    path = folder / "recipe.yaml"
-    path.write_text(
-        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
-        f"model: {{name: {model}, freeze_word_embeddings: false}}\n"
-        "prepare: {dedup: {enabled: false}}\n"
-        # 8 epochs of 40 steps, a checkpoint every 15 steps (mid-epoch), no early stop.
-        "training: {epochs: 8, batch_size: 8, learning_rate: 0.003, logging_steps: 5,\n"
-        "           checkpoint_steps: 15, early_stopping_patience: null}\n",
-        encoding="utf-8",
+    # 8 epochs of 40 steps, a checkpoint every 15 steps (mid-epoch), no early stop.
+    return write_faq_recipe(
+        folder,
+        model,
+        "{epochs: 8, batch_size: 8, learning_rate: 0.003, logging_steps: 5, checkpoint_steps: 15, "
+        "early_stopping_patience: null}",
     )
-    return path
 
 
 def _stop_at_first_checkpoint(args: list[str], cwd: Path, checkpoints: Path, signum: int) -> int:
