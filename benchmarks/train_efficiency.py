@@ -6,7 +6,8 @@
    per optimizer step after a warm-up. Model FLOPs per step = 6 x non-embedding parameters x
    tokens + the attention score/value matmuls (12 x layers x hidden x length per token); the
    embedding lookup does no multiply, so counting its parameters would inflate the figure.
-   MFU = achieved / peak. Arms: the plain set-up, and torch.compile.
+   MFU = achieved / peak. Arms: the recipe defaults (word embeddings frozen), every weight
+   trained, and the defaults with torch.compile.
 3. Scaling: samples/s with 1 process (all cores) against 2 DDP processes (gloo, one core share
    each, the same global batch) launched through torchrun.
 
@@ -53,7 +54,9 @@ def model_flops_per_step(model: Any, batch: int, length: int) -> float:
     return (6 * dense + attention) * batch * length
 
 
-def _timed_training(batch: int, length: int, steps: int, compile_model: bool, world: int) -> dict[str, float]:
+def _timed_training(
+    batch: int, length: int, steps: int, compile_model: bool, world: int, freeze_embeddings: bool = True
+) -> dict[str, float]:
     """Train `steps` optimizer steps through tunesmith's TrainingArguments; time the last ones."""
     import torch
     from datasets import Dataset
@@ -62,6 +65,7 @@ def _timed_training(batch: int, length: int, steps: int, compile_model: bool, wo
     from tunesmith import recipe as recipe_io
     from tunesmith.console import quiet_transformers
     from tunesmith.models.resolve import resolve_model
+    from tunesmith.train.freeze import freeze
     from tunesmith.train.stage import training_arguments
 
     quiet_transformers()
@@ -83,6 +87,7 @@ def _timed_training(batch: int, length: int, steps: int, compile_model: bool, wo
     path = resolve_model(recipe.model.name)
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=4)
+    freeze(model, freeze_embeddings, 0)  # the recipe default freezes the word embeddings
     vocab = model.config.vocab_size
     rows = batch * steps
     generator = torch.Generator().manual_seed(0)
@@ -156,15 +161,19 @@ def main() -> None:
     peak = matmul_peak()
     print(f"threads {torch.get_num_threads()}; fp32 matmul peak {peak / 1e9:.1f} GFLOP/s")
     arms = {}
-    for name, compiled in (("plain", False), ("torch.compile", True)):
+    for name, compiled, frozen in (
+        ("tunesmith defaults (word embeddings frozen)", False, True),
+        ("every weight trained", False, False),
+        ("defaults + torch.compile", True, True),
+    ):
         try:
-            arms[name] = _timed_training(args.batch, args.length, args.steps, compiled, world=1)
+            arms[name] = _timed_training(args.batch, args.length, args.steps, compiled, 1, frozen)
         except Exception as error:  # compile needs a C compiler; report instead of failing
             print(f"{name}: failed ({type(error).__name__}: {str(error)[:200]})")
-    arms["2 processes (DDP, gloo)"] = _two_processes(args.batch, args.length, args.steps)
-    base = arms["plain"]["samples_per_second"]
+    arms["defaults, 2 processes (DDP, gloo)"] = _two_processes(args.batch, args.length, args.steps)
+    base = next(iter(arms.values()))["samples_per_second"]
     print(f"\nbatch {args.batch} x {args.length} tokens, default model, fp32")
-    print("| arm | samples/s | vs plain | model GFLOP/s | MFU |\n|---|---|---|---|---|")
+    print("| arm | samples/s | vs defaults | model GFLOP/s | MFU |\n|---|---|---|---|---|")
     for name, arm in arms.items():
         achieved = arm["flops_per_step"] / arm["seconds_per_step"]
         print(

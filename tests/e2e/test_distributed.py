@@ -83,7 +83,7 @@ def test_ctrl_c_stops_every_process_after_the_same_step_and_resume_finishes(
     recipe = write_faq_recipe(
         tmp_path,
         tiny_model,
-        "{epochs: 10, batch_size: 4, learning_rate: 0.003, checkpoint_steps: 15, "
+        "{epochs: 4, batch_size: 4, learning_rate: 0.003, checkpoint_steps: 15, "
         "early_stopping_patience: null}",
     )
     tunesmith("prepare", str(recipe), "-o", "run", cwd=tmp_path)
@@ -111,4 +111,4 @@ def test_ctrl_c_stops_every_process_after_the_same_step_and_resume_finishes(
     assert is_complete(checkpoints / f"checkpoint-{stopped['step']}")  # both ranks saved that step
     tunesmith("train", "run", "--nproc", "2", "--resume", cwd=tmp_path)
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())
-    assert summary["resumed_from"] == f"checkpoint-{stopped['step']}" and summary["epochs"] == 10
+    assert summary["resumed_from"] == f"checkpoint-{stopped['step']}" and summary["epochs"] == 4

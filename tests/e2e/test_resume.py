@@ -16,11 +16,11 @@ from tunesmith.train.checkpoints import is_complete, latest_complete
 
 
 def _recipe(folder: Path, model: Path) -> Path:
-    # 8 epochs of 40 steps, a checkpoint every 15 steps (mid-epoch), no early stop.
+    # 5 epochs of 40 steps, a checkpoint every 15 steps (mid-epoch), no early stop.
     return write_faq_recipe(
         folder,
         model,
-        "{epochs: 8, batch_size: 8, learning_rate: 0.003, logging_steps: 5, checkpoint_steps: 15, "
+        "{epochs: 5, batch_size: 8, learning_rate: 0.003, logging_steps: 5, checkpoint_steps: 15, "
         "early_stopping_patience: null}",
     )
 
