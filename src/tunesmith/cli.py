@@ -590,6 +590,76 @@ def runs_compare(
 
 
 @app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run A (the current model).")],
+    run_b: Annotated[Path, typer.Argument(help="Run B (the candidate).")],
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="JSONL of {text, label} records (default: A's own test split)."),
+    ] = None,
+) -> None:
+    """Offline A/B: both models on the same records; each metric's difference with a paired
+    bootstrap 95% interval and p-value, McNemar's test, and a plain verdict.
+
+    Examples:
+
+        tunesmith compare runs/faq-1ep runs/faq-3ep
+
+        tunesmith compare runs/current runs/candidate --data holdout.jsonl
+    """
+    from rich.table import Table
+
+    from tunesmith.evaluate.compare import compare_runs, format_p
+
+    records = None
+    if data is not None:
+        records = _read_labelled(data)
+    result = compare_runs(run_a, run_b, records)
+    table = Table(title=f"B - A on {result.count} records")
+    for column in ("metric", "A", "B", "B - A", "95% CI", "p"):
+        table.add_column(column, justify="right")
+    for d in result.differences:
+        table.add_row(
+            d.metric,
+            f"{d.a:.4f}",
+            f"{d.b:.4f}",
+            f"{d.delta:+.4f}",
+            f"[{d.low:+.4f}, {d.high:+.4f}]",
+            format_p(d.p_value),
+        )
+    console.print(table)
+    m = result.mcnemar
+    console.print(
+        f"McNemar: {m.only_a_right} records only A gets right, {m.only_b_right} only B; "
+        f"exact p = {m.p_value:.3g}"
+    )
+    for d in result.differences:
+        console.print(d.verdict())
+
+
+def _read_labelled(path: Path) -> list[dict[str, str]]:
+    """JSONL records with 'text' and 'label' (and 'text_pair'); a bad line is named."""
+    records = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            records.append(
+                {
+                    "text": str(record["text"]),
+                    "label": str(record["label"]),
+                    "text_pair": record.get("text_pair"),
+                }
+            )
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise TunesmithError(
+                f"{path}:{line_no}: expected a JSON object with 'text' and 'label'"
+            ) from None
+    return records
+
+
+@app.command()
 def reproduce(
     run_dir: RunDir,
     output: Annotated[

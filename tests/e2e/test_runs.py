@@ -35,6 +35,17 @@ def test_runs_are_listed_compared_and_reproduced(tmp_path: Path, tiny_model: Pat
     four = json.loads((tmp_path / "runs/four/metrics.json").read_text())["test"]["accuracy"]
     assert f"{four - one:+.4f}" in compared
 
+    # Offline A/B on A's test split, then on a file of raw records.
+    ab = _output(tunesmith("compare", "runs/one", "runs/four", cwd=tmp_path))
+    assert "McNemar:" in ab and f"{four - one:+.4f}" in ab
+    assert ("B is better on accuracy" in ab) or ("no significant difference on accuracy" in ab)
+    write_jsonl(
+        tmp_path / "holdout.jsonl",
+        [{"text": r["question"], "label": r["intent"]} for r in faq_records(30, seed=9)],
+    )
+    held = _output(tunesmith("compare", "runs/one", "runs/four", "--data", "holdout.jsonl", cwd=tmp_path))
+    assert "B - A on 30 records" in held
+
     manifest = json.loads((tmp_path / "runs/four/manifest.json").read_text())
     assert len(manifest["recipe_sha256"]) == 64 and manifest["seed"] == 42
     assert manifest["data_fingerprint"] and manifest["libraries"]["torch"]

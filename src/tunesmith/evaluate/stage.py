@@ -45,7 +45,7 @@ def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:
         table.add_row(
             split,
             str(metrics.get("count", "")),
-            *(f"{metrics[name]:.4f}" if name in metrics else "-" for name in headline),
+            *(_with_interval(metrics, name) for name in headline),
         )
         baseline = metrics.get("baseline")
         if baseline:
@@ -55,3 +55,12 @@ def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:
                 *(f"{baseline[name]:.4f}" if name in baseline else "-" for name in headline),
             )
     console.print(table)
+
+
+def _with_interval(metrics: dict[str, Any], name: str) -> str:
+    """'0.8567 [0.817, 0.893]': the value and its 95% bootstrap interval where there is one."""
+    if name not in metrics:
+        return "-"
+    low, high = metrics.get("confidence_intervals", {}).get(name, (None, None))
+    interval = f" [{low:.3f}, {high:.3f}]" if low is not None and low == low else ""
+    return f"{metrics[name]:.4f}{interval}"

@@ -15,6 +15,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
+from tunesmith.evaluate.uncertainty import bootstrap_ci, expected_calibration_error, plot_reliability
 from tunesmith.tasks.binary_scores import positive_label, tuned_threshold
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
@@ -39,6 +40,19 @@ def summary_metrics(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int)
         "weighted_recall": float(report["weighted avg"]["recall"]),
         "weighted_f1": float(report["weighted avg"]["f1-score"]),
     }
+
+
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> float:
+    """Macro F1 over all `n_labels` (absent ones count 0, like scikit-learn with `labels=`), from
+    counts: the bootstrap calls it a thousand times per split, sklearn's report is too slow."""
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    keep = (t >= 0) & (t < n_labels)
+    hits = np.bincount(t[keep & (t == p)], minlength=n_labels)
+    true_counts = np.bincount(t[keep], minlength=n_labels)
+    predicted_counts = np.bincount(p[(p >= 0) & (p < n_labels)], minlength=n_labels)
+    denominator = true_counts + predicted_counts
+    f1 = np.divide(2 * hits, denominator, out=np.zeros(n_labels), where=denominator > 0)
+    return float(f1.mean())
 
 
 _INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
@@ -131,6 +145,14 @@ class ClassificationTask(SequenceHead):
         y_pred = [index[a["label"]] for a in answers]
         metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
         metrics["count"] = len(y_true)
+        metrics["confidence_intervals"] = {
+            "accuracy": bootstrap_ci(lambda t, p: float(np.mean(t == p)), y_true, y_pred),
+            "macro_f1": bootstrap_ci(lambda t, p: macro_f1(t, p, len(labels)), y_true, y_pred),
+        }
+        confidence = [a["score"] for a in answers]
+        correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]
+        metrics["ece"] = expected_calibration_error(confidence, correct)
+        plot_reliability(confidence, correct, out_dir / f"reliability_{split}.png", f"Calibration ({split})")
         per_class = per_label_scores(y_true, y_pred, labels)
         metrics["per_class"] = per_class
         write_label_table(per_class, out_dir / f"per_class_{split}.csv")

@@ -1,0 +1,106 @@
+"""How sure a metric is: bootstrap confidence intervals, McNemar's test, calibration error.
+
+Bootstrap intervals come from scipy (`scipy.stats.bootstrap`, percentile method, the records
+resampled together), McNemar's exact test from scipy's binomial test. Expected calibration error
+is written here: none of the libraries this project uses computes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tunesmith.evaluate.plots import save_figure
+
+LEVEL = 0.95
+RESAMPLES = 1000
+
+
+def bootstrap_ci(
+    statistic: Callable[..., float],
+    *columns: Sequence[object],
+    n_resamples: int = RESAMPLES,
+    level: float = LEVEL,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """The `level` percentile-bootstrap interval of `statistic(*columns)`, resampling whole rows
+    (the columns stay paired: truth with prediction). (nan, nan) when there are under 2 rows."""
+    from scipy.stats import bootstrap
+
+    arrays = [np.asarray(c) for c in columns]
+    if len(arrays[0]) < 2:
+        return float("nan"), float("nan")
+    result = bootstrap(
+        tuple(arrays),
+        statistic,
+        paired=True,
+        vectorized=False,
+        n_resamples=n_resamples,
+        confidence_level=level,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+@dataclass(frozen=True)
+class McNemar:
+    only_a_right: int  # records A gets right and B wrong
+    only_b_right: int
+    p_value: float
+
+
+def mcnemar(a_correct: Sequence[bool], b_correct: Sequence[bool]) -> McNemar:
+    """McNemar's exact test on paired right/wrong outcomes: are the discordant records split
+    evenly between the two models? (Two-sided binomial test on the discordant counts.)"""
+    from scipy.stats import binomtest
+
+    a = np.asarray(a_correct, dtype=bool)
+    b = np.asarray(b_correct, dtype=bool)
+    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
+    discordant = only_a + only_b
+    p = 1.0 if discordant == 0 else float(binomtest(only_a, discordant, 0.5).pvalue)
+    return McNemar(only_a, only_b, p)
+
+
+def calibration_bins(
+    confidence: Sequence[float], correct: Sequence[bool], bins: int = 15
+) -> list[tuple[float, float, int]]:
+    """(mean confidence, accuracy, count) per equal-width confidence bin that holds records."""
+    conf = np.asarray(confidence, dtype=float)
+    right = np.asarray(correct, dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
+    return [
+        (float(conf[which == b].mean()), float(right[which == b].mean()), int((which == b).sum()))
+        for b in range(bins)
+        if (which == b).any()
+    ]
+
+
+def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 15) -> float:
+    """Sum over bins of |accuracy - confidence| weighted by the bin's share of records."""
+    table = calibration_bins(confidence, correct, bins)
+    total = sum(n for _, _, n in table)
+    return float(sum(n * abs(acc - conf) for conf, acc, n in table) / total) if total else float("nan")
+
+
+def plot_reliability(confidence: Sequence[float], correct: Sequence[bool], path: Path, title: str) -> None:
+    """The reliability diagram: accuracy against confidence per bin, the diagonal is perfect."""
+    import matplotlib.pyplot as plt
+
+    table = calibration_bins(confidence, correct)
+    ece = expected_calibration_error(confidence, correct)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 5.5), sharex=True, height_ratios=[3, 1])
+    top.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    top.plot([c for c, _, _ in table], [a for _, a, _ in table], marker="o", label="model")
+    top.set_ylabel("accuracy")
+    top.set_title(f"{title} (ECE {ece:.3f})")
+    top.legend(fontsize=8)
+    bottom.bar([c for c, _, _ in table], [n for _, _, n in table], width=0.9 / 15)
+    bottom.set_xlabel("confidence of the answer")
+    bottom.set_ylabel("records")
+    save_figure(fig, path)
