@@ -13,7 +13,7 @@ import typer
 from tunesmith import atomic
 from tunesmith.annotate.cli import app as annotate_app
 from tunesmith.console import console
-from tunesmith.errors import TrainingStopped, TunesmithError
+from tunesmith.errors import GatesFailed, TrainingStopped, TunesmithError
 
 app = typer.Typer(
     name="tunesmith",
@@ -150,10 +150,12 @@ def evaluate(run_dir: RunDir) -> None:
         tunesmith evaluate runs/faq
     """
     from tunesmith.evaluate.stage import evaluate as evaluate_stage
+    from tunesmith.evaluate.stage import raise_if_not_releasable
     from tunesmith.run import bundle
 
     evaluate_stage(run_dir)
     bundle(run_dir)
+    raise_if_not_releasable(run_dir)
     console.print(f"next: tunesmith serve {run_dir}")
 
 
@@ -709,6 +711,9 @@ def main() -> None:
     except TrainingStopped as stopped:
         console.print(f"[yellow]{stopped}[/]")
         sys.exit(130)
+    except GatesFailed as failed:
+        console.print(f"[bold red]not releasable:[/] {failed}")
+        sys.exit(3)
     except TunesmithError as error:
         console.print(f"[bold red]error:[/] {error}")
         sys.exit(2)

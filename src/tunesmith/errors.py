@@ -23,3 +23,7 @@ class BundleError(TunesmithError):
 
 class TrainingStopped(TunesmithError):
     """Ctrl-C or SIGTERM during training: the step finished, a checkpoint was written, training stopped."""
+
+
+class GatesFailed(TunesmithError):
+    """The run is complete but misses a release gate of its recipe (exit code 3)."""

@@ -422,7 +422,24 @@ class Recipe(Section):
     training: TrainingSection = TrainingSection()
     tune: TuneSection = TuneSection()
     evaluation: EvaluationSection = EvaluationSection()
+    gates: dict[str, str] = Field(
+        default_factory=dict,
+        description='Release gates on the test metrics, e.g. {macro_f1: ">= 0.85"}: a run that misses '
+        "one is marked not releasable and `run`/`evaluate` exit with code 3.",
+    )
     output: OutputSection = OutputSection()
+
+    @field_validator("gates")
+    @classmethod
+    def _gate_conditions(cls, gates: dict[str, str]) -> dict[str, str]:
+        from tunesmith.evaluate.gates import parse_condition
+
+        for name, condition in gates.items():
+            try:
+                parse_condition(condition)
+            except ValueError as error:
+                raise ValueError(f"gate '{name}': {error}") from None
+        return gates
 
     @model_validator(mode="after")
     def _hash_split_has_a_key(self) -> Recipe:

@@ -19,7 +19,7 @@ from tunesmith.bundle import MANIFEST, write_manifest
 from tunesmith.console import console
 from tunesmith.data.prepare import DATA_DIR, prepare
 from tunesmith.errors import TrainingStopped, TunesmithError
-from tunesmith.evaluate.stage import evaluate
+from tunesmith.evaluate.stage import GATES_FILE, evaluate, raise_if_not_releasable
 from tunesmith.model_card import write_model_card
 from tunesmith.recipe import Recipe
 from tunesmith.train.launch import Processes
@@ -46,6 +46,10 @@ def bundle(run_dir: Path) -> dict[str, Any]:
     report = json.loads((run_dir / DATA_DIR / "report.json").read_text(encoding="utf-8"))
     metrics_path = run_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
+    gates_path = run_dir / GATES_FILE
+    gates = (
+        json.loads(gates_path.read_text(encoding="utf-8")) if gates_path.exists() else {"releasable": True}
+    )
     headline = {
         split: {k: v for k, v in values.items() if isinstance(v, int | float)}
         for split, values in metrics.items()
@@ -63,6 +67,8 @@ def bundle(run_dir: Path) -> dict[str, Any]:
             "data_fingerprint": report["fingerprint"],
             "labels": report["labels"],
             "metrics": headline,
+            "releasable": gates["releasable"],
+            "gates": gates.get("gates", {}),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
     )
@@ -120,4 +126,5 @@ def run(
     console.print(
         f"[bold green]done[/] in {time.monotonic() - started:.0f} s: {output} (manifest {output / MANIFEST})"
     )
+    raise_if_not_releasable(output)
     return output

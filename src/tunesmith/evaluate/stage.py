@@ -10,9 +10,13 @@ from rich.table import Table
 from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.data.prepare import read_split
+from tunesmith.errors import GatesFailed
+from tunesmith.evaluate.gates import GateResult, check_gates
+from tunesmith.evaluate.gates import summary as gates_summary
 from tunesmith.predict import Predictor
 
 METRICS_FILE = "metrics.json"
+GATES_FILE = "gates.json"
 
 
 def evaluate(run_dir: Path) -> dict[str, Any]:
@@ -32,7 +36,39 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
     for split, metrics in results.items():
         if metrics.get("advice"):
             console.print(f"[yellow]note ({split}):[/] {metrics['advice']}")
+    if recipe.gates:
+        gate_results = check_gates(recipe.gates, results)
+        atomic.write_json(run_dir / GATES_FILE, gates_summary(gate_results))
+        _print_gates(gate_results)
     return results
+
+
+def _print_gates(results: list[GateResult]) -> None:
+    failed = [r for r in results if not r.passed]
+    if not failed:
+        console.print(f"[green]release gates: all {len(results)} passed[/]")
+        return
+    table = Table(title=f"release gates failed: {len(failed)} of {len(results)}")
+    for column in ("metric", "required", "value"):
+        table.add_column(column)
+    for r in failed:
+        table.add_row(r.metric, r.condition, "not reported" if r.value is None else f"{r.value:.4f}")
+    console.print(table)
+
+
+def raise_if_not_releasable(run_dir: Path) -> None:
+    """After bundling: exit code 3 (GatesFailed) when the run missed a gate."""
+    import json
+
+    path = run_dir / GATES_FILE
+    if not path.is_file():
+        return
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    if not recorded["releasable"]:
+        missed = ", ".join(
+            f"{name} {g['condition']}" for name, g in recorded["gates"].items() if not g["passed"]
+        )
+        raise GatesFailed(f"{run_dir} is complete but not releasable: it misses {missed}")
 
 
 def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:

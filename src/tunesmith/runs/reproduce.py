@@ -6,12 +6,14 @@ library versions and the metrics. The rerun goes through the same `run` line int
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tunesmith.bundle import read_manifest
+from tunesmith.errors import GatesFailed
 from tunesmith.recipe import load_resolved
 from tunesmith.runs.compare import MetricDelta, metric_deltas
 
@@ -40,7 +42,9 @@ def reproduce(run_dir: Path, output: Path, tolerance: float = 1e-6) -> Reproduct
 
     original = read_manifest(run_dir)
     recipe = load_resolved(run_dir)
-    run(recipe, output, overwrite=True)
+    # A rerun that misses a gate is still complete; its metrics are what is compared.
+    with contextlib.suppress(GatesFailed):
+        run(recipe, output, overwrite=True)
     rerun = read_manifest(output)
     libraries: dict[str, tuple[str, str]] = {}
     for name, version in original.get("libraries", {}).items():

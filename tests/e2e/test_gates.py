@@ -1,0 +1,68 @@
+"""Release gates: a run that misses one is complete, marked not releasable, and exits with 3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import tunesmith
+from conftest import fast_overrides
+from helpers import faq_records, write_jsonl
+
+from tunesmith import recipe as recipe_io
+from tunesmith.errors import RecipeError
+from tunesmith.evaluate.gates import check_gates, parse_condition, summary
+
+
+def test_gate_conditions_lookups_and_missing_metrics() -> None:
+    assert parse_condition(">= 0.85") == (">=", 0.85) and parse_condition("<1e-2") == ("<", 0.01)
+    with pytest.raises(ValueError, match="not a gate condition"):
+        parse_condition("at least 0.85")
+    metrics = {
+        "test": {"macro_f1": 0.8, "per_class": {"fraud": {"recall": 0.9}}},
+        "validation": {"accuracy": 1},
+    }
+    results = check_gates(
+        {
+            "macro_f1": ">= 0.85",
+            "per_class.fraud.recall": ">= 0.9",
+            "validation.accuracy": "== 1",
+            "robustness.flip_rate": "<= 0.1",
+        },
+        metrics,
+    )
+    assert [r.passed for r in results] == [False, True, True, False]
+    assert results[3].value is None  # not reported: the gate fails rather than passing silently
+    assert summary(results)["releasable"] is False
+    with pytest.raises(RecipeError, match="gate 'macro_f1'"):
+        recipe_io.validate({"data": {"train": "x"}, "gates": {"macro_f1": "high"}})
+
+
+def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    write_jsonl(tmp_path / "faq.jsonl", faq_records(160))
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
+        'gates: {accuracy: ">= 0.0", macro_f1: ">= 1.01"}\n',
+        encoding="utf-8",
+    )
+    overrides = [arg for o in fast_overrides(tiny_model) for arg in ("--set", o)]
+    result = tunesmith("run", str(recipe), "-o", "gated", *overrides, cwd=tmp_path, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert "release gates failed: 1 of 2" in output and "macro_f1" in output and ">= 1.01" in output
+    manifest = json.loads((tmp_path / "gated" / "manifest.json").read_text())
+    assert manifest["releasable"] is False
+    assert (
+        manifest["gates"]["macro_f1"]["passed"] is False and manifest["gates"]["accuracy"]["passed"] is True
+    )
+    again = tunesmith("evaluate", "gated", cwd=tmp_path, check=False)
+    assert again.returncode == 3
+    passing = tunesmith(
+        "run", str(recipe), "-o", "ok", *overrides, "--set", "gates={accuracy: '>= 0.0'}", cwd=tmp_path
+    )
+    assert "all 1 passed" in passing.stdout + passing.stderr
+    assert json.loads((tmp_path / "ok" / "manifest.json").read_text())["releasable"] is True
