@@ -62,3 +62,22 @@ def test_offline_ab_finds_a_planted_improvement_and_not_a_difference_that_is_not
     assert compare_labels(truth, b, a, 3).differences[1].verdict().startswith("A is better on macro_f1")
     same = compare_labels(truth, a, a, 3)
     assert all(d.verdict().startswith("no significant difference") for d in same.differences)
+
+
+def test_a_planted_slice_gap_is_found_and_a_small_slice_is_marked_not_ranked() -> None:
+    from tunesmith.evaluate.slices import slice_report
+
+    rng = np.random.default_rng(4)
+    groups = np.array(["north"] * 300 + ["south"] * 300 + ["island"] * 10, dtype=object)
+    truth = rng.integers(0, 2, len(groups))
+    right = np.where(groups == "north", rng.random(len(groups)) < 0.95, rng.random(len(groups)) < 0.70)
+    right[groups == "island"] = False  # tiny and always wrong: must not be ranked as the worst
+    predicted = np.where(right, truth, 1 - truth)
+    report = slice_report(truth, predicted, groups, 2, min_size=30)
+    assert report["gap_accuracy"] == pytest.approx(0.25, abs=0.06)
+    assert report["worst_slice_accuracy"] == "south"
+    assert report["per_slice"]["island"]["small"] and report["per_slice"]["island"]["count"] == 10
+    assert report["ranked_slices"] == 2
+    assert report["equalized_odds_difference"] == pytest.approx(0.25, abs=0.08)
+    even = slice_report(truth, truth, groups, 2, min_size=30)  # a perfect model: no gap at all
+    assert even["gap_accuracy"] == 0.0 and even["equalized_odds_difference"] == 0.0

@@ -361,6 +361,14 @@ class TrainingSection(Section):
 class EvaluationSection(Section):
     splits: list[Literal["validation", "test"]] = ["validation", "test"]
     batch_size: int = Field(64, ge=1)
+    slices: list[str] = Field(
+        default_factory=list,
+        description="Attribute fields (gender, region, channel ...) to report metrics per value of; "
+        "prepare keeps them beside each record.",
+    )
+    min_slice: int = Field(
+        30, ge=1, description="Slices with fewer test records are shown but marked, not ranked in gaps."
+    )
 
 
 class TuneRange(Section):

@@ -61,8 +61,27 @@ def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
     )
     again = tunesmith("evaluate", "gated", cwd=tmp_path, check=False)
     assert again.returncode == 3
+    # With slices by channel, a gate on the largest slice gap; it passes.
+    records = [{**r, "channel": ["app", "phone", "web"][i % 3]} for i, r in enumerate(faq_records(160))]
+    write_jsonl(tmp_path / "faq.jsonl", records)
     passing = tunesmith(
-        "run", str(recipe), "-o", "ok", *overrides, "--set", "gates={accuracy: '>= 0.0'}", cwd=tmp_path
+        "run",
+        str(recipe),
+        "-o",
+        "ok",
+        *overrides,
+        "--set",
+        "gates={accuracy: '>= 0.0', slice_gap.accuracy: '<= 1.0'}",
+        "--set",
+        "evaluation.slices=[channel]",
+        "--set",
+        "evaluation.min_slice=2",
+        cwd=tmp_path,
     )
-    assert "all 1 passed" in passing.stdout + passing.stderr
+    assert "all 2 passed" in passing.stdout + passing.stderr
     assert json.loads((tmp_path / "ok" / "manifest.json").read_text())["releasable"] is True
+    test = json.loads((tmp_path / "ok" / "metrics.json").read_text())["test"]
+    per_slice = test["slices"]["channel"]["per_slice"]
+    assert set(per_slice) == {"app", "phone", "web"}
+    assert sum(v["count"] for v in per_slice.values()) == test["count"]
+    assert 0 <= test["slice_gap"]["accuracy"] <= 1 and (tmp_path / "ok" / "slices_test.png").is_file()

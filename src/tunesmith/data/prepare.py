@@ -93,6 +93,11 @@ def _text_field_name(recipe: Recipe) -> str:
     return data.text_field if isinstance(data.text_field, str) else ",".join(data.text_field or [])
 
 
+def _attribute(record: Any, name: str) -> str:
+    value = get_path(record, name)
+    return "(missing)" if is_empty(value) else str(value).strip()
+
+
 def _parse_record(
     record: Any,
     recipe: Recipe,
@@ -151,6 +156,8 @@ def _parse_record(
         if not data.text_template:
             raise Rejected(None, f"task {task.type} needs data.text_template (the row as a sentence)")
         parsed["columns"] = {name: get_path(record, name) for name in template_fields(data.text_template)}
+    if recipe.evaluation.slices:  # attributes to slice the metrics by, kept as they are
+        parsed["attributes"] = {name: _attribute(record, name) for name in recipe.evaluation.slices}
     redactor.count_record(bool(found))
     if found and recipe.prepare.pii.action == "drop":
         kinds = ", ".join(sorted({f.type for f in found}))

@@ -13,6 +13,7 @@ from tunesmith.data.prepare import read_split
 from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.gates import GateResult, check_gates
 from tunesmith.evaluate.gates import summary as gates_summary
+from tunesmith.evaluate.slices import plot_slices, slice_metrics
 from tunesmith.predict import Predictor
 
 METRICS_FILE = "metrics.json"
@@ -31,6 +32,8 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
             continue
         answers = predictor.predict(records, recipe.evaluation.batch_size, show=True)
         results[split] = predictor.task.evaluate(records, answers, predictor.labels, run_dir, split)
+        if recipe.evaluation.slices:
+            results[split].update(_slices(predictor, records, answers, run_dir, split))
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline)
     for split, metrics in results.items():
@@ -41,6 +44,32 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         atomic.write_json(run_dir / GATES_FILE, gates_summary(gate_results))
         _print_gates(gate_results)
     return results
+
+
+def _slices(
+    predictor: Predictor,
+    records: list[dict[str, Any]],
+    answers: list[dict[str, Any]],
+    run_dir: Path,
+    split: str,
+) -> dict[str, Any]:
+    recipe = predictor.recipe
+    if not predictor.task.weighs_classes:
+        console.print(
+            "[yellow]note:[/] evaluation.slices covers single-label classification so far, "
+            f"not {predictor.task.type}"
+        )
+        return {}
+    found = slice_metrics(
+        records, answers, predictor.labels, recipe.evaluation.slices, recipe.evaluation.min_slice
+    )
+    plot_slices(found["slices"], run_dir / f"slices_{split}.png", split)
+    for name, report in found["slices"].items():
+        gap = report["gap_accuracy"]
+        worst = report.get("worst_slice_accuracy")
+        if gap == gap:
+            console.print(f"{split} slices by {name}: accuracy gap {gap:.3f} (lowest: {worst})")
+    return found
 
 
 def _print_gates(results: list[GateResult]) -> None:
