@@ -81,3 +81,35 @@ def test_a_planted_slice_gap_is_found_and_a_small_slice_is_marked_not_ranked() -
     assert report["equalized_odds_difference"] == pytest.approx(0.25, abs=0.08)
     even = slice_report(truth, truth, groups, 2, min_size=30)  # a perfect model: no gap at all
     assert even["gap_accuracy"] == 0.0 and even["equalized_odds_difference"] == 0.0
+
+
+def test_online_ab_two_proportions_sample_size_and_log_reading(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from cli_helpers import tunesmith
+
+    from tunesmith.errors import DataError
+    from tunesmith.evaluate.online_ab import Arm, read_outcomes, sample_size_per_arm, two_proportion_test
+
+    # 200/1000 vs 250/1000: pooled p 0.225, se sqrt(0.225 x 0.775 x 2/1000) = 0.018674, z = 2.6774
+    result = two_proportion_test(Arm("a", 1000, 200), Arm("b", 1000, 250))
+    assert result.z == pytest.approx(2.6774, abs=1e-3) and result.p_value == pytest.approx(0.00742, abs=2e-4)
+    assert 0 < result.low < 0.05 < result.high
+    # the textbook case: 10% baseline, +2 points, alpha 0.05, power 0.8 -> 3,841 per arm
+    assert sample_size_per_arm(0.10, 0.02) == 3841
+
+    log = tmp_path / "outcomes.jsonl"
+    rows = [{"version": "v1", "request_id": f"r{i}", "outcome": int(i % 5 == 0)} for i in range(1000)]
+    rows += [{"version": "v2", "request_id": f"s{i}", "outcome": i % 4 == 0} for i in range(1000)]
+    rows.append({"version": "v2", "request_id": "s1", "outcome": 1})  # a repeated request: its last outcome
+    log.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    arms = read_outcomes(log)
+    assert arms["v1"] == Arm("v1", 1000, 200) and arms["v2"] == Arm("v2", 1000, 251)
+    out = tunesmith("ab-test", str(log), cwd=tmp_path)
+    text = out.stdout + out.stderr
+    needed = sample_size_per_arm(0.20, 0.02)  # v1's rate is the baseline
+    assert "v2: 251 of 1,000" in text and f"planned size: {needed:,} requests per arm" in text
+    assert "peeking" in text  # 1,000 per arm is short of the plan: the warning is there
+    (tmp_path / "bad.jsonl").write_text('{"version": "v1", "request_id": "x", "outcome": "maybe"}\n')
+    with pytest.raises(DataError, match=r"bad.jsonl:1: field 'outcome'"):
+        read_outcomes(tmp_path / "bad.jsonl")

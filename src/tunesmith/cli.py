@@ -639,6 +639,61 @@ def compare(
         console.print(d.verdict())
 
 
+@app.command("ab-test")
+def ab_test(
+    log: Annotated[Path, typer.Argument(help="JSONL outcome log: version, request_id, outcome (1/0).")],
+    a: Annotated[str | None, typer.Option("--a", help="The control version (default: the first).")] = None,
+    b: Annotated[str | None, typer.Option("--b", help="The candidate version (default: the second).")] = None,
+    mde: Annotated[
+        float, typer.Option(help="Smallest absolute change in success rate worth detecting.")
+    ] = 0.02,
+    alpha: Annotated[float, typer.Option(help="False-positive rate of the test.")] = 0.05,
+    power: Annotated[float, typer.Option(help="Chance to detect a change of --mde.")] = 0.8,
+) -> None:
+    """Online A/B: the success rates of two served versions, a two-proportion test with a 95%
+    interval, and the sample size the test needs; warns when it is read before that size.
+
+    Example:
+
+        tunesmith ab-test outcomes.jsonl --mde 0.02
+    """
+    from tunesmith.evaluate.online_ab import read_outcomes, sample_size_per_arm, two_proportion_test
+
+    if not log.is_file():
+        raise TunesmithError(f"{log}: no such file")
+    arms = read_outcomes(log)
+    names = list(arms)
+    a, b = a or (names[0] if names else None), b or (names[1] if len(names) > 1 else None)
+    if a not in arms or b not in arms or a == b:
+        raise TunesmithError(f"{log}: needs outcomes of two versions (found: {', '.join(names) or 'none'})")
+    result = two_proportion_test(arms[a], arms[b])
+    for arm in (result.a, result.b):
+        console.print(f"{arm.version}: {arm.successes:,} of {arm.requests:,} ({arm.rate:.2%})")
+    console.print(
+        f"B - A = {100 * result.delta:+.2f} points "
+        f"(95% CI {100 * result.low:+.2f} to {100 * result.high:+.2f}), "
+        f"z = {result.z:.2f}, p = {result.p_value:.3g}"
+    )
+    try:
+        needed = sample_size_per_arm(arms[a].rate, mde, alpha, power)
+    except ValueError as error:
+        raise TunesmithError(f"--mde {mde}: {error}") from None
+    console.print(
+        f"planned size: {needed:,} requests per arm to detect {mde:+.2%} (alpha {alpha}, power {power})"
+    )
+    smallest = min(arms[a].requests, arms[b].requests)
+    if smallest < needed:
+        console.print(
+            f"[yellow]warning: only {smallest:,} requests in the smaller arm, "
+            f"{needed - smallest:,} short of the plan.[/] Reading the test before then and stopping "
+            "on a low p inflates false positives (peeking): keep it running."
+        )
+    elif result.p_value < alpha:
+        console.print(f"[bold]{b if result.delta > 0 else a} is better[/] at the planned size")
+    else:
+        console.print("no significant difference at the planned size")
+
+
 def _read_labelled(path: Path) -> list[dict[str, str]]:
     """JSONL records with 'text' and 'label' (and 'text_pair'); a bad line is named."""
     records = []
