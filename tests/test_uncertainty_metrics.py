@@ -113,3 +113,26 @@ def test_online_ab_two_proportions_sample_size_and_log_reading(tmp_path) -> None
     (tmp_path / "bad.jsonl").write_text('{"version": "v1", "request_id": "x", "outcome": "maybe"}\n')
     with pytest.raises(DataError, match=r"bad.jsonl:1: field 'outcome'"):
         read_outcomes(tmp_path / "bad.jsonl")
+
+
+def test_error_analysis_ranks_confident_mistakes_and_confused_pairs() -> None:
+    from tunesmith.evaluate.errors import error_analysis
+
+    records = [{"text": f"t{i}", "label": label} for i, label in enumerate("aaabbbccc")]
+    predicted = [
+        ("a", 0.9),
+        ("b", 0.99),
+        ("b", 0.6),
+        ("b", 0.8),
+        ("a", 0.7),
+        ("b", 0.5),
+        ("b", 0.95),
+        ("c", 0.9),
+        ("c", 0.9),
+    ]
+    answers = [{"label": p, "score": s} for p, s in predicted]
+    found = error_analysis(records, answers)
+    assert found["mistakes"] == 4
+    assert [m["text"] for m in found["most_confident_mistakes"]] == ["t1", "t6", "t4", "t2"]
+    top = found["most_confused_pairs"][0]
+    assert (top["label"], top["predicted"], top["count"]) == ("a", "b", 2) and top["examples"] == ["t1", "t2"]

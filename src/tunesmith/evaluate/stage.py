@@ -11,6 +11,7 @@ from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.data.prepare import read_split
 from tunesmith.errors import GatesFailed
+from tunesmith.evaluate.errors import error_analysis
 from tunesmith.evaluate.gates import GateResult, check_gates
 from tunesmith.evaluate.gates import summary as gates_summary
 from tunesmith.evaluate.slices import plot_slices, slice_metrics
@@ -32,6 +33,8 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
             continue
         answers = predictor.predict(records, recipe.evaluation.batch_size, show=True)
         results[split] = predictor.task.evaluate(records, answers, predictor.labels, run_dir, split)
+        if predictor.task.weighs_classes:
+            results[split]["errors"] = error_analysis(records, answers)
         if recipe.evaluation.slices:
             results[split].update(_slices(predictor, records, answers, run_dir, split))
     atomic.write_json(run_dir / METRICS_FILE, results)
