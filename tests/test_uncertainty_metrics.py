@@ -136,3 +136,37 @@ def test_error_analysis_ranks_confident_mistakes_and_confused_pairs() -> None:
     assert [m["text"] for m in found["most_confident_mistakes"]] == ["t1", "t6", "t4", "t2"]
     top = found["most_confused_pairs"][0]
     assert (top["label"], top["predicted"], top["count"]) == ("a", "b", 2) and top["examples"] == ["t1", "t2"]
+
+
+def test_perturbations_change_text_as_named_and_flip_rate_counts_changed_answers() -> None:
+    import random
+
+    from tunesmith.evaluate.robustness import PERTURBATIONS, robustness_report
+
+    rng = random.Random(0)
+    assert PERTURBATIONS["punctuation"]("你好,世界!ok.", rng) == "你好世界ok"
+    assert PERTURBATIONS["width"]("ab 1!", rng) == "ａｂ\u3000１！"
+    assert PERTURBATIONS["chinese_script"]("简体中文", rng) == "簡體中文"
+    assert (
+        PERTURBATIONS["pii_masks"]("call 138 1234 5678 or a@b.com", rng)
+        == "call <PHONE_NUMBER> or <EMAIL_ADDRESS>"
+    )
+    assert PERTURBATIONS["truncation"]("abcdef", rng) == "abc"
+    noisy = PERTURBATIONS["typos"]("the quick brown fox jumps over the lazy dog " * 20, random.Random(1))
+    assert noisy != "the quick brown fox jumps over the lazy dog " * 20
+
+    records = [
+        {"text": t, "label": "long" if len(t) > 5 else "short"} for t in ("abcdefgh", "xyzuvwrs", "ab", "cd")
+    ]
+
+    def by_length(items: list[dict]) -> list[dict]:  # a "model" that answers by text length
+        return [{"label": "long" if len(r["text"]) > 5 else "short"} for r in items]
+
+    report = robustness_report(records, by_length(records), by_length, ["truncation", "case"], seed=0)
+    assert report["suites"]["clean"]["accuracy"] == 1.0
+    # halving "abcdefgh" to "abcd" flips the two long texts: 2 of 4 answers change
+    assert (
+        report["suites"]["truncation"]["flip_rate"] == 0.5
+        and report["suites"]["truncation"]["accuracy"] == 0.5
+    )
+    assert report["suites"]["case"]["flip_rate"] == 0.0 and report["flip_rate"] == 0.5

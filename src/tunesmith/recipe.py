@@ -369,6 +369,15 @@ class EvaluationSection(Section):
     min_slice: int = Field(
         30, ge=1, description="Slices with fewer test records are shown but marked, not ranked in gaps."
     )
+    robustness: list[
+        Literal[
+            "typos", "case", "punctuation", "whitespace", "width", "chinese_script", "pii_masks", "truncation"
+        ]
+    ] = Field(
+        default_factory=list,
+        description="Perturbations of the test texts to measure accuracy and flip rate under "
+        "(chinese_script needs the zh extra).",
+    )
 
 
 class TuneRange(Section):

@@ -71,17 +71,25 @@ def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
         "ok",
         *overrides,
         "--set",
-        "gates={accuracy: '>= 0.0', slice_gap.accuracy: '<= 1.0'}",
+        "gates={accuracy: '>= 0.0', slice_gap.accuracy: '<= 1.0', robustness.flip_rate: '<= 1.0'}",
         "--set",
         "evaluation.slices=[channel]",
+        "--set",
+        "evaluation.robustness=[typos, punctuation, width, truncation]",
         "--set",
         "evaluation.min_slice=2",
         cwd=tmp_path,
     )
-    assert "all 2 passed" in passing.stdout + passing.stderr
+    assert "all 3 passed" in passing.stdout + passing.stderr
     assert json.loads((tmp_path / "ok" / "manifest.json").read_text())["releasable"] is True
     test = json.loads((tmp_path / "ok" / "metrics.json").read_text())["test"]
     per_slice = test["slices"]["channel"]["per_slice"]
     assert set(per_slice) == {"app", "phone", "web"}
     assert sum(v["count"] for v in per_slice.values()) == test["count"]
     assert 0 <= test["slice_gap"]["accuracy"] <= 1 and (tmp_path / "ok" / "slices_test.png").is_file()
+    suites = test["robustness"]["suites"]
+    assert set(suites) == {"clean", "typos", "punctuation", "width", "truncation"}
+    assert suites["truncation"]["changed_texts"] == test["count"]  # every text was cut
+    assert test["robustness"]["flip_rate"] == max(v["flip_rate"] for k, v in suites.items() if k != "clean")
+    assert (tmp_path / "ok" / "robustness_test.png").is_file()
+    assert test["errors"]["mistakes"] == round(test["count"] * (1 - test["accuracy"]))

@@ -14,6 +14,7 @@ from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.errors import error_analysis
 from tunesmith.evaluate.gates import GateResult, check_gates
 from tunesmith.evaluate.gates import summary as gates_summary
+from tunesmith.evaluate.robustness import plot_robustness, robustness_report
 from tunesmith.evaluate.slices import plot_slices, slice_metrics
 from tunesmith.predict import Predictor
 
@@ -37,6 +38,8 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
             results[split]["errors"] = error_analysis(records, answers)
         if recipe.evaluation.slices:
             results[split].update(_slices(predictor, records, answers, run_dir, split))
+        if split == "test" and recipe.evaluation.robustness and predictor.task.weighs_classes:
+            results[split]["robustness"] = _robustness(predictor, records, answers, run_dir)
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline)
     for split, metrics in results.items():
@@ -47,6 +50,27 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         atomic.write_json(run_dir / GATES_FILE, gates_summary(gate_results))
         _print_gates(gate_results)
     return results
+
+
+def _robustness(
+    predictor: Predictor, records: list[dict[str, Any]], answers: list[dict[str, Any]], run_dir: Path
+) -> dict[str, Any]:
+    recipe = predictor.recipe
+    found = robustness_report(
+        records,
+        answers,
+        # the served path: a perturbed request is cleaned and de-identified first, as in `serve`
+        lambda changed: predictor.predict_raw(
+            [{k: r[k] for k in ("text", "text_pair") if k in r} for r in changed],
+            recipe.evaluation.batch_size,
+        ),
+        recipe.evaluation.robustness,
+        recipe.seed,
+    )
+    plot_robustness(found, run_dir / "robustness_test.png")
+    suites = len(found["suites"]) - 1
+    console.print(f"robustness: worst flip rate {found['flip_rate']:.1%} over {suites} perturbations")
+    return found
 
 
 def _slices(
