@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import tunesmith
-from conftest import fast_overrides
-from helpers import faq_records, write_jsonl
+from helpers import faq_records, write_faq_recipe, write_jsonl
 
 from tunesmith import recipe as recipe_io
 from tunesmith.errors import RecipeError
@@ -42,15 +41,12 @@ def test_gate_conditions_lookups_and_missing_metrics() -> None:
 def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
     tmp_path: Path, tiny_model: Path
 ) -> None:
-    write_jsonl(tmp_path / "faq.jsonl", faq_records(160))
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text(
-        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"
-        'gates: {accuracy: ">= 0.0", macro_f1: ">= 1.01"}\n',
-        encoding="utf-8",
+    recipe = write_faq_recipe(
+        tmp_path, tiny_model, "{epochs: 4, batch_size: 16, learning_rate: 0.01}", rows=160
     )
-    overrides = [arg for o in fast_overrides(tiny_model) for arg in ("--set", o)]
-    result = tunesmith("run", str(recipe), "-o", "gated", *overrides, cwd=tmp_path, check=False)
+    with recipe.open("a", encoding="utf-8") as handle:
+        handle.write('gates: {accuracy: ">= 0.0", macro_f1: ">= 1.01"}\n')
+    result = tunesmith("run", str(recipe), "-o", "gated", cwd=tmp_path, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 3, output
     assert "release gates failed: 1 of 2" in output and "macro_f1" in output and ">= 1.01" in output
@@ -69,7 +65,6 @@ def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
         str(recipe),
         "-o",
         "ok",
-        *overrides,
         "--set",
         "gates={accuracy: '>= 0.0', slice_gap.accuracy: '<= 1.0', robustness.flip_rate: '<= 1.0'}",
         "--set",
