@@ -2,7 +2,8 @@
 
 For each attribute in `evaluation.slices`: accuracy and macro-F1 per value with its count, the
 largest gap and the smallest ratio between slices, and fairlearn's demographic parity and
-equalized odds differences (one-vs-rest per label, the largest reported). A slice with fewer than
+equalized odds differences (one-vs-rest per label, the largest reported; equalized odds only over
+labels with at least 10 true and 10 other records in every ranked slice). A slice with fewer than
 `evaluation.min_slice` records is shown but marked small and left out of gaps and ratios.
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from tunesmith.tasks.classification import macro_f1
+
+MIN_RATE_RECORDS = 10  # true (and false) examples of a label per slice before its rates count
 
 
 def slice_report(
@@ -71,10 +74,15 @@ def slice_report(
         for label in range(n_labels):  # one-vs-rest: does the label come out at the same rate?
             truth, chosen = (t[big] == label).astype(int), (p[big] == label).astype(int)
             parity.append(demographic_parity_difference(truth, chosen, sensitive_features=g[big]))
-            if 0 < truth.sum() < len(truth):
+            # Rates need records on both sides in every slice: with two true examples in a slice
+            # a recall is 0, 0.5 or 1, and the largest gap over labels would be noise.
+            positives = [int(truth[g[big] == value].sum()) for value in ranked.index]
+            negatives = [int((1 - truth[g[big] == value]).sum()) for value in ranked.index]
+            if min(positives) >= MIN_RATE_RECORDS and min(negatives) >= MIN_RATE_RECORDS:
                 odds.append(equalized_odds_difference(truth, chosen, sensitive_features=g[big]))
     report["demographic_parity_difference"] = float(max(parity)) if parity else float("nan")
-    report["equalized_odds_difference"] = float(np.nanmax(odds)) if odds else float("nan")
+    report["equalized_odds_difference"] = float(max(odds)) if odds else float("nan")
+    report["equalized_odds_labels"] = len(odds)  # labels with enough records in every slice
     return report
 
 
