@@ -118,6 +118,9 @@ def test_binary_run_tunes_threshold_oversamples_and_tracks_in_mlflow(
     assert summary["oversample"] == 1.0
     metrics = json.loads((out / "metrics.json").read_text())["test"]
     assert metrics["accuracy"] > 0.8
+    # Binary reports: ranking scores, a threshold table with the operating point, ROC/PR curves.
+    assert 0 <= metrics["pr_auc"] <= 1 and len(metrics["threshold_table"]) >= 9
+    assert (out / "roc_pr_test.png").is_file()
     # The answers follow the stored threshold, not the argmax.
     from tunesmith.predict import Predictor
 
@@ -145,3 +148,21 @@ def test_training_refuses_when_the_memory_estimate_does_not_fit(tmp_path: Path, 
     with pytest.raises(RecipeError, match=r"training needs ~\d+.*gradient_accumulation_steps"):
         train(tmp_path / "big")
     assert not (tmp_path / "big" / "model").exists()
+
+
+def test_threshold_table_counts_flags_precision_and_recall() -> None:
+    from tunesmith.tasks.binary_scores import threshold_table
+
+    scores = [0.1, 0.4, 0.6, 0.8, 0.9]
+    truth = [0, 1, 0, 1, 1]
+    rows = {r["threshold"]: r for r in threshold_table(scores, truth, [0.5, 0.85, 0.05])}
+    assert rows[0.5] == {
+        "threshold": 0.5,
+        "precision": 2 / 3,
+        "recall": 2 / 3,
+        "f1": pytest.approx(2 / 3),
+        "flagged": 0.6,
+    }
+    assert rows[0.85]["precision"] == 1.0 and rows[0.85]["recall"] == 1 / 3
+    assert rows[0.05]["recall"] == 1.0 and rows[0.05]["flagged"] == 1.0
+    assert [r["threshold"] for r in threshold_table(scores, truth, [0.5, 0.05])] == [0.05, 0.5]

@@ -119,3 +119,62 @@ def plot_score_histogram(
     ax.set_title(title)
     ax.legend(fontsize=8)
     save_figure(fig, path)
+
+
+def threshold_table(
+    scores: Sequence[float], truth: Sequence[int], thresholds: Sequence[float]
+) -> list[dict[str, float]]:
+    """Precision, recall, F1 and the share of records flagged at each threshold (ascending)."""
+    y = np.asarray(truth, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    rows = []
+    for threshold in sorted(set(thresholds)):
+        flagged = s >= threshold
+        tp = int((flagged & (y == 1)).sum())
+        precision = tp / max(int(flagged.sum()), 1)
+        recall = tp / max(int(y.sum()), 1)
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append(
+            {
+                "threshold": float(threshold),
+                "precision": precision,
+                "recall": recall,
+                "f1": f1,
+                "flagged": float(flagged.mean()) if len(s) else 0.0,
+            }
+        )
+    return rows
+
+
+def plot_roc_pr(
+    scores: Sequence[float], truth: Sequence[int], flagged: Sequence[bool], path: Path, title: str
+) -> None:
+    """ROC and precision-recall curves side by side, the decisions made (`flagged`) marked on both."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    y = np.asarray(truth, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4))
+    fpr, tpr, _ = roc_curve(y, s)
+    precision, recall, _ = precision_recall_curve(y, s)
+    ranking = ranking_scores(y, s)
+    roc.plot(fpr, tpr, label=f"ROC-AUC {ranking['roc_auc']:.3f}")
+    roc.plot([0, 1], [0, 1], linestyle="--", color="grey")
+    roc.set_xlabel("false positive rate")
+    roc.set_ylabel("true positive rate (recall)")
+    pr.step(recall, precision, where="post", label=f"PR-AUC {ranking['pr_auc']:.3f}")
+    pr.axhline(float(y.mean()), linestyle="--", color="grey", label=f"chance ({y.mean():.3f})")
+    pr.set_xlabel("recall")
+    pr.set_ylabel("precision")
+    chosen = np.asarray(flagged, dtype=bool)
+    tp = (chosen & (y == 1)).sum()
+    at_recall, at_precision = tp / max(y.sum(), 1), tp / max(chosen.sum(), 1)
+    at_fpr = (chosen & (y == 0)).sum() / max((y == 0).sum(), 1)
+    roc.scatter([at_fpr], [at_recall], color="black", zorder=3, label="the model's decisions")
+    pr.scatter([at_recall], [at_precision], color="black", zorder=3, label="the model's decisions")
+    for ax in (roc, pr):
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    save_figure(fig, path)

@@ -16,7 +16,13 @@ from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBas
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
 from tunesmith.evaluate.uncertainty import bootstrap_ci, expected_calibration_error, plot_reliability
-from tunesmith.tasks.binary_scores import positive_label, tuned_threshold
+from tunesmith.tasks.binary_scores import (
+    plot_roc_pr,
+    positive_label,
+    ranking_scores,
+    threshold_table,
+    tuned_threshold,
+)
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
@@ -116,6 +122,27 @@ class ClassificationTask(SequenceHead):
             )
         return answers
 
+    def _binary_report(
+        self,
+        records: Sequence[dict[str, Any]],
+        answers: Sequence[dict[str, Any]],
+        positive: str,
+        out_dir: Path,
+        split: str,
+    ) -> dict[str, Any]:
+        """Ranking scores, ROC and PR curves, and a threshold table for the positive label."""
+        scores = [a["probabilities"][positive] for a in answers]
+        truth = [int(str(r["label"]) == positive) for r in records]
+        flagged = [a["label"] == positive for a in answers]  # the decisions actually made
+        # The operating threshold as the answers show it: the lowest score that was flagged.
+        operating = min((s for s, f in zip(scores, flagged, strict=True) if f), default=None)
+        grid = [round(0.1 * k, 1) for k in range(1, 10)] + ([operating] if operating is not None else [])
+        if 0 < sum(truth) < len(truth):  # curves need both classes
+            plot_roc_pr(
+                scores, truth, flagged, out_dir / f"roc_pr_{split}.png", f"{positive} vs rest ({split})"
+            )
+        return {**ranking_scores(truth, scores), "threshold_table": threshold_table(scores, truth, grid)}
+
     def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
         """Binary labels: the threshold on the positive label's probability, tuned on validation."""
         positive = positive_label(labels)
@@ -153,6 +180,9 @@ class ClassificationTask(SequenceHead):
         correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]
         metrics["ece"] = expected_calibration_error(confidence, correct)
         plot_reliability(confidence, correct, out_dir / f"reliability_{split}.png", f"Calibration ({split})")
+        positive = positive_label(labels)
+        if positive is not None:
+            metrics.update(self._binary_report(records, answers, positive, out_dir, split))
         per_class = per_label_scores(y_true, y_pred, labels)
         metrics["per_class"] = per_class
         write_label_table(per_class, out_dir / f"per_class_{split}.csv")

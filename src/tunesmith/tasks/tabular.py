@@ -88,11 +88,9 @@ class TabularTask(ClassificationTask):
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
-        metrics = super().evaluate(records, answers, labels, out_dir, split)
+        metrics = super().evaluate(records, answers, labels, out_dir, split)  # binary: PR-AUC etc. too
         positive = positive_label(labels)
         truth = [int(str(r["label"]) == positive) for r in records]
-        if positive is not None:
-            metrics.update(ranking_scores(truth, [a["probabilities"][positive] for a in answers]))
         if not self.options.baseline:
             return metrics
         baseline = self._fit_baseline(out_dir, labels)
