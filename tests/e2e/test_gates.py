@@ -88,3 +88,52 @@ def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
     assert test["robustness"]["flip_rate"] == max(v["flip_rate"] for k, v in suites.items() if k != "clean")
     assert (tmp_path / "ok" / "robustness_test.png").is_file()
     assert test["errors"]["mistakes"] == round(test["count"] * (1 - test["accuracy"]))
+
+
+def test_run_report_is_one_offline_page_that_renders_in_chromium(tmp_path: Path, tiny_model: Path) -> None:
+    import re
+    import shutil
+    import subprocess
+
+    recipe = write_faq_recipe(
+        tmp_path, tiny_model, "{epochs: 4, batch_size: 16, learning_rate: 0.01}", rows=160
+    )
+    tunesmith("run", str(recipe), "-o", "run", "--set", "evaluation.robustness=[typos]", cwd=tmp_path)
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    for section in (
+        "Data",
+        "Training",
+        "Metrics (95% bootstrap intervals)",
+        "Per class (test)",
+        "Robustness",
+        "Errors",
+    ):
+        assert f"<h2>{section}" in page
+    assert page.count("data:image/png;base64,") >= 4  # plots inline
+    assert not re.search(r"""(src|href)=["']https?:""", page) and "<script" not in page  # nothing fetched
+    markdown = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# tunesmith run report") and "| split | n | accuracy" in markdown
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed here (Debian: apt-get install chromium)")
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={shot}",
+            "--window-size=1200,2400",
+            (tmp_path / "run" / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        assert image.size == (1200, 2400)
+        colours = image.convert("L").getcolors(maxcolors=1_000_000)
+    assert colours is not None and len(colours) > 50  # text and plots drawn, not a blank page

@@ -4,7 +4,6 @@ language mix, with the warnings and what to do about them."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -12,40 +11,11 @@ import numpy as np
 
 from tunesmith import atomic
 from tunesmith.evaluate.plots import bar_chart, data_uri, histogram
-
-_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;margin:2rem auto;
-max-width:1100px;color:#222;padding:0 1rem}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;
-text-align:left;font-size:.9rem}th{background:#f4f6f8}td.n{text-align:right}
-.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.5rem 1rem;margin:.4rem 0}
-.ok{background:#eef8ee;border-left:4px solid #3a3;padding:.5rem 1rem}
-.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{background:#f4f6f8;padding:.7rem 1rem;border-radius:6px}
-.card b{display:block;font-size:1.4rem}img{max-width:100%}.grid{display:grid;
-grid-template-columns:1fr 1fr;gap:1rem}code{background:#f4f6f8;padding:0 .2rem}
-"""
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="n">{v:,}</td>' if isinstance(v, int | float) else f"<td>{_e(v)}</td>" for v in row
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
+from tunesmith.html_page import STYLE, escape, table
 
 
 def _img(fig: Any, alt: str) -> str:
-    return f'<img alt="{_e(alt)}" src="{data_uri(fig)}">'
+    return f'<img alt="{escape(alt)}" src="{data_uri(fig)}">'
 
 
 def _labels_section(report: dict[str, Any]) -> str:
@@ -65,7 +35,7 @@ def _labels_section(report: dict[str, Any]) -> str:
     return (
         out
         + _img(bar_chart(total, "records per label (all splits)", "records"), "records per label")
-        + _table(["label", "train", "validation", "test"], rows[:200])
+        + table(["label", "train", "validation", "test"], rows[:200])
     )
 
 
@@ -84,10 +54,10 @@ def _lengths_section(report: dict[str, Any], chars: np.ndarray, tokens: np.ndarr
             f"<code>model.max_length</code> = {token_info['max_length']} tokens and will be cut.</p>"
         )
     elif token_info.get("note"):
-        note = f"<p>{_e(token_info['note'])}</p>"
+        note = f"<p>{escape(token_info['note'])}</p>"
     return (
         f'<div class="grid">{"".join(figures)}</div>'
-        + _table(["length", "min", "median", "p95", "max"], stats)
+        + table(["length", "min", "median", "p95", "max"], stats)
         + note
     )
 
@@ -105,7 +75,7 @@ def _duplicates_section(report: dict[str, Any]) -> str:
         f"<p>{duplicates['removed']:,} records removed; {leak:,} of them repeated a record of an earlier "
         "split (leakage). Near duplicates inside a split are reported and kept.</p>"
         + _img(bar_chart(counts, "duplicates by kind", "records"), "duplicates")
-        + _table(["kind", "text", "duplicate of"], examples)
+        + table(["kind", "text", "duplicate of"], examples)
     )
 
 
@@ -114,20 +84,20 @@ def _pii_section(report: dict[str, Any]) -> str:
     if not pii.get("enabled"):
         return '<p class="warn">De-identification is off (<code>prepare.pii.enabled: false</code>).</p>'
     out = (
-        f"<p>Action <code>{_e(pii['action'])}</code>; {pii['records_with_pii']:,} records held personal "
+        f"<p>Action <code>{escape(pii['action'])}</code>; {pii['records_with_pii']:,} records held personal "
         "data, replaced before anything was tokenized or written.</p>"
     )
     if pii["found_by_type"]:
         out += _img(bar_chart(pii["found_by_type"], "personal data found, by type", "findings"), "pii")
-        out += _table(["field:type", "findings"], [[k, v] for k, v in pii["found_by_field"].items()])
+        out += table(["field:type", "findings"], [[k, v] for k, v in pii["found_by_field"].items()])
     if pii.get("columns"):
-        out += _table(["column:policy", "records"], [[k, v] for k, v in pii["columns"].items()])
+        out += table(["column:policy", "records"], [[k, v] for k, v in pii["columns"].items()])
     return out
 
 
 def _target_section(report: dict[str, Any], targets: np.ndarray) -> str:
     stats = report["target"] or {}
-    return _img(histogram(targets, "target values (all splits)", "value"), "targets") + _table(
+    return _img(histogram(targets, "target values (all splits)", "value"), "targets") + table(
         ["target", "min", "median", "p95", "max", "mean"],
         [["value", *(stats.get(k, "") for k in ("min", "median", "p95", "max", "mean"))]],
     )
@@ -143,7 +113,7 @@ def write_validation_report(
     """Write `report.html` from the data report and the length samples."""
     counts = report["split_counts"]
     cards = "".join(
-        f'<div class="card">{_e(name)}<b>{value:,}</b></div>'
+        f'<div class="card">{escape(name)}<b>{value:,}</b></div>'
         for name, value in [
             ("rows read", report["rows_read"]),
             ("accepted", report["rows_accepted"]),
@@ -153,7 +123,7 @@ def write_validation_report(
             ("test", counts["test"]),
         ]
     )
-    warnings = "".join(f'<div class="warn">{_e(w)}</div>' for w in report["warnings"])
+    warnings = "".join(f'<div class="warn">{escape(w)}</div>' for w in report["warnings"])
     warnings = warnings or '<div class="ok">No warnings.</div>'
     rejected = report["rejected_by_reason"]
     rejected_html = (
@@ -172,7 +142,8 @@ def write_validation_report(
         ("Personal data", _pii_section(report)),
         (
             "Language mix",
-            f"<p>Overall: <b>{_e(report['language'])}</b> (sample of {sum(language.values()):,} texts)</p>"
+            f"<p>Overall: <b>{escape(report['language'])}</b> "
+            f"(sample of {sum(language.values()):,} texts)</p>"
             + (
                 _img(bar_chart(language, "language per text", "texts", horizontal=False), "language")
                 if language
@@ -181,14 +152,14 @@ def write_validation_report(
         ),
         (
             "Sources",
-            _table(["file"], [[s] for s in report["sources"]])
-            + f"<p>fingerprint {_e(report['fingerprint'])}</p>",
+            table(["file"], [[s] for s in report["sources"]])
+            + f"<p>fingerprint {escape(report['fingerprint'])}</p>",
         ),
     ]
-    body = "".join(f"<h2>{_e(title)}</h2>{content}" for title, content in sections)
+    body = "".join(f"<h2>{escape(title)}</h2>{content}" for title, content in sections)
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Data validation report</title><style>{_STYLE}</style></head>"
+        f"<title>Data validation report</title><style>{STYLE}</style></head>"
         f"<body><h1>Data validation report</h1>{body}</body></html>"
     )
     atomic.write_text(path, page)

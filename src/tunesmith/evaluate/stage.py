@@ -14,6 +14,7 @@ from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.errors import error_analysis
 from tunesmith.evaluate.gates import GateResult, check_gates
 from tunesmith.evaluate.gates import summary as gates_summary
+from tunesmith.evaluate.report import write_report
 from tunesmith.evaluate.robustness import plot_robustness, robustness_report
 from tunesmith.evaluate.slices import plot_slices, slice_metrics
 from tunesmith.predict import Predictor
@@ -49,6 +50,7 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         gate_results = check_gates(recipe.gates, results)
         atomic.write_json(run_dir / GATES_FILE, gates_summary(gate_results))
         _print_gates(gate_results)
+    console.print(f"report: {write_report(run_dir)}")
     return results
 
 

@@ -1,0 +1,208 @@
+"""The run report: one self-contained `report.html` (plots inline, works offline) and a
+`report.md` for pasting into a review, from what the run folder already holds: the data report,
+training curves, metrics with intervals, per-class scores, calibration, slices, robustness,
+errors and gates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tunesmith import atomic
+from tunesmith.html_page import escape, page, png, table
+
+HTML_FILE = "report.html"
+MARKDOWN_FILE = "report.md"
+_PLOTS = (
+    ("training_curves.png", "Training curves"),
+    ("confusion_matrix_test.png", "Confusion matrix (test)"),
+    ("reliability_test.png", "Calibration (test)"),
+    ("roc_pr_test.png", "ROC and precision-recall (test)"),
+    ("slices_test.png", "Slices (test)"),
+    ("robustness_test.png", "Robustness (test)"),
+)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _value(metrics: dict[str, Any], name: str) -> str:
+    low, high = metrics.get("confidence_intervals", {}).get(name, (None, None))
+    interval = f" [{low:.3f}, {high:.3f}]" if low is not None and low == low else ""
+    return f"{metrics[name]:.4f}{interval}"
+
+
+_METRICS = {
+    "accuracy": "accuracy",
+    "macro_f1": "macro-F1",
+    "weighted_f1": "weighted-F1",
+    "pr_auc": "PR-AUC",
+    "roc_auc": "ROC-AUC",
+    "recall_at_95_precision": "recall@95%P",
+    "ece": "ECE",
+    "rmse": "RMSE",
+    "f1": "F1",
+    "exact_match": "exact match",
+    "bleu": "BLEU",
+    "mrr_at_10": "MRR@10",
+}
+
+
+def _metric_table(metrics: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows): the headline metrics any split reports, with their intervals."""
+    shown = [m for m in _METRICS if any(m in values for values in metrics.values())]
+    rows = [
+        [split, values.get("count", ""), *(_value(values, m) if m in values else "" for m in shown)]
+        for split, values in metrics.items()
+    ]
+    return ["split", "n", *(_METRICS[m] for m in shown)], rows
+
+
+def _sections(run_dir: Path) -> list[tuple[str, str, str]]:
+    """(title, html, markdown) per section, in reading order."""
+    metrics = _read(run_dir / "metrics.json")
+    data = _read(run_dir / "data" / "report.json")
+    summary = _read(run_dir / "train_summary.json")
+    gates = _read(run_dir / "gates.json")
+    test = metrics.get("test", {})
+    sections = []
+    if gates:
+        failed = [(n, g) for n, g in gates["gates"].items() if not g["passed"]]
+        verdict = (
+            "releasable: every gate passed" if not failed else f"NOT releasable: {len(failed)} gate(s) failed"
+        )
+        rows = [
+            [
+                n,
+                g["condition"],
+                "not reported" if g["value"] is None else f"{g['value']:.4f}",
+                "pass" if g["passed"] else "FAIL",
+            ]
+            for n, g in gates["gates"].items()
+        ]
+        css = "ok" if not failed else "warn"
+        sections.append(
+            (
+                "Release gates",
+                f'<p class="{css}"><b>{escape(verdict)}</b></p>'
+                + table(["gate", "required", "value", ""], rows),
+                f"**{verdict}**",
+            )
+        )
+    if data:
+        counts = data.get("split_counts", {})
+        shown = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        text = (
+            f"{data.get('rows_read', 0):,} records read, {data.get('rejected', 0):,} quarantined; "
+            f"splits: {shown}; {len(data.get('labels', []))} labels; language {data.get('language', '?')}"
+        )
+        sections.append(
+            ("Data", f"<p>{escape(text)}. The full data report: <code>data/report.html</code>.</p>", text)
+        )
+    if summary:
+        text = (
+            f"{summary.get('model')} - {summary.get('steps')} steps, {summary.get('epochs')} epochs, "
+            f"{summary.get('precision')}, {summary.get('world_size', 1)} process(es), "
+            f"{(summary.get('train_runtime_s') or 0):.0f} s"
+        )
+        sections.append(
+            ("Training", f"<p>{escape(text)}</p>" + png(run_dir / "training_curves.png", "curves"), text)
+        )
+    if metrics:
+        header, rows = _metric_table(metrics)
+        markdown = (
+            "| "
+            + " | ".join(header)
+            + " |\n|"
+            + "---|" * len(header)
+            + "\n"
+            + "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
+        )
+        sections.append(("Metrics (95% bootstrap intervals)", table(header, rows), markdown))
+    if test.get("per_class"):
+        rows = [
+            [label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", v["support"]]
+            for label, v in test["per_class"].items()
+        ]
+        sections.append(
+            (
+                "Per class (test)",
+                table(["label", "precision", "recall", "F1", "support"], rows)
+                + png(run_dir / "confusion_matrix_test.png", "confusion matrix"),
+                "",
+            )
+        )
+    plots = "".join(png(run_dir / name, title) for name, title in _PLOTS[2:4])
+    if plots:
+        sections.append(("Calibration and curves (test)", f'<div class="grid">{plots}</div>', ""))
+    for name, report in test.get("slices", {}).items():
+        rows = [
+            [value, v["count"], f"{v['accuracy']:.3f}", f"{v['macro_f1']:.3f}", "small" if v["small"] else ""]
+            for value, v in report["per_slice"].items()
+        ]
+        text = (
+            f"by {name}: accuracy gap {report['gap_accuracy']:.3f}, demographic parity difference "
+            f"{report['demographic_parity_difference']:.3f}"
+        )
+        sections.append(
+            (
+                f"Slices by {name} (test)",
+                f"<p>{escape(text)}</p>"
+                + table([name, "n", "accuracy", "macro-F1", ""], rows)
+                + png(run_dir / "slices_test.png", "slices"),
+                text,
+            )
+        )
+    if test.get("robustness"):
+        suites = test["robustness"]["suites"]
+        rows = [
+            [n, f"{v['accuracy']:.3f}", "" if "flip_rate" not in v else f"{v['flip_rate']:.1%}"]
+            for n, v in suites.items()
+        ]
+        text = f"worst flip rate {test['robustness']['flip_rate']:.1%}"
+        sections.append(
+            (
+                "Robustness (test)",
+                f"<p>{escape(text)}</p>"
+                + table(["perturbation", "accuracy", "flips"], rows)
+                + png(run_dir / "robustness_test.png", "robustness"),
+                text,
+            )
+        )
+    errors = test.get("errors")
+    if errors:
+        rows = [
+            [m["text"], m["label"], m["predicted"], f"{m['score']:.3f}"]
+            for m in errors["most_confident_mistakes"]
+        ]
+        pairs = [
+            [p["label"], p["predicted"], p["count"], " | ".join(p["examples"])]
+            for p in errors["most_confused_pairs"]
+        ]
+        sections.append(
+            (
+                "Errors (test)",
+                f"<p>{errors['mistakes']:,} mistakes. The surest of them:</p>"
+                + table(["text", "label", "answered", "confidence"], rows)
+                + "<p>Most confused pairs:</p>"
+                + table(["label", "answered", "count", "examples"], pairs),
+                f"{errors['mistakes']:,} mistakes",
+            )
+        )
+    return sections
+
+
+def write_report(run_dir: Path) -> Path:
+    """Write `report.html` and `report.md` into the run folder; returns the HTML path."""
+    from tunesmith.recipe import load_resolved
+
+    recipe = load_resolved(run_dir)
+    title = f"tunesmith run report: {recipe.name} ({recipe.task.type})"
+    sections = _sections(run_dir)
+    body = f"<h1>{escape(title)}</h1>" + "".join(f"<h2>{escape(t)}</h2>{h}" for t, h, _ in sections)
+    atomic.write_text(run_dir / HTML_FILE, page(title, body))
+    markdown = f"# {title}\n\n" + "\n\n".join(f"## {t}\n\n{m}" for t, _, m in sections if m) + "\n"
+    atomic.write_text(run_dir / MARKDOWN_FILE, markdown)
+    return run_dir / HTML_FILE
