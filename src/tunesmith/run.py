@@ -96,12 +96,11 @@ def run(
 ) -> Path:
     """The whole line into `output`; `resume` continues an interrupted run of the same recipe
     (prepared data reused, training from its last complete checkpoint)."""
+    check_output_free(output, overwrite)
     staging = output.with_name(f".{output.name}.partial")
     resuming = resume and _resumable_staging(recipe, staging)
-    if not resuming:
-        check_output_free(output, overwrite)
-        if staging.exists():
-            shutil.rmtree(staging)
+    if not resuming and staging.exists():
+        shutil.rmtree(staging)
     started = time.monotonic()
     if not resuming:
         start_run_folder(recipe, staging)
@@ -120,9 +119,7 @@ def run(
     console.rule("evaluate")
     evaluate(staging)
     bundle(staging)
-    if resuming and output.exists():
-        shutil.rmtree(output)
-    atomic.replace_dir(staging, output)
+    atomic.replace_dir(staging, output)  # an existing run (--overwrite) is moved aside, then deleted
     console.print(
         f"[bold green]done[/] in {time.monotonic() - started:.0f} s: {output} (manifest {output / MANIFEST})"
     )

@@ -110,3 +110,17 @@ def test_an_incomplete_checkpoint_is_removed_and_the_last_complete_one_is_used(t
     assert latest_complete(tmp_path) == tmp_path / "checkpoint-20"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-10", "checkpoint-20"]
     assert latest_complete(tmp_path / "none") is None
+
+
+def test_resume_never_replaces_a_finished_run_without_overwrite(tmp_path: Path, tiny_model: Path) -> None:
+    from tunesmith import recipe as recipe_io
+    from tunesmith.errors import TunesmithError
+    from tunesmith.run import run, start_run_folder
+
+    recipe = recipe_io.load(_recipe(tmp_path, tiny_model))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "manifest.json").write_text("{}")  # a finished run
+    start_run_folder(recipe, tmp_path / ".out.partial")  # and an interrupted one of the same recipe
+    with pytest.raises(TunesmithError, match="already holds a run"):
+        run(recipe, tmp_path / "out", resume=True)
+    assert (tmp_path / "out" / "manifest.json").is_file() and (tmp_path / ".out.partial").is_dir()

@@ -183,9 +183,11 @@ def tune(recipe: Recipe, output: Path, trials: int | None = None, overwrite: boo
     evaluate(best_dir)
     atomic.write_json(best_dir / "tune_summary.json", summary)
     bundle(best_dir)
-    if output.exists():
-        shutil.rmtree(output)
-    shutil.copytree(best_dir, output)  # the study folder keeps its trials; the output is the run
+    # The study folder keeps its trials; the output gets a copy, renamed into place complete.
+    staging = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(best_dir, staging)
+    atomic.replace_dir(staging, output)
     console.print(f"[bold green]done:[/] {output} (study: {study_dir})")
     return TuneResult(output, best.params, float(best.value), table)
 
