@@ -61,6 +61,11 @@ def write_manifest(run_dir: Path, extra: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
+def read_json_if_present(path: Path) -> dict[str, Any]:
+    """The JSON object a run folder holds in `path`, or {} when the file is not there (yet)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def read_manifest(run_dir: Path) -> dict[str, Any]:
     path = run_dir / MANIFEST
     if not path.is_file():

@@ -15,11 +15,12 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith import recipe as recipe_io
-from tunesmith.bundle import MANIFEST, write_manifest
+from tunesmith.bundle import MANIFEST, read_json_if_present, write_manifest
 from tunesmith.console import console
 from tunesmith.data.prepare import DATA_DIR, prepare
 from tunesmith.errors import TrainingStopped, TunesmithError
-from tunesmith.evaluate.stage import GATES_FILE, evaluate, raise_if_not_releasable
+from tunesmith.evaluate.gates import read_gates
+from tunesmith.evaluate.stage import evaluate, raise_if_not_releasable
 from tunesmith.model_card import write_model_card
 from tunesmith.recipe import Recipe
 from tunesmith.train.launch import Processes
@@ -44,12 +45,8 @@ def bundle(run_dir: Path) -> dict[str, Any]:
     """Write the manifest: checksums of every file, versions, data fingerprint, seed, metrics."""
     recipe = recipe_io.load_resolved(run_dir)
     report = json.loads((run_dir / DATA_DIR / "report.json").read_text(encoding="utf-8"))
-    metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
-    gates_path = run_dir / GATES_FILE
-    gates = (
-        json.loads(gates_path.read_text(encoding="utf-8")) if gates_path.exists() else {"releasable": True}
-    )
+    metrics = read_json_if_present(run_dir / "metrics.json")
+    gates = read_gates(run_dir) or {"releasable": True}
     headline = {
         split: {k: v for k, v in values.items() if isinstance(v, int | float)}
         for split, values in metrics.items()

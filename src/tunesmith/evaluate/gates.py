@@ -12,8 +12,12 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from tunesmith.bundle import read_json_if_present
+
+GATES_FILE = "gates.json"
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     "<=": operator.le,
@@ -68,3 +72,8 @@ def summary(results: list[GateResult]) -> dict[str, Any]:
             r.metric: {"condition": r.condition, "value": r.value, "passed": r.passed} for r in results
         },
     }
+
+
+def read_gates(run_dir: Path) -> dict[str, Any] | None:
+    """What `summary` recorded for the run, or None when its recipe has no gates."""
+    return read_json_if_present(run_dir / GATES_FILE) or None

@@ -5,11 +5,12 @@ errors and gates."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
+from tunesmith.bundle import read_json_if_present
+from tunesmith.evaluate.gates import read_gates
 from tunesmith.html_page import escape, page, png, table
 
 HTML_FILE = "report.html"
@@ -24,11 +25,11 @@ _PLOTS = (
 )
 
 
-def _read(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def _value(metrics: dict[str, Any], name: str) -> str:
+def with_interval(metrics: dict[str, Any], name: str) -> str:
+    """'0.8567 [0.817, 0.893]': the value and its 95% bootstrap interval where there is one; '-'
+    when the metric is not reported."""
+    if name not in metrics:
+        return "-"
     low, high = metrics.get("confidence_intervals", {}).get(name, (None, None))
     interval = f" [{low:.3f}, {high:.3f}]" if low is not None and low == low else ""
     return f"{metrics[name]:.4f}{interval}"
@@ -54,7 +55,7 @@ def _metric_table(metrics: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """(header, rows): the headline metrics any split reports, with their intervals."""
     shown = [m for m in _METRICS if any(m in values for values in metrics.values())]
     rows = [
-        [split, values.get("count", ""), *(_value(values, m) if m in values else "" for m in shown)]
+        [split, values.get("count", ""), *(with_interval(values, m) if m in values else "" for m in shown)]
         for split, values in metrics.items()
     ]
     return ["split", "n", *(_METRICS[m] for m in shown)], rows
@@ -62,10 +63,10 @@ def _metric_table(metrics: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 def _sections(run_dir: Path) -> list[tuple[str, str, str]]:
     """(title, html, markdown) per section, in reading order."""
-    metrics = _read(run_dir / "metrics.json")
-    data = _read(run_dir / "data" / "report.json")
-    summary = _read(run_dir / "train_summary.json")
-    gates = _read(run_dir / "gates.json")
+    metrics = read_json_if_present(run_dir / "metrics.json")
+    data = read_json_if_present(run_dir / "data" / "report.json")
+    summary = read_json_if_present(run_dir / "train_summary.json")
+    gates = read_gates(run_dir)
     test = metrics.get("test", {})
     sections = []
     if gates:

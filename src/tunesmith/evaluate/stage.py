@@ -12,15 +12,14 @@ from tunesmith.console import console
 from tunesmith.data.prepare import read_split
 from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.errors import error_analysis
-from tunesmith.evaluate.gates import GateResult, check_gates
+from tunesmith.evaluate.gates import GATES_FILE, GateResult, check_gates, read_gates
 from tunesmith.evaluate.gates import summary as gates_summary
-from tunesmith.evaluate.report import write_report
+from tunesmith.evaluate.report import with_interval, write_report
 from tunesmith.evaluate.robustness import plot_robustness, robustness_report
 from tunesmith.evaluate.slices import plot_slices, slice_metrics
 from tunesmith.predict import Predictor
 
 METRICS_FILE = "metrics.json"
-GATES_FILE = "gates.json"
 
 
 def evaluate(run_dir: Path) -> dict[str, Any]:
@@ -116,13 +115,8 @@ def _print_gates(results: list[GateResult]) -> None:
 
 def raise_if_not_releasable(run_dir: Path) -> None:
     """After bundling: exit code 3 (GatesFailed) when the run missed a gate."""
-    import json
-
-    path = run_dir / GATES_FILE
-    if not path.is_file():
-        return
-    recorded = json.loads(path.read_text(encoding="utf-8"))
-    if not recorded["releasable"]:
+    recorded = read_gates(run_dir)
+    if recorded and not recorded["releasable"]:
         missed = ", ".join(
             f"{name} {g['condition']}" for name, g in recorded["gates"].items() if not g["passed"]
         )
@@ -139,7 +133,7 @@ def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:
         table.add_row(
             split,
             str(metrics.get("count", "")),
-            *(_with_interval(metrics, name) for name in headline),
+            *(with_interval(metrics, name) for name in headline),
         )
         baseline = metrics.get("baseline")
         if baseline:
@@ -149,12 +143,3 @@ def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:
                 *(f"{baseline[name]:.4f}" if name in baseline else "-" for name in headline),
             )
     console.print(table)
-
-
-def _with_interval(metrics: dict[str, Any], name: str) -> str:
-    """'0.8567 [0.817, 0.893]': the value and its 95% bootstrap interval where there is one."""
-    if name not in metrics:
-        return "-"
-    low, high = metrics.get("confidence_intervals", {}).get(name, (None, None))
-    interval = f" [{low:.3f}, {high:.3f}]" if low is not None and low == low else ""
-    return f"{metrics[name]:.4f}{interval}"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tunesmith.bundle import MANIFEST
+from tunesmith.bundle import MANIFEST, read_json_if_present
 from tunesmith.recipe import RECIPE_FILE
 
 
@@ -26,8 +25,9 @@ class RunInfo:
 
 
 def read_json(path: Path) -> dict[str, Any]:
+    """`read_json_if_present`, and {} for a file that cannot be read either: a broken run still lists."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json_if_present(path)
     except (OSError, ValueError):
         return {}
 
