@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.errors import TunesmithError
-from tunesmith.evaluate.uncertainty import LEVEL, RESAMPLES, McNemar, mcnemar
+from tunesmith.evaluate.uncertainty import RESAMPLES, McNemar, bootstrap, mcnemar
 from tunesmith.tasks.classification import macro_f1
 
 SIGNIFICANCE = 0.05
@@ -53,18 +53,15 @@ def paired_bootstrap(
     seed: int = 0,
 ) -> tuple[float, float, float]:
     """(low, high, p) of metric(B) - metric(A) over records resampled with replacement."""
-    t, pa, pb = np.asarray(truth), np.asarray(a), np.asarray(b)
-    rng = np.random.default_rng(seed)
-    deltas = np.empty(n_resamples)
-    for i in range(n_resamples):
-        rows = rng.integers(0, len(t), len(t))
-        deltas[i] = metric(t[rows], pb[rows]) - metric(t[rows], pa[rows])
-    tail = (1 - LEVEL) / 2
-    low, high = np.quantile(deltas, [tail, 1 - tail])
+    result = bootstrap(
+        lambda t, x, y: metric(t, y) - metric(t, x), truth, a, b, n_resamples=n_resamples, seed=seed
+    )
+    deltas = result.bootstrap_distribution
     # two-sided: how often the resampled difference lands on the other side of zero; never
     # below one resample's share (0 would claim more certainty than n_resamples can show)
     p = min(1.0, 2 * min(float(np.mean(deltas <= 0)), float(np.mean(deltas >= 0))))
-    return float(low), float(high), max(p, 1 / n_resamples)
+    interval = result.confidence_interval
+    return float(interval.low), float(interval.high), max(p, 1 / n_resamples)
 
 
 def format_p(p: float) -> str:

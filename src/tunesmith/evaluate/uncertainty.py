@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,22 +20,19 @@ LEVEL = 0.95
 RESAMPLES = 1000
 
 
-def bootstrap_ci(
+def bootstrap(
     statistic: Callable[..., float],
     *columns: Sequence[object],
     n_resamples: int = RESAMPLES,
     level: float = LEVEL,
     seed: int = 0,
-) -> tuple[float, float]:
-    """The `level` percentile-bootstrap interval of `statistic(*columns)`, resampling whole rows
-    (the columns stay paired: truth with prediction). (nan, nan) when there are under 2 rows."""
-    from scipy.stats import bootstrap
+) -> Any:
+    """scipy's percentile bootstrap of `statistic(*columns)`, resampling whole rows (the columns
+    stay paired: truth with prediction); its `confidence_interval` and `bootstrap_distribution`."""
+    from scipy.stats import bootstrap as scipy_bootstrap
 
-    arrays = [np.asarray(c) for c in columns]
-    if len(arrays[0]) < 2:
-        return float("nan"), float("nan")
-    result = bootstrap(
-        tuple(arrays),
+    return scipy_bootstrap(
+        tuple(np.asarray(c) for c in columns),
         statistic,
         paired=True,
         vectorized=False,
@@ -43,7 +41,22 @@ def bootstrap_ci(
         method="percentile",
         rng=np.random.default_rng(seed),
     )
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def bootstrap_ci(
+    statistic: Callable[..., float],
+    *columns: Sequence[object],
+    n_resamples: int = RESAMPLES,
+    level: float = LEVEL,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """The `level` bootstrap interval of `statistic(*columns)`; (nan, nan) under 2 rows."""
+    if len(columns[0]) < 2:
+        return float("nan"), float("nan")
+    interval = bootstrap(
+        statistic, *columns, n_resamples=n_resamples, level=level, seed=seed
+    ).confidence_interval
+    return float(interval.low), float(interval.high)
 
 
 @dataclass(frozen=True)
