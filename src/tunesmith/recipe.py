@@ -487,16 +487,22 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return parts, value
 
 
+def set_path(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
+    """raw[parts[0]][parts[1]]... = value, creating sections on the way; `source` names the setting
+    in the error when a part is a value rather than a section."""
+    node = raw
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise RecipeError(f"{source}: '{part}' is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     for item in overrides:
         parts, value = parse_override(item)
-        node = raw
-        for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise RecipeError(f"--set {item!r}: '{part}' is a value, not a section")
-            node = child
-        node[parts[-1]] = value
+        set_path(raw, parts, value, f"--set {item!r}")
     return raw
 
 

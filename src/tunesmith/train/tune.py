@@ -54,11 +54,7 @@ def _suggest(trial: Any, key: str, choices: TuneRange | list[Any]) -> Any:
 def _with_values(recipe: Recipe, values: dict[str, Any]) -> Recipe:
     raw = recipe.model_dump(mode="json")
     for key, value in values.items():
-        node = raw
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node[part]
-        node[last] = value
+        recipe_io.set_path(raw, key.split("."), value, f"tune.space {key!r}")
     return recipe_io.validate(raw, "tune.space")
 
 
