@@ -251,26 +251,27 @@ def predict(
         print(json.dumps(answer, ensure_ascii=False))
 
 
-def _read_inputs(path: Path) -> list[dict[str, str]]:
+def _read_inputs(path: Path, required: tuple[str, ...] = ("text",)) -> list[dict[str, str]]:
+    """JSONL objects with the `required` fields (and an optional 'text_pair'), read as strings;
+    when only 'text' is required, a line that is not an object is a text. A bad line is named."""
+    wanted = "a 'text' field" if required == ("text",) else " and ".join(f"'{f}'" for f in required)
     examples = []
     with path.open(encoding="utf-8-sig") as handle:
         for line_no, line in enumerate(handle, start=1):
             line = line.strip()
             if not line:
                 continue
-            if line.startswith("{"):
-                try:
-                    record = json.loads(line)
-                    example = {"text": str(record["text"])}
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise TunesmithError(
-                        f"{path}:{line_no}: expected a JSON object with a 'text' field"
-                    ) from None
-                if record.get("text_pair") is not None:
-                    example["text_pair"] = str(record["text_pair"])
-                examples.append(example)
-            else:
+            if not line.startswith("{") and required == ("text",):
                 examples.append({"text": line})
+                continue
+            try:
+                record = json.loads(line)
+                example = {field: str(record[field]) for field in required}
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise TunesmithError(f"{path}:{line_no}: expected a JSON object with {wanted}") from None
+            if record.get("text_pair") is not None:
+                example["text_pair"] = str(record["text_pair"])
+            examples.append(example)
     return examples
 
 
@@ -615,7 +616,7 @@ def compare(
 
     records = None
     if data is not None:
-        records = _read_labelled(data)
+        records = _read_inputs(data, ("text", "label"))
     result = compare_runs(run_a, run_b, records)
     table = Table(title=f"B - A on {result.count} records")
     for column in ("metric", "A", "B", "B - A", "95% CI", "p"):
@@ -692,28 +693,6 @@ def ab_test(
         console.print(f"[bold]{b if result.delta > 0 else a} is better[/] at the planned size")
     else:
         console.print("no significant difference at the planned size")
-
-
-def _read_labelled(path: Path) -> list[dict[str, str]]:
-    """JSONL records with 'text' and 'label' (and 'text_pair'); a bad line is named."""
-    records = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            records.append(
-                {
-                    "text": str(record["text"]),
-                    "label": str(record["label"]),
-                    "text_pair": record.get("text_pair"),
-                }
-            )
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise TunesmithError(
-                f"{path}:{line_no}: expected a JSON object with 'text' and 'label'"
-            ) from None
-    return records
 
 
 @app.command()
