@@ -134,12 +134,16 @@ def _distributed_arguments(recipe: Recipe) -> dict[str, Any]:
     return arguments
 
 
-def training_arguments(recipe: Recipe, output_dir: Path, has_validation: bool) -> Any:
+def training_arguments(
+    recipe: Recipe, output_dir: Path, has_validation: bool, precision: str | None = None
+) -> Any:
+    """The Trainer's arguments for the recipe; `precision` as `choose_precision` already chose it
+    (chosen here when not given)."""
     import torch
     from transformers import TrainingArguments
 
     t = recipe.training
-    precision = choose_precision(t.precision)
+    precision = precision or choose_precision(t.precision)
     metric, greater_is_better = best_metric(recipe)
     evaluating = "epoch" if has_validation else "no"
     return TrainingArguments(
@@ -331,7 +335,8 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             + (f", {frozen / 1e6:.1f}M frozen" if frozen else "")
             + f") for {len(labels)} labels"
         )
-    memory = _check_memory(model, recipe, choose_precision(recipe.training.precision))
+    precision = choose_precision(recipe.training.precision)  # once: it may print a warning
+    memory = _check_memory(model, recipe, precision)
     checkpoints = run_dir / CHECKPOINTS_DIR
     stop = StopOnInterrupt()
     with tempfile.TemporaryDirectory() as cache, tracking_callbacks(recipe, run_dir) as callbacks:
@@ -340,7 +345,7 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             raise ValueError(f"{run_dir / DATA_DIR / 'train.jsonl'} holds no records to train on")
         splits["train"] = _oversample(splits["train"], recipe, task, labels)
         has_validation = "validation" in splits
-        args = training_arguments(recipe, checkpoints, has_validation)
+        args = training_arguments(recipe, checkpoints, has_validation, precision)
         callbacks += [stop, *extra_callbacks]
         if recipe.training.checkpoint_steps:
             callbacks.append(SaveEverySteps(recipe.training.checkpoint_steps))
