@@ -84,6 +84,19 @@ def ranking_scores(truth: Sequence[int], scores: Sequence[float]) -> dict[str, f
     }
 
 
+def decision_rates(flagged: Sequence[bool], truth: Sequence[int]) -> dict[str, float]:
+    """Precision, recall, false-positive rate and the share flagged, of yes/no decisions."""
+    chosen = np.asarray(flagged, dtype=bool)
+    y = np.asarray(truth, dtype=int)
+    tp = int((chosen & (y == 1)).sum())
+    return {
+        "precision": tp / max(int(chosen.sum()), 1),
+        "recall": tp / max(int(y.sum()), 1),
+        "false_positive_rate": int((chosen & (y == 0)).sum()) / max(int((y == 0).sum()), 1),
+        "flagged": float(chosen.mean()) if len(chosen) else 0.0,
+    }
+
+
 def binary_metrics(
     scores: Sequence[float], truth: Sequence[int], predicted: Sequence[int]
 ) -> dict[str, float]:
@@ -91,11 +104,11 @@ def binary_metrics(
     y = np.asarray(truth, dtype=int)
     s = np.asarray(scores, dtype=float)
     predicted = np.asarray(predicted, dtype=int)
-    tp = int(((predicted == 1) & (y == 1)).sum())
+    rates = decision_rates(predicted == 1, y)
     return {
         "accuracy": float((predicted == y).mean()) if len(y) else 0.0,
-        "precision": tp / max(int(predicted.sum()), 1),
-        "recall": tp / max(int(y.sum()), 1),
+        "precision": rates["precision"],
+        "recall": rates["recall"],
         "f1": float(f1_score(y, predicted, zero_division=0)),
         **ranking_scores(y, s),
         "positive_rate": float(y.mean()) if len(y) else 0.0,
@@ -129,10 +142,8 @@ def threshold_table(
     s = np.asarray(scores, dtype=float)
     rows = []
     for threshold in sorted(set(thresholds)):
-        flagged = s >= threshold
-        tp = int((flagged & (y == 1)).sum())
-        precision = tp / max(int(flagged.sum()), 1)
-        recall = tp / max(int(y.sum()), 1)
+        rates = decision_rates(s >= threshold, y)
+        precision, recall = rates["precision"], rates["recall"]
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         rows.append(
             {
@@ -140,16 +151,22 @@ def threshold_table(
                 "precision": precision,
                 "recall": recall,
                 "f1": f1,
-                "flagged": float(flagged.mean()) if len(s) else 0.0,
+                "flagged": rates["flagged"],
             }
         )
     return rows
 
 
 def plot_roc_pr(
-    scores: Sequence[float], truth: Sequence[int], flagged: Sequence[bool], path: Path, title: str
+    scores: Sequence[float],
+    truth: Sequence[int],
+    flagged: Sequence[bool],
+    ranking: dict[str, float],
+    path: Path,
+    title: str,
 ) -> None:
-    """ROC and precision-recall curves side by side, the decisions made (`flagged`) marked on both."""
+    """ROC and precision-recall curves side by side (`ranking`: their areas, from `ranking_scores`),
+    the decisions made (`flagged`) marked on both."""
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
@@ -158,7 +175,6 @@ def plot_roc_pr(
     fig, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4))
     fpr, tpr, _ = roc_curve(y, s)
     precision, recall, _ = precision_recall_curve(y, s)
-    ranking = ranking_scores(y, s)
     roc.plot(fpr, tpr, label=f"ROC-AUC {ranking['roc_auc']:.3f}")
     roc.plot([0, 1], [0, 1], linestyle="--", color="grey")
     roc.set_xlabel("false positive rate")
@@ -167,12 +183,11 @@ def plot_roc_pr(
     pr.axhline(float(y.mean()), linestyle="--", color="grey", label=f"chance ({y.mean():.3f})")
     pr.set_xlabel("recall")
     pr.set_ylabel("precision")
-    chosen = np.asarray(flagged, dtype=bool)
-    tp = (chosen & (y == 1)).sum()
-    at_recall, at_precision = tp / max(y.sum(), 1), tp / max(chosen.sum(), 1)
-    at_fpr = (chosen & (y == 0)).sum() / max((y == 0).sum(), 1)
-    roc.scatter([at_fpr], [at_recall], color="black", zorder=3, label="the model's decisions")
-    pr.scatter([at_recall], [at_precision], color="black", zorder=3, label="the model's decisions")
+    at = decision_rates(flagged, y)
+    roc.scatter(
+        [at["false_positive_rate"]], [at["recall"]], color="black", zorder=3, label="the model's decisions"
+    )
+    pr.scatter([at["recall"]], [at["precision"]], color="black", zorder=3, label="the model's decisions")
     for ax in (roc, pr):
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)

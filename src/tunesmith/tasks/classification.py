@@ -137,11 +137,11 @@ class ClassificationTask(SequenceHead):
         # The operating threshold as the answers show it: the lowest score that was flagged.
         operating = min((s for s, f in zip(scores, flagged, strict=True) if f), default=None)
         grid = [round(0.1 * k, 1) for k in range(1, 10)] + ([operating] if operating is not None else [])
+        ranking = ranking_scores(truth, scores)
         if 0 < sum(truth) < len(truth):  # curves need both classes
-            plot_roc_pr(
-                scores, truth, flagged, out_dir / f"roc_pr_{split}.png", f"{positive} vs rest ({split})"
-            )
-        return {**ranking_scores(truth, scores), "threshold_table": threshold_table(scores, truth, grid)}
+            path = out_dir / f"roc_pr_{split}.png"
+            plot_roc_pr(scores, truth, flagged, ranking, path, f"{positive} vs rest ({split})")
+        return {**ranking, "threshold_table": threshold_table(scores, truth, grid)}
 
     def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
         """Binary labels: the threshold on the positive label's probability, tuned on validation."""
