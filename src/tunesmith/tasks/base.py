@@ -47,7 +47,9 @@ class Task(Protocol):
     annotated: bool  # the label lives inside the text (NER): read by `read_annotated`
     keeps_columns: bool  # prepared records also keep the template's raw columns (tabular baseline)
     label_paths: dict[str, str]  # several labels read into one dict (multitask heads); {}: data.label_field
-    weighs_classes: bool  # one softmax over `labels`: class weights and focal loss apply
+    # One softmax over `labels` (single-label): class weights, focal loss and oversampling apply, and
+    # so do the label-level evaluation extras (errors, slices, robustness, compare).
+    weighs_classes: bool
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
