@@ -69,7 +69,20 @@ _EN_CUED = re.compile(
     r"(?P<name>[A-Z][a-z'-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'-]+)?)"
 )
 _EN_SELF = re.compile(r"\b(?:I am|I'm|[Tt]his is)\s+(?P<name>[A-Z][a-z'-]+\s+[A-Z][a-z'-]+)\b")
-_EN_NOT_NAMES = {"The", "This", "That", "Customer", "Service", "Support", "Team", "Sir", "Madam", "All"}
+_EN_TITLES = {"Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"}  # "Dear Mr. Lee": the name follows the title
+_EN_NOT_NAMES = {
+    "The",
+    "This",
+    "That",
+    "Customer",
+    "Service",
+    "Support",
+    "Team",
+    "Sir",
+    "Madam",
+    "All",
+    *_EN_TITLES,
+}
 
 _USPS_SUFFIXES = (
     "Alley|Annex|Arcade|Bayou|Beach|Bluff|Bottom|Branch|Byway|Crossroad|Fall|Passage|Ramp|Spur|Trailer|"
