@@ -66,6 +66,7 @@ def test_offline_ab_finds_a_planted_improvement_and_not_a_difference_that_is_not
 
 def test_a_planted_slice_gap_is_found_and_a_small_slice_is_marked_not_ranked() -> None:
     from tunesmith.evaluate.slices import slice_report
+    from tunesmith.tasks.classification import ClassificationTask
 
     rng = np.random.default_rng(4)
     groups = np.array(["north"] * 300 + ["south"] * 300 + ["island"] * 10, dtype=object)
@@ -73,13 +74,19 @@ def test_a_planted_slice_gap_is_found_and_a_small_slice_is_marked_not_ranked() -
     right = np.where(groups == "north", rng.random(len(groups)) < 0.95, rng.random(len(groups)) < 0.70)
     right[groups == "island"] = False  # tiny and always wrong: must not be ranked as the worst
     predicted = np.where(right, truth, 1 - truth)
-    report = slice_report(truth, predicted, groups, 2, min_size=30)
+    scorers = ClassificationTask(None).subset_metrics(
+        [{"label": str(t)} for t in truth], [{"label": str(p)} for p in predicted], ["0", "1"]
+    )
+    report = slice_report(scorers, groups, 30, (truth, predicted, 2))
     assert report["gap_accuracy"] == pytest.approx(0.25, abs=0.06)
     assert report["worst_slice_accuracy"] == "south"
     assert report["per_slice"]["island"]["small"] and report["per_slice"]["island"]["count"] == 10
     assert report["ranked_slices"] == 2
     assert report["equalized_odds_difference"] == pytest.approx(0.25, abs=0.08)
-    even = slice_report(truth, truth, groups, 2, min_size=30)  # a perfect model: no gap at all
+    perfect = ClassificationTask(None).subset_metrics(
+        [{"label": str(t)} for t in truth], [{"label": str(t)} for t in truth], ["0", "1"]
+    )
+    even = slice_report(perfect, groups, 30, (truth, truth, 2))  # a perfect model: no gap at all
     assert even["gap_accuracy"] == 0.0 and even["equalized_odds_difference"] == 0.0
 
 
@@ -170,3 +177,60 @@ def test_perturbations_change_text_as_named_and_flip_rate_counts_changed_answers
         and report["suites"]["truncation"]["accuracy"] == 0.5
     )
     assert report["suites"]["case"]["flip_rate"] == 0.0 and report["flip_rate"] == 0.5
+
+
+def test_names_and_places_are_swapped_for_others_of_their_kind() -> None:
+    import random
+
+    from tunesmith.evaluate.robustness import PERTURBATIONS
+
+    swap = PERTURBATIONS["names_places"]
+    english = swap("Dear Mr. Johnson, my parcel from Canada to Texas is late. John Smith", random.Random(0))
+    assert english.startswith("Dear Mr. ") and "Johnson" not in english and "John Smith" not in english
+    assert "Canada" not in english and "Texas" not in english and "my parcel from " in english
+    chinese = swap("张伟先生住在北京，下周去广东省。", random.Random(0))
+    assert "张伟" not in chinese and "北京" not in chinese and "广东省" not in chinese
+    assert chinese.endswith("。") and "先生住在" in chinese
+    assert swap("The order will be shipped soon.", random.Random(0)) == "The order will be shipped soon."
+    assert swap("Dear Mr. Johnson", random.Random(3)) == swap("Dear Mr. Johnson", random.Random(3))  # seeded
+
+
+def test_directional_and_invariance_expectations_count_failures_past_the_tolerance() -> None:
+    from tunesmith.evaluate.expectations import check_expectations
+    from tunesmith.recipe import Expectation
+
+    def toy_model(items: list[dict]) -> list[dict]:
+        """P(negative) = share of the words that are 'bad' (a 'sorry' hides it: a planted flaw)."""
+        answers = []
+        for r in items:
+            words = r["text"].split()
+            p = 0.0 if "sorry" in words else sum(w == "bad" for w in words) / len(words)
+            answers.append(
+                {
+                    "label": "negative" if p >= 0.5 else "positive",
+                    "probabilities": {"negative": p, "positive": 1 - p},
+                }
+            )
+        return answers
+
+    records = [{"text": t, "label": "positive"} for t in ("good day", "bad bad day", "fine", "sorry bad")]
+    expectations = [
+        Expectation(name="worse", add="bad bad bad", direction="up", label="negative"),
+        Expectation(name="polite", add="sorry", at="start", direction="same"),
+        Expectation(name="better", add="bad", direction="down", label="negative", tolerance=0.5),
+    ]
+    found = check_expectations(records, toy_model(records), toy_model, expectations, ["negative", "positive"])
+    checks = found["checks"]
+    # adding "bad bad bad" raises P(negative), except after "sorry" where it stays 0: not lower
+    assert checks["worse"]["failures"] == 0
+    # "sorry" first hides the negatives: "bad bad day" flips from negative to positive
+    assert checks["polite"]["failures"] == 1 and checks["polite"]["examples"][0]["before"] == "negative"
+    # adding one "bad" raises P(negative) by at most 0.5 on "fine" (0 -> 0.5): within the tolerance
+    assert checks["better"]["failures"] == 0
+    strict = Expectation(name="strict", add="bad", direction="down", label="negative", tolerance=0.1)
+    found = check_expectations(records, toy_model(records), toy_model, [strict], ["negative", "positive"])
+    # rises: "good day" 0 -> 1/3 and "fine" 0 -> 1/2 fail; "bad bad day" 2/3 -> 3/4 is within 0.1
+    assert found["checks"]["strict"]["failures"] == 2 and found["failure_rate"] == 0.5
+    assert found["checks"]["strict"]["examples"][0]["probability_after"] == 0.5  # the largest rise first
+    with pytest.raises(Exception, match="label"):
+        Expectation(name="x", add="y", direction="up")

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -251,7 +251,7 @@ def predict(
         print(json.dumps(answer, ensure_ascii=False))
 
 
-def _read_inputs(path: Path, required: tuple[str, ...] = ("text",)) -> list[dict[str, str]]:
+def _read_inputs(path: Path, required: tuple[str, ...] = ("text",)) -> list[dict[str, Any]]:
     """JSONL objects with the `required` fields (and an optional 'text_pair'), read as strings;
     when only 'text' is required, a line that is not an object is a text. A bad line is named."""
     wanted = "a 'text' field" if required == ("text",) else " and ".join(f"'{f}'" for f in required)
@@ -266,7 +266,8 @@ def _read_inputs(path: Path, required: tuple[str, ...] = ("text",)) -> list[dict
                 continue
             try:
                 record = json.loads(line)
-                example = {field: str(record[field]) for field in required}
+                # a label stays as written (a list for multi-label, a number for regression)
+                example = {f: record[f] if f == "label" else str(record[f]) for f in required}
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise TunesmithError(f"{path}:{line_no}: expected a JSON object with {wanted}") from None
             if record.get("text_pair") is not None:
@@ -601,8 +602,9 @@ def compare(
         typer.Option("--data", help="JSONL of {text, label} records (default: A's own test split)."),
     ] = None,
 ) -> None:
-    """Offline A/B: both models on the same records; each metric's difference with a paired
-    bootstrap 95% interval and p-value, McNemar's test, and a plain verdict.
+    """Offline A/B: both models on the same records; each headline metric's difference with a
+    paired bootstrap 95% interval and p-value (McNemar's exact test for classification accuracy,
+    sacrebleu's paired bootstrap for BLEU and chrF), and a plain verdict.
 
     Examples:
 
@@ -621,6 +623,7 @@ def compare(
     table = Table(title=f"B - A on {result.count} records")
     for column in ("metric", "A", "B", "B - A", "95% CI", "p"):
         table.add_column(column, justify="right")
+    table.add_column("test")
     for d in result.differences:
         table.add_row(
             d.metric,
@@ -629,13 +632,15 @@ def compare(
             f"{d.delta:+.4f}",
             f"[{d.low:+.4f}, {d.high:+.4f}]",
             format_p(d.p_value),
+            result.tests.get(d.metric, "paired bootstrap"),
         )
     console.print(table)
     m = result.mcnemar
-    console.print(
-        f"McNemar: {m.only_a_right} records only A gets right, {m.only_b_right} only B; "
-        f"exact p = {m.p_value:.3g}"
-    )
+    if m is not None:
+        console.print(
+            f"McNemar: {m.only_a_right} records only A gets right, {m.only_b_right} only B; "
+            f"exact p = {m.p_value:.3g}"
+        )
     for d in result.differences:
         console.print(d.verdict())
 

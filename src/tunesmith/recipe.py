@@ -358,6 +358,26 @@ class TrainingSection(Section):
         return [value] if isinstance(value, str) else value
 
 
+class Expectation(Section):
+    """A CheckList-style expectation: add text to every test text and say what must happen."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Its key in metrics and gates.")
+    add: str = Field(min_length=1, description="Text added to every test text.")
+    at: Literal["end", "start"] = "end"
+    direction: Literal["up", "down", "same"] = Field(
+        description="up/down: the probability of `label` must not fall/rise (by more than "
+        "`tolerance`); same: the answer must not change."
+    )
+    label: str | None = Field(None, description="The label whose probability up/down is about.")
+    tolerance: float = Field(0.1, ge=0, le=1, description="How far the probability may move the wrong way.")
+
+    @model_validator(mode="after")
+    def _label_for_direction(self) -> Expectation:
+        if self.direction != "same" and self.label is None:
+            raise ValueError(f"expectation {self.name!r}: direction {self.direction} needs a label")
+        return self
+
+
 class EvaluationSection(Section):
     splits: list[Literal["validation", "test"]] = ["validation", "test"]
     batch_size: int = Field(64, ge=1)
@@ -371,12 +391,24 @@ class EvaluationSection(Section):
     )
     robustness: list[
         Literal[
-            "typos", "case", "punctuation", "whitespace", "width", "chinese_script", "pii_masks", "truncation"
+            "typos",
+            "case",
+            "punctuation",
+            "whitespace",
+            "width",
+            "chinese_script",
+            "names_places",
+            "pii_masks",
+            "truncation",
         ]
     ] = Field(
         default_factory=list,
         description="Perturbations of the test texts to measure accuracy and flip rate under "
         "(chinese_script needs the zh extra).",
+    )
+    expectations: list[Expectation] = Field(
+        default_factory=list,
+        description="Directional and invariance expectations on the test texts (single-label tasks).",
     )
 
 

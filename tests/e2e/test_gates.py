@@ -1,4 +1,5 @@
-"""Release gates: a run that misses one is complete, marked not releasable, and exits with 3."""
+"""Release gates: a run that misses one is complete, marked not releasable, and exits with 3; a
+run that passes them reports slices, robustness and expectations in one offline page."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_gate_conditions_lookups_and_missing_metrics() -> None:
         recipe_io.validate({"data": {"train": "x"}, "gates": {"macro_f1": "high"}})
 
 
-def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
+def test_a_run_that_misses_a_gate_exits_3_and_a_passing_run_reports_everything(
     tmp_path: Path, tiny_model: Path
 ) -> None:
     recipe = write_faq_recipe(
@@ -70,9 +71,12 @@ def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
         "--set",
         "evaluation.slices=[channel]",
         "--set",
-        "evaluation.robustness=[typos, punctuation, width, truncation]",
+        "evaluation.robustness=[typos, punctuation, width, names_places, truncation]",
         "--set",
         "evaluation.min_slice=2",
+        "--set",
+        "evaluation.expectations=[{name: refund_cue, add: 我要退钱, direction: up, label: refund},"
+        " {name: polite, add: 谢谢, at: start, direction: same}]",
         cwd=tmp_path,
     )
     assert "all 3 passed" in passing.stdout + passing.stderr
@@ -83,40 +87,44 @@ def test_run_that_misses_a_gate_exits_3_and_is_marked_not_releasable(
     assert sum(v["count"] for v in per_slice.values()) == test["count"]
     assert 0 <= test["slice_gap"]["accuracy"] <= 1 and (tmp_path / "ok" / "slices_test.png").is_file()
     suites = test["robustness"]["suites"]
-    assert set(suites) == {"clean", "typos", "punctuation", "width", "truncation"}
+    assert set(suites) == {"clean", "typos", "punctuation", "width", "names_places", "truncation"}
+    assert suites["names_places"]["changed_texts"] == 0  # the FAQ texts name no one and no place
     assert suites["truncation"]["changed_texts"] == test["count"]  # every text was cut
     assert test["robustness"]["flip_rate"] == max(v["flip_rate"] for k, v in suites.items() if k != "clean")
     assert (tmp_path / "ok" / "robustness_test.png").is_file()
     assert test["errors"]["mistakes"] == round(test["count"] * (1 - test["accuracy"]))
+    checks = test["expectations"]["checks"]
+    assert set(checks) == {"refund_cue", "polite"} and checks["polite"]["tested"] == test["count"]
+    assert test["expectations"]["failure_rate"] == max(c["failure_rate"] for c in checks.values())
+    _check_report(tmp_path / "ok", tmp_path / "report.png")
 
 
-def test_run_report_is_one_offline_page_that_renders_in_chromium(tmp_path: Path, tiny_model: Path) -> None:
+def _check_report(run: Path, shot: Path) -> None:
+    """The run report is one offline page with every section, and renders in headless Chromium."""
     import re
     import shutil
     import subprocess
 
-    recipe = write_faq_recipe(
-        tmp_path, tiny_model, "{epochs: 4, batch_size: 16, learning_rate: 0.01}", rows=160
-    )
-    tunesmith("run", str(recipe), "-o", "run", "--set", "evaluation.robustness=[typos]", cwd=tmp_path)
-    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    page = (run / "report.html").read_text(encoding="utf-8")
     for section in (
+        "Release gates",
         "Data",
         "Training",
         "Metrics (95% bootstrap intervals)",
         "Per class (test)",
+        "Slices by channel (test)",
         "Robustness",
+        "Expectations (test, CheckList style)",
         "Errors",
     ):
-        assert f"<h2>{section}" in page
-    assert page.count("data:image/png;base64,") >= 4  # plots inline
+        assert f"<h2>{section}" in page, section
+    assert page.count("data:image/png;base64,") >= 5  # plots inline
     assert not re.search(r"""(src|href)=["']https?:""", page) and "<script" not in page  # nothing fetched
-    markdown = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    markdown = (run / "report.md").read_text(encoding="utf-8")
     assert markdown.startswith("# tunesmith run report") and "| split | n | accuracy" in markdown
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("Chromium is not installed here (Debian: apt-get install chromium)")
-    shot = tmp_path / "report.png"
     subprocess.run(
         [
             browser,
@@ -125,7 +133,7 @@ def test_run_report_is_one_offline_page_that_renders_in_chromium(tmp_path: Path,
             "--disable-gpu",
             f"--screenshot={shot}",
             "--window-size=1200,2400",
-            (tmp_path / "run" / "report.html").as_uri(),
+            (run / "report.html").as_uri(),
         ],
         capture_output=True,
         timeout=120,

@@ -237,6 +237,10 @@ def _recipe(data_file: Path, model: Path, case: Case) -> dict[str, Any]:
     return recipe
 
 
+# task types whose `compare` is also run, and the test its p-values name
+COMPARED = {"seq2seq": "sacrebleu paired bootstrap", "token_classification": "paired bootstrap"}
+
+
 @pytest.mark.parametrize("task_type", sorted(CASES))
 def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str, tmp_path: Path) -> None:
     case = CASES[task_type]
@@ -249,6 +253,13 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
     tunesmith("run", "recipe.yaml", "--output", "runs/task", cwd=tmp_path)
     run = tmp_path / "runs" / "task"
     metrics = json.loads((run / "metrics.json").read_text())
+    intervals = metrics["test"]["confidence_intervals"]  # every task type: bootstrap intervals
+    assert intervals and all(low <= metrics["test"][name] <= high for name, (low, high) in intervals.items())
+    if task_type in COMPARED:  # a run against itself: the same answers, no difference
+        compared = tunesmith("compare", str(run), str(run), cwd=tmp_path)
+        said = compared.stdout + compared.stderr
+        assert said.count("no significant difference") == len(intervals), said
+        assert COMPARED[task_type] in said
     inputs = write_jsonl(tmp_path / "inputs.jsonl", case.inputs)
     printed = tunesmith("predict", str(run), "--file", str(inputs), cwd=tmp_path).stdout
     cli = [json.loads(line) for line in printed.splitlines() if line.strip()]

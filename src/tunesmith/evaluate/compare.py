@@ -1,24 +1,35 @@
 """Offline A/B: two models answer the same records; is B better, by how much, and how sure?
 
-Each metric's difference B - A gets a paired bootstrap interval (the same resampled records
-score both models) and a two-sided bootstrap p-value; accuracy also gets McNemar's exact test.
+Each headline metric's difference B - A gets a paired bootstrap interval (the same resampled
+records score both models, through the task's `subset_metrics`) and a two-sided bootstrap
+p-value. Single-label classification takes accuracy's p-value from McNemar's exact test;
+generation takes BLEU's and chrF's from sacrebleu's paired bootstrap test.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tunesmith.errors import TunesmithError
-from tunesmith.evaluate.uncertainty import RESAMPLES, McNemar, bootstrap, mcnemar
+from tunesmith.evaluate.uncertainty import (
+    RESAMPLES,
+    McNemar,
+    SubsetMetric,
+    bootstrap,
+    higher_is_better,
+    mcnemar,
+)
 from tunesmith.tasks.classification import macro_f1
 
 SIGNIFICANCE = 0.05
+_HUNDRED_SCALE = frozenset({"bleu", "chrf"})  # already in points (0-100)
+_OWN_UNITS = frozenset({"rmse", "mae"})  # in the label's units: no points
 
 
 @dataclass(frozen=True)
@@ -34,27 +45,29 @@ class Difference:
     def delta(self) -> float:
         return self.b - self.a
 
+    def _shown(self, value: float) -> str:
+        name = self.metric.rsplit(".", 1)[-1]
+        if name in _OWN_UNITS:
+            return f"{value:+.4g}"
+        return f"{value if name in _HUNDRED_SCALE else 100 * value:+.1f}"
+
     def verdict(self) -> str:
-        interval = f"95% CI {100 * self.low:+.1f} to {100 * self.high:+.1f}"
-        shown = f"{100 * self.delta:+.1f} points ({interval}), p {_p_text(self.p_value)}"
-        if self.p_value < SIGNIFICANCE and self.delta > 0:
-            return f"B is better on {self.metric}, {shown}"
-        if self.p_value < SIGNIFICANCE and self.delta < 0:
-            return f"A is better on {self.metric}, {shown}"
+        name = self.metric.rsplit(".", 1)[-1]
+        unit = "" if name in _OWN_UNITS else " points"
+        interval = f"95% CI {self._shown(self.low)} to {self._shown(self.high)}"
+        shown = f"{self._shown(self.delta)}{unit} ({interval}), p {_p_text(self.p_value)}"
+        if self.p_value < SIGNIFICANCE and self.delta != 0:
+            winner = "B" if (self.delta > 0) == higher_is_better(self.metric) else "A"
+            return f"{winner} is better on {self.metric}, {shown}"
         return f"no significant difference on {self.metric}: {shown}"
 
 
 def paired_bootstrap(
-    metric: Callable[[np.ndarray, np.ndarray], float],
-    truth: Sequence[int],
-    a: Sequence[int],
-    b: Sequence[int],
-    n_resamples: int = RESAMPLES,
-    seed: int = 0,
+    metric_a: SubsetMetric, metric_b: SubsetMetric, count: int, n_resamples: int = RESAMPLES, seed: int = 0
 ) -> tuple[float, float, float]:
-    """(low, high, p) of metric(B) - metric(A) over records resampled with replacement."""
+    """(low, high, p) of metric_b - metric_a over the same record positions resampled."""
     result = bootstrap(
-        lambda t, x, y: metric(t, y) - metric(t, x), truth, a, b, n_resamples=n_resamples, seed=seed
+        lambda rows: metric_b(rows) - metric_a(rows), np.arange(count), n_resamples=n_resamples, seed=seed
     )
     deltas = result.bootstrap_distribution
     # two-sided: how often the resampled difference lands on the other side of zero; never
@@ -78,24 +91,75 @@ def _p_text(p: float) -> str:
 class Comparison:
     count: int
     differences: list[Difference]
-    mcnemar: McNemar
+    mcnemar: McNemar | None = None  # single-label classification only
+    tests: dict[str, str] = field(default_factory=dict)  # metric -> the test its p-value is from
+
+
+def compare_metrics(
+    metrics_a: dict[str, SubsetMetric],
+    metrics_b: dict[str, SubsetMetric],
+    count: int,
+    exact: dict[str, tuple[float, str]] | None = None,
+) -> list[Difference]:
+    """B - A for every metric both report; `exact` {metric: (p, test)} replaces a bootstrap p."""
+    everything = np.arange(count)
+    differences = []
+    for name, metric_a in metrics_a.items():
+        if name not in metrics_b:
+            continue
+        low, high, p = paired_bootstrap(metric_a, metrics_b[name], count)
+        if exact and name in exact:
+            p = exact[name][0]
+        differences.append(Difference(name, metric_a(everything), metrics_b[name](everything), low, high, p))
+    return differences
+
+
+def _label_metrics(truth: np.ndarray, predicted: np.ndarray, n_labels: int) -> dict[str, SubsetMetric]:
+    right = (truth == predicted).astype(np.float64)
+    return {
+        "accuracy": lambda rows: float(right[rows].mean()),
+        "macro_f1": lambda rows: macro_f1(truth[rows], predicted[rows], n_labels),
+    }
 
 
 def compare_labels(truth: Sequence[int], a: Sequence[int], b: Sequence[int], n_labels: int) -> Comparison:
-    """Accuracy and macro-F1 of B against A on the same records (label indexes)."""
+    """Accuracy and macro-F1 of B against A on the same records (label indexes); accuracy's
+    p-value is McNemar's exact test, the sharper test of an accuracy difference."""
     t, pa, pb = np.asarray(truth), np.asarray(a), np.asarray(b)
-    metrics: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
-        "accuracy": lambda x, y: float(np.mean(x == y)),
-        "macro_f1": lambda x, y: macro_f1(x, y, n_labels),
-    }
     exact = mcnemar(pa == t, pb == t)
-    differences = []
-    for name, metric in metrics.items():
-        low, high, p = paired_bootstrap(metric, t, pa, pb)
-        if name == "accuracy":
-            p = exact.p_value  # McNemar's exact test is the sharper test of an accuracy difference
-        differences.append(Difference(name, metric(t, pa), metric(t, pb), low, high, p))
-    return Comparison(len(t), differences, exact)
+    differences = compare_metrics(
+        _label_metrics(t, pa, n_labels),
+        _label_metrics(t, pb, n_labels),
+        len(t),
+        {"accuracy": (exact.p_value, "McNemar's exact test")},
+    )
+    return Comparison(len(t), differences, exact, {"accuracy": "McNemar's exact test"})
+
+
+def _exact_tests(
+    predictor: Any,
+    data: list[dict[str, Any]],
+    answers_a: list[dict[str, Any]],
+    answers_b: list[dict[str, Any]],
+) -> tuple[dict[str, tuple[float, str]], McNemar | None]:
+    """The task-specific tests that replace bootstrap p-values: McNemar for one label per record,
+    sacrebleu's paired bootstrap for generated text."""
+    task = predictor.task
+    if task.weighs_classes:
+        truth = [str(r["label"]) for r in data]
+        exact = mcnemar(
+            [a["label"] == t for a, t in zip(answers_a, truth, strict=True)],
+            [b["label"] == t for b, t in zip(answers_b, truth, strict=True)],
+        )
+        return {"accuracy": (exact.p_value, "McNemar's exact test")}, exact
+    if task.label_is_text and answers_a and "text" in answers_a[0]:
+        from tunesmith.tasks.generation import sacrebleu_paired_p
+
+        p_values = sacrebleu_paired_p(
+            [r["label"] for r in data], [a["text"] for a in answers_a], [b["text"] for b in answers_b]
+        )
+        return {name: (p, "sacrebleu paired bootstrap") for name, p in p_values.items()}, None
+    return {}, None
 
 
 def compare_runs(run_a: Path, run_b: Path, records: list[dict[str, Any]] | None = None) -> Comparison:
@@ -105,28 +169,48 @@ def compare_runs(run_a: Path, run_b: Path, records: list[dict[str, Any]] | None 
     from tunesmith.predict import Predictor
 
     model_a, model_b = Predictor.from_run(run_a), Predictor.from_run(run_b)
-    for predictor, run in ((model_a, run_a), (model_b, run_b)):
-        if not predictor.task.weighs_classes:
-            raise TunesmithError(
-                f"{run}: compare handles single-label classification (classification, tabular) so far, "
-                f"not {predictor.task.type}"
-            )
+    task = model_a.task
+    if model_b.task.type != task.type:
+        raise TunesmithError(f"{run_a} is {task.type} and {run_b} is {model_b.task.type}: nothing to compare")
     if model_a.labels != model_b.labels:
         raise TunesmithError(
             f"{run_a} and {run_b} have different label sets; they answer different questions"
         )
+    if records is not None:
+        records = _parse_labels(task, records, model_a.labels)
     data = records if records is not None else read_split(run_a, "test")
     if not data:
         raise TunesmithError(f"{run_a}: no test records to compare on; pass --data FILE.jsonl")
-    index = {label: i for i, label in enumerate(model_a.labels)}
-    unknown = sorted({str(r["label"]) for r in data} - set(index))
-    if unknown:
-        raise TunesmithError(f"labels not known to the models: {', '.join(unknown[:5])}")
-    truth = [index[str(r["label"])] for r in data]
-    examples = [{k: r[k] for k in ("text", "text_pair") if r.get(k) is not None} for r in data]
+    examples = [{k: r[k] for k in task.inputs if r.get(k) is not None} for r in data]
     answers = []
     for predictor in (model_a, model_b):
         answer = predictor.predict_raw if records is not None else predictor.predict
-        answers.append([index[x["label"]] for x in answer(examples, show=True)])
+        answers.append(answer(examples, show=True))
     answers_a, answers_b = answers
-    return compare_labels(truth, answers_a, answers_b, len(index))
+    metrics_a = task.subset_metrics(data, answers_a, model_a.labels)
+    if not metrics_a:
+        raise TunesmithError(f"compare needs per-record metrics, and {task.type} has none")
+    metrics_b = model_b.task.subset_metrics(data, answers_b, model_b.labels)
+    exact, paired_exact = _exact_tests(model_a, data, answers_a, answers_b)
+    differences = compare_metrics(metrics_a, metrics_b, len(data), exact)
+    return Comparison(len(data), differences, paired_exact, {name: test for name, (_, test) in exact.items()})
+
+
+def _parse_labels(task: Any, records: list[dict[str, Any]], labels: list[str]) -> list[dict[str, Any]]:
+    """A user's records with labels read the way the task reads them; unknown labels refused."""
+    if task.annotated:
+        raise TunesmithError(
+            f"--data with {task.type}: the labels live inside the text; compare on a prepared test "
+            "split instead (prepare the file with the run's recipe)"
+        )
+    parsed = []
+    for number, record in enumerate(records, start=1):
+        try:
+            parsed.append({**record, "label": task.parse_label(record["label"])})
+        except ValueError as error:
+            raise TunesmithError(f"--data record {number}: field 'label': {error}") from None
+    if task.weighs_classes:
+        unknown = sorted({str(r["label"]) for r in parsed} - set(labels))
+        if unknown:
+            raise TunesmithError(f"labels not known to the models: {', '.join(unknown[:5])}")
+    return parsed

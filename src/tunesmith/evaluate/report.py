@@ -35,33 +35,40 @@ def with_interval(metrics: dict[str, Any], name: str) -> str:
     return f"{metrics[name]:.4f}{interval}"
 
 
-_METRICS = {
+_METRICS = {  # display names; a metric not named here shows its key
     "accuracy": "accuracy",
     "macro_f1": "macro-F1",
+    "micro_f1": "micro-F1",
     "weighted_f1": "weighted-F1",
     "pr_auc": "PR-AUC",
     "roc_auc": "ROC-AUC",
     "recall_at_95_precision": "recall@95%P",
     "ece": "ECE",
     "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
     "f1": "F1",
     "exact_match": "exact match",
     "bleu": "BLEU",
-    "mrr_at_10": "MRR@10",
+    "chrf": "chrF",
+    "rouge_l": "ROUGE-L",
+    "mrr@10": "MRR@10",
 }
+_EXTRAS = ("pr_auc", "roc_auc", "recall_at_95_precision", "ece")  # shown beside the headline when reported
 
 
-def _metric_table(metrics: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """(header, rows): the headline metrics any split reports, with their intervals."""
-    shown = [m for m in _METRICS if any(m in values for values in metrics.values())]
+def _metric_table(metrics: dict[str, Any], headline: tuple[str, ...]) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows): the task's headline metrics and the extras any split reports, with intervals."""
+    wanted = list(headline) + [m for m in _EXTRAS if m not in headline]
+    shown = [m for m in wanted if any(m in values for values in metrics.values())]
     rows = [
         [split, values.get("count", ""), *(with_interval(values, m) if m in values else "" for m in shown)]
         for split, values in metrics.items()
     ]
-    return ["split", "n", *(_METRICS[m] for m in shown)], rows
+    return ["split", "n", *(_METRICS.get(m, m) for m in shown)], rows
 
 
-def _sections(run_dir: Path) -> list[tuple[str, str, str]]:
+def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """(title, html, markdown) per section, in reading order."""
     metrics = read_json_if_present(run_dir / "metrics.json")
     data = read_json_if_present(run_dir / "data" / "report.json")
@@ -112,7 +119,7 @@ def _sections(run_dir: Path) -> list[tuple[str, str, str]]:
             ("Training", f"<p>{escape(text)}</p>" + png(run_dir / "training_curves.png", "curves"), text)
         )
     if metrics:
-        header, rows = _metric_table(metrics)
+        header, rows = _metric_table(metrics, headline)
         markdown = (
             "| "
             + " | ".join(header)
@@ -139,23 +146,7 @@ def _sections(run_dir: Path) -> list[tuple[str, str, str]]:
     if plots:
         sections.append(("Calibration and curves (test)", f'<div class="grid">{plots}</div>', ""))
     for name, report in test.get("slices", {}).items():
-        rows = [
-            [value, v["count"], f"{v['accuracy']:.3f}", f"{v['macro_f1']:.3f}", "small" if v["small"] else ""]
-            for value, v in report["per_slice"].items()
-        ]
-        text = (
-            f"by {name}: accuracy gap {report['gap_accuracy']:.3f}, demographic parity difference "
-            f"{report['demographic_parity_difference']:.3f}"
-        )
-        sections.append(
-            (
-                f"Slices by {name} (test)",
-                f"<p>{escape(text)}</p>"
-                + table([name, "n", "accuracy", "macro-F1", ""], rows)
-                + png(run_dir / "slices_test.png", "slices"),
-                text,
-            )
-        )
+        sections.append(_slice_section(name, report, run_dir))
     if test.get("robustness"):
         suites = test["robustness"]["suites"]
         rows = [
@@ -172,6 +163,8 @@ def _sections(run_dir: Path) -> list[tuple[str, str, str]]:
                 text,
             )
         )
+    if test.get("expectations"):
+        sections.append(_expectation_section(test["expectations"]))
     errors = test.get("errors")
     if errors:
         rows = [
@@ -195,13 +188,66 @@ def _sections(run_dir: Path) -> list[tuple[str, str, str]]:
     return sections
 
 
+def _expectation_section(found: dict[str, Any]) -> tuple[str, str, str]:
+    rows, shown = [], []
+    for name, check in found["checks"].items():
+        rule = (
+            "answer unchanged"
+            if check["direction"] == "same"
+            else f"P({check['label']}) {check['direction']}"
+        )
+        rows.append(
+            [
+                name,
+                check["add"],
+                rule,
+                f"{check['failures']:,} of {check['tested']:,}",
+                f"{check['failure_rate']:.1%}",
+            ]
+        )
+        for example in check["examples"]:
+            moved = (
+                f"{example['probability_before']:.3f} -> {example['probability_after']:.3f}"
+                if "probability_before" in example
+                else ""
+            )
+            shown.append([name, example["text"], f"{example['before']} -> {example['after']}", moved])
+    text = f"worst failure rate {found['failure_rate']:.1%}"
+    html = f"<p>{escape(text)}</p>" + table(
+        ["expectation", "added text", "must hold", "failures", "rate"], rows
+    )
+    if shown:
+        html += "<p>The worst failures:</p>" + table(["expectation", "text", "answer", "probability"], shown)
+    return ("Expectations (test, CheckList style)", html, text)
+
+
+def _slice_section(name: str, report: dict[str, Any], run_dir: Path) -> tuple[str, str, str]:
+    first = next(iter(report["per_slice"].values()))
+    shown = [k for k in first if k not in ("count", "small")]
+    rows = [
+        [value, v["count"], *(f"{v[m]:.3f}" for m in shown), "small" if v["small"] else ""]
+        for value, v in report["per_slice"].items()
+    ]
+    text = f"by {name}: {shown[0]} gap {report[f'gap_{shown[0]}']:.3f}"
+    if "demographic_parity_difference" in report:
+        text += f", demographic parity difference {report['demographic_parity_difference']:.3f}"
+    return (
+        f"Slices by {name} (test)",
+        f"<p>{escape(text)}</p>"
+        + table([name, "n", *(_METRICS.get(m, m) for m in shown), ""], rows)
+        + png(run_dir / "slices_test.png", "slices"),
+        text,
+    )
+
+
 def write_report(run_dir: Path) -> Path:
     """Write `report.html` and `report.md` into the run folder; returns the HTML path."""
     from tunesmith.recipe import load_resolved
+    from tunesmith.tasks import get_task
 
     recipe = load_resolved(run_dir)
     title = f"tunesmith run report: {recipe.name} ({recipe.task.type})"
-    sections = _sections(run_dir)
+    sections = _sections(run_dir, get_task(recipe.task).headline)
     body = f"<h1>{escape(title)}</h1>" + "".join(f"<h2>{escape(t)}</h2>{h}" for t, h, _ in sections)
     atomic.write_text(run_dir / HTML_FILE, page(title, body))
     markdown = f"# {title}\n\n" + "\n\n".join(f"## {t}\n\n{m}" for t, _, m in sections if m) + "\n"

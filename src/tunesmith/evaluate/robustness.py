@@ -80,6 +80,13 @@ def truncation(text: str, rng: random.Random) -> str:
     return text[: max(1, len(text) // 2)]
 
 
+def names_places(text: str, rng: random.Random) -> str:
+    """Person names and places swapped for others of the same kind (`entity_swaps`)."""
+    from tunesmith.evaluate.entity_swaps import names_places as swap
+
+    return swap(text, rng)
+
+
 PERTURBATIONS: dict[str, Perturb] = {
     "typos": typos,
     "case": case,
@@ -87,6 +94,7 @@ PERTURBATIONS: dict[str, Perturb] = {
     "whitespace": whitespace,
     "width": width,
     "chinese_script": chinese_script,
+    "names_places": names_places,
     "pii_masks": pii_masks,
     "truncation": truncation,
 }

@@ -12,11 +12,13 @@ from tunesmith.console import console
 from tunesmith.data.prepare import read_split
 from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.errors import error_analysis
+from tunesmith.evaluate.expectations import check_expectations
 from tunesmith.evaluate.gates import GATES_FILE, GateResult, check_gates, read_gates
 from tunesmith.evaluate.gates import summary as gates_summary
 from tunesmith.evaluate.report import with_interval, write_report
 from tunesmith.evaluate.robustness import plot_robustness, robustness_report
-from tunesmith.evaluate.slices import plot_slices, slice_metrics
+from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
+from tunesmith.evaluate.uncertainty import SubsetMetric, subset_intervals
 from tunesmith.predict import Predictor
 
 METRICS_FILE = "metrics.json"
@@ -34,12 +36,18 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
             continue
         answers = predictor.predict(records, recipe.evaluation.batch_size, show=True)
         results[split] = predictor.task.evaluate(records, answers, predictor.labels, run_dir, split)
+        scorers = predictor.task.subset_metrics(records, answers, predictor.labels)
+        if scorers:
+            results[split]["confidence_intervals"] = subset_intervals(scorers, len(records))
         if predictor.task.weighs_classes:
             results[split]["errors"] = error_analysis(records, answers)
         if recipe.evaluation.slices:
-            results[split].update(_slices(predictor, records, answers, run_dir, split))
-        if split == "test" and recipe.evaluation.robustness and predictor.task.weighs_classes:
-            results[split]["robustness"] = _robustness(predictor, records, answers, run_dir)
+            results[split].update(_slices(predictor, records, answers, scorers, run_dir, split))
+        if split == "test" and predictor.task.weighs_classes:
+            if recipe.evaluation.robustness:
+                results[split]["robustness"] = _robustness(predictor, records, answers, run_dir)
+            if recipe.evaluation.expectations:
+                results[split]["expectations"] = _expectations(predictor, records, answers)
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline)
     for split, metrics in results.items():
@@ -53,21 +61,31 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
     return results
 
 
+def _served(predictor: Predictor) -> Any:
+    """Answers for changed test texts through the served path: each request is cleaned and
+    de-identified first, as in `serve`."""
+    return lambda changed: predictor.predict_raw(
+        [{k: r[k] for k in ("text", "text_pair") if k in r} for r in changed],
+        predictor.recipe.evaluation.batch_size,
+    )
+
+
+def _expectations(
+    predictor: Predictor, records: list[dict[str, Any]], answers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    found = check_expectations(
+        records, answers, _served(predictor), predictor.recipe.evaluation.expectations, predictor.labels
+    )
+    for name, check in found["checks"].items():
+        console.print(f"expectation {name}: {check['failures']:,} of {check['tested']:,} fail")
+    return found
+
+
 def _robustness(
     predictor: Predictor, records: list[dict[str, Any]], answers: list[dict[str, Any]], run_dir: Path
 ) -> dict[str, Any]:
     recipe = predictor.recipe
-    found = robustness_report(
-        records,
-        answers,
-        # the served path: a perturbed request is cleaned and de-identified first, as in `serve`
-        lambda changed: predictor.predict_raw(
-            [{k: r[k] for k in ("text", "text_pair") if k in r} for r in changed],
-            recipe.evaluation.batch_size,
-        ),
-        recipe.evaluation.robustness,
-        recipe.seed,
-    )
+    found = robustness_report(records, answers, _served(predictor), recipe.evaluation.robustness, recipe.seed)
     plot_robustness(found, run_dir / "robustness_test.png")
     suites = len(found["suites"]) - 1
     console.print(f"robustness: worst flip rate {found['flip_rate']:.1%} over {suites} perturbations")
@@ -78,25 +96,32 @@ def _slices(
     predictor: Predictor,
     records: list[dict[str, Any]],
     answers: list[dict[str, Any]],
+    scorers: dict[str, SubsetMetric],
     run_dir: Path,
     split: str,
 ) -> dict[str, Any]:
     recipe = predictor.recipe
-    if not predictor.task.weighs_classes:
-        console.print(
-            "[yellow]note:[/] evaluation.slices covers single-label classification so far, "
-            f"not {predictor.task.type}"
-        )
+    if not scorers:
+        console.print(f"[yellow]note:[/] {predictor.task.type} has no per-record metrics to slice")
         return {}
+    label_indexes = None
+    if predictor.task.weighs_classes:  # one label per record: fairness differences apply too
+        index = {label: i for i, label in enumerate(predictor.labels)}
+        label_indexes = (
+            [index.get(str(r["label"]), -1) for r in records],
+            [index[a["label"]] for a in answers],
+            len(index),
+        )
     found = slice_metrics(
-        records, answers, predictor.labels, recipe.evaluation.slices, recipe.evaluation.min_slice
+        records, scorers, recipe.evaluation.slices, recipe.evaluation.min_slice, label_indexes
     )
     plot_slices(found["slices"], run_dir / f"slices_{split}.png", split)
     for name, report in found["slices"].items():
-        gap = report["gap_accuracy"]
-        worst = report.get("worst_slice_accuracy")
+        metric = shown_metric(report)
+        gap = report[f"gap_{metric}"]
         if gap == gap:
-            console.print(f"{split} slices by {name}: accuracy gap {gap:.3f} (lowest: {worst})")
+            worst = report.get(f"worst_slice_{metric}")
+            console.print(f"{split} slices by {name}: {metric} gap {gap:.3f} (worst: {worst})")
     return found
 
 

@@ -19,6 +19,17 @@ from tunesmith.evaluate.plots import save_figure
 LEVEL = 0.95
 RESAMPLES = 1000
 
+# A metric of the records at the given positions (repeats allowed): what a task hands out so that
+# intervals, slices and `compare` can resample records without knowing the task.
+SubsetMetric = Callable[[np.ndarray], float]
+
+_LOWER_IS_BETTER = frozenset({"rmse", "mae", "ece", "hamming_loss", "loss"})
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of the named metric is better (`head.rmse`: by its last part)."""
+    return metric.rsplit(".", 1)[-1] not in _LOWER_IS_BETTER
+
 
 def bootstrap(
     statistic: Callable[..., float],
@@ -57,6 +68,33 @@ def bootstrap_ci(
         statistic, *columns, n_resamples=n_resamples, level=level, seed=seed
     ).confidence_interval
     return float(interval.low), float(interval.high)
+
+
+def subset_intervals(
+    metrics: dict[str, SubsetMetric], count: int, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """The 95% bootstrap interval of each metric over `count` records (positions resampled)."""
+    rows = np.arange(count)
+    return {name: bootstrap_ci(metric, rows, seed=seed) for name, metric in metrics.items()}
+
+
+def mean_over(values: Sequence[float]) -> SubsetMetric:
+    """The mean of a per-record score (exact match, ROUGE-L, a right/wrong flag) over a subset."""
+    column = np.asarray(values, dtype=np.float64)
+    return lambda rows: float(column[rows].mean()) if len(rows) else float("nan")
+
+
+def micro_f1_over(
+    hits: Sequence[int], predicted: Sequence[int], true: Sequence[int]
+) -> dict[str, SubsetMetric]:
+    """Micro precision, recall and F1 from per-record counts (correct, predicted and true items:
+    entities, labels), summed over a subset."""
+    h, p, t = (np.asarray(c, dtype=np.float64) for c in (hits, predicted, true))
+
+    def ratio(top: np.ndarray, bottom: np.ndarray) -> SubsetMetric:
+        return lambda rows: float(top[rows].sum() / bottom[rows].sum()) if bottom[rows].sum() else 0.0
+
+    return {"f1": ratio(2 * h, p + t), "precision": ratio(h, p), "recall": ratio(h, t)}
 
 
 @dataclass(frozen=True)

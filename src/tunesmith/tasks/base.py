@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
+from tunesmith.evaluate.uncertainty import SubsetMetric
+
 
 class Runtime(Protocol):
     """What a task's `outputs` may use of a loaded model (the `Predictor` is one)."""
@@ -141,6 +143,13 @@ class Task(Protocol):
         """Metrics for one split; may write plots and tables into `out_dir`."""
         ...
 
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        """Headline metrics as functions of record positions: bootstrap intervals, slices and
+        `compare` resample records through them. {}: none (no intervals, slices or compare)."""
+        ...
+
 
 class TaskDefaults:
     """What most tasks share; a task class overrides what differs."""
@@ -182,6 +191,11 @@ class TaskDefaults:
 
     def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
         return None
+
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        return {}
 
 
 class TextLabelDefaults(TaskDefaults):

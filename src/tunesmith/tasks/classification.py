@@ -15,7 +15,12 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
-from tunesmith.evaluate.uncertainty import bootstrap_ci, expected_calibration_error, plot_reliability
+from tunesmith.evaluate.uncertainty import (
+    SubsetMetric,
+    expected_calibration_error,
+    mean_over,
+    plot_reliability,
+)
 from tunesmith.tasks.binary_scores import (
     plot_roc_pr,
     positive_label,
@@ -152,6 +157,17 @@ class ClassificationTask(SequenceHead):
         truth = [int(str(r) == positive) for r in references]
         return {"positive": positive, **tuned_threshold(scores, truth, self.options.threshold)}
 
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        index = {label: i for i, label in enumerate(labels)}
+        truth = np.asarray([index.get(str(r["label"]), -1) for r in records])
+        predicted = np.asarray([index[a["label"]] for a in answers])
+        return {
+            "accuracy": mean_over(truth == predicted),
+            "macro_f1": lambda rows: macro_f1(truth[rows], predicted[rows], len(labels)),
+        }
+
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:
             y_pred = logits_of(prediction).argmax(axis=-1)
@@ -172,10 +188,6 @@ class ClassificationTask(SequenceHead):
         y_pred = [index[a["label"]] for a in answers]
         metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
         metrics["count"] = len(y_true)
-        metrics["confidence_intervals"] = {
-            "accuracy": bootstrap_ci(lambda t, p: float(np.mean(t == p)), y_true, y_pred),
-            "macro_f1": bootstrap_ci(lambda t, p: macro_f1(t, p, len(labels)), y_true, y_pred),
-        }
         confidence = [a["score"] for a in answers]
         correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]
         metrics["ece"] = expected_calibration_error(confidence, correct)

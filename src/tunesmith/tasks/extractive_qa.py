@@ -24,6 +24,7 @@ from transformers import AutoModelForQuestionAnswering, PreTrainedTokenizerBase
 
 from tunesmith.console import progress
 from tunesmith.evaluate.plots import histogram, save_figure
+from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TextLabelDefaults
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -196,6 +197,12 @@ class ExtractiveQATask(TextLabelDefaults):
     ) -> list[dict[str, Any]]:
         return [dict(output) for output in outputs]
 
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        matches, f1s = _answer_scores(records, answers)
+        return {"exact_match": mean_over(matches), "f1": mean_over(f1s)}
+
     def evaluate(
         self,
         records: Sequence[dict[str, Any]],
@@ -204,8 +211,7 @@ class ExtractiveQATask(TextLabelDefaults):
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
-        matches = [exact_match(a["answer"], r["label"]) for r, a in zip(records, answers, strict=True)]
-        f1s = [token_f1(a["answer"], r["label"]) for r, a in zip(records, answers, strict=True)]
+        matches, f1s = _answer_scores(records, answers)
         if records:
             figure = histogram(f1s, f"answer F1 per question ({split}, n={len(f1s)})", "token F1")
             save_figure(figure, out_dir / f"answer_f1_{split}.png")
@@ -214,6 +220,17 @@ class ExtractiveQATask(TextLabelDefaults):
             "f1": float(np.mean(f1s)) if f1s else 0.0,
             "count": len(records),
         }
+
+
+def _answer_scores(
+    records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]]
+) -> tuple[list[float], list[float]]:
+    """(exact match, token F1) per question."""
+    pairs = list(zip(records, answers, strict=True))
+    return (
+        [float(exact_match(a["answer"], r["label"])) for r, a in pairs],
+        [token_f1(a["answer"], r["label"]) for r, a in pairs],
+    )
 
 
 def _softmax(values: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import torch
 from tunesmith.console import progress
 from tunesmith.data.language import detect_language
 from tunesmith.evaluate.plots import histogram, save_figure
+from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TextLabelDefaults
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -38,23 +39,71 @@ class CharacterTokenizer:
         return _TOKEN.findall(text.lower())
 
 
-def generation_metrics(predictions: Sequence[str], references: Sequence[str]) -> dict[str, Any]:
-    import sacrebleu
-    from rouge_score import rouge_scorer
+def corpus_metrics(references: Sequence[str]) -> dict[str, Any]:
+    """sacrebleu's BLEU (its `zh` tokenizer for Chinese references) and chrF, as metric objects."""
+    from sacrebleu.metrics import BLEU, CHRF
 
     language = detect_language(list(references)[:2000]) if references else "en"
-    tokenize = "zh" if language == "zh" else "13a"
-    bleu = sacrebleu.corpus_bleu(list(predictions), [list(references)], tokenize=tokenize)
-    chrf = sacrebleu.corpus_chrf(list(predictions), [list(references)])
+    return {"bleu": BLEU(tokenize="zh" if language == "zh" else "13a"), "chrf": CHRF()}
+
+
+def rouge_l_per_example(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+    from rouge_score import rouge_scorer
+
     scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=CharacterTokenizer())
-    rouge = [scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references, strict=True)]
+    return [scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references, strict=True)]
+
+
+def generation_metrics(predictions: Sequence[str], references: Sequence[str]) -> dict[str, Any]:
+    metrics = corpus_metrics(references)
+    hypotheses, refs = list(predictions), [list(references)]
+    rouge = rouge_l_per_example(predictions, references)
     return {
-        "bleu": float(bleu.score),
-        "chrf": float(chrf.score),
+        "bleu": float(metrics["bleu"].corpus_score(hypotheses, refs).score),
+        "chrf": float(metrics["chrf"].corpus_score(hypotheses, refs).score),
         "rouge_l": float(np.mean(rouge)) if rouge else 0.0,
-        "bleu_tokenizer": tokenize,
+        "bleu_tokenizer": metrics["bleu"].tokenizer_signature,
         "rouge_l_per_example": rouge,
     }
+
+
+def generation_subset_metrics(
+    predictions: Sequence[str], references: Sequence[str]
+) -> dict[str, SubsetMetric]:
+    """BLEU and chrF of a subset from per-sentence sufficient statistics (n-gram counts), summed and
+    scored as sacrebleu's own bootstrap does; ROUGE-L as the mean per sentence."""
+    found: dict[str, SubsetMetric] = {}
+    for name, metric in corpus_metrics(references).items():
+        # sacrebleu has no public per-sentence statistics API; its significance module uses these two
+        stats = np.asarray(metric._extract_corpus_statistics(list(predictions), [list(references)]))
+        found[name] = lambda rows, m=metric, s=stats: float(m._compute_score_from_stats(s[rows].sum(0)).score)
+    found["rouge_l"] = mean_over(rouge_l_per_example(predictions, references))
+    return found
+
+
+def sacrebleu_paired_p(
+    references: Sequence[str], generated_a: Sequence[str], generated_b: Sequence[str]
+) -> dict[str, float]:
+    """{bleu, chrf: p-value} of B against A from sacrebleu's paired bootstrap test (1,000
+    resamples, its fixed seed), the test machine translation papers report."""
+    from sacrebleu.significance import PairedTest
+
+    metrics = corpus_metrics(references)
+    if list(generated_a) == list(generated_b):
+        # sacrebleu's statistic is |difference| minus its resampled mean: with no difference at all
+        # every resample ties, and it reports its smallest p instead of 1
+        return dict.fromkeys(metrics, 1.0)
+    test = PairedTest(
+        [("A", list(generated_a)), ("B", list(generated_b))],
+        metrics,
+        [list(references)],
+        test_type="bs",
+        n_samples=1000,
+    )
+    _, scores = test()
+    # its results are keyed by each metric's display name (BLEU, chrF2), in the order given
+    names = [key for key in scores if key != "System"]
+    return {ours: float(scores[theirs][1].p_value) for ours, theirs in zip(metrics, names, strict=True)}
 
 
 def evaluate_generated(
@@ -134,3 +183,8 @@ class TextTargetTask(TextLabelDefaults):
         split: str,
     ) -> dict[str, Any]:
         return evaluate_generated(records, answers, out_dir, split)
+
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        return generation_subset_metrics([a["text"] for a in answers], [r["label"] for r in records])

@@ -31,6 +31,7 @@ from transformers import AutoModel, EvalPrediction, PreTrainedTokenizerBase
 
 from tunesmith import atomic
 from tunesmith.console import progress
+from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TaskDefaults
 from tunesmith.tasks.binary_scores import best_f1_threshold, binary_metrics, plot_score_histogram
 from tunesmith.tasks.classification import softmax
@@ -158,6 +159,20 @@ class MatchingBase(TaskDefaults):
     def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any]:
         scores = [o["score"] for o in outputs]
         return {"threshold": best_f1_threshold(scores, [int(r) for r in references])}
+
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        """Decision metrics of the pairs (ranking needs whole question groups, so it has none)."""
+        truth = np.asarray([int(r["label"]) for r in records])
+        matched = np.asarray([int(a["match"]) for a in answers])
+        hits = (truth == 1) & (matched == 1)
+
+        def f1(rows: np.ndarray) -> float:
+            total = matched[rows].sum() + truth[rows].sum()
+            return float(2 * hits[rows].sum() / total) if total else 0.0
+
+        return {"f1": f1, "accuracy": mean_over(truth == matched)}
 
     def evaluate(
         self,

@@ -16,6 +16,7 @@ from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBas
 
 from tunesmith.data.fields import is_empty
 from tunesmith.evaluate.plots import bar_chart, save_figure
+from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over, micro_f1_over
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
@@ -126,6 +127,27 @@ class MultiLabelTask(SequenceHead):
             return multilabel_metrics(truth, (sigmoid(logits_of(prediction)) >= 0.5).astype(np.int64))
 
         return compute
+
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        truth = multi_hot([r["label"] for r in records], labels)
+        predicted = multi_hot([a["labels"] for a in answers], labels)
+
+        def macro(rows: np.ndarray) -> float:
+            t, p = truth[rows], predicted[rows]
+            denominator = (t + p).sum(axis=0)
+            f1 = np.divide(
+                2 * (t & p).sum(axis=0), denominator, out=np.zeros(len(labels)), where=denominator > 0
+            )
+            return float(f1.mean())
+
+        micro = micro_f1_over((truth & predicted).sum(axis=1), predicted.sum(axis=1), truth.sum(axis=1))
+        return {
+            "micro_f1": micro["f1"],
+            "macro_f1": macro,
+            "subset_accuracy": mean_over((truth == predicted).all(axis=1)),
+        }
 
     def evaluate(
         self,

@@ -24,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModel, EvalPrediction, PreTrainedTokenizerBase
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from tunesmith.evaluate.uncertainty import SubsetMetric
 from tunesmith.tasks.base import Runtime, TaskDefaults
 from tunesmith.tasks.sequence_head import mean_pool, sequence_logits, tokenize
 
@@ -260,6 +261,21 @@ class MultiTask(TaskDefaults):
             return metrics
 
         return compute
+
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        """Each head's metrics, named `head.metric` as in the metrics table."""
+        per_head = self.head_labels(labels)
+        found: dict[str, SubsetMetric] = {}
+        for head in self.heads:
+            name = head.name
+            head_records = [{**r, "label": r["label"][name]} for r in records]
+            scorers = self.subtasks[name].subset_metrics(
+                head_records, [a[name] for a in answers], per_head[name]
+            )
+            found.update({f"{name}.{key}": scorer for key, scorer in scorers.items()})
+        return found
 
     def evaluate(
         self,

@@ -13,6 +13,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import scatter_plot
+from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
 VALUE = "value"
@@ -85,6 +86,13 @@ class RegressionTask(SequenceHead):
             return regression_metrics(np.asarray(prediction.label_ids).ravel(), logits_of(prediction).ravel())
 
         return compute
+
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        errors = np.asarray([a["value"] - float(r["label"]) for r, a in zip(records, answers, strict=True)])
+        squared = mean_over(errors**2)
+        return {"rmse": lambda rows: math.sqrt(squared(rows)), "mae": mean_over(np.abs(errors))}
 
     def evaluate(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
-from seqeval.scheme import IOB2
+from seqeval.scheme import IOB2, Entities
 from transformers import (
     AutoModelForTokenClassification,
     DataCollatorForTokenClassification,
@@ -30,6 +30,7 @@ from transformers import (
 
 from tunesmith.console import progress
 from tunesmith.evaluate.plots import bar_chart, save_figure
+from tunesmith.evaluate.uncertainty import SubsetMetric, micro_f1_over
 from tunesmith.tasks.base import Clean, Redact, Runtime, TaskDefaults
 from tunesmith.tasks.sequence_head import length_order, logits_of
 
@@ -377,6 +378,20 @@ class TokenClassificationTask(TaskDefaults):
 
         return compute
 
+    def subset_metrics(
+        self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+    ) -> dict[str, SubsetMetric]:
+        """Entity-level micro scores from per-text counts of exact (strict IOB2) entity matches:
+        summing counts is what seqeval does over a whole split, without re-parsing every resample."""
+        truth, predicted = _tag_rows(records, answers)
+        true_sets = [{e.to_tuple()[1:] for e in row} for row in Entities(truth, IOB2).entities]
+        predicted_sets = [{e.to_tuple()[1:] for e in row} for row in Entities(predicted, IOB2).entities]
+        return micro_f1_over(
+            [len(t & p) for t, p in zip(true_sets, predicted_sets, strict=True)],
+            [len(p) for p in predicted_sets],
+            [len(t) for t in true_sets],
+        )
+
     def evaluate(
         self,
         records: Sequence[dict[str, Any]],
@@ -385,11 +400,7 @@ class TokenClassificationTask(TaskDefaults):
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
-        truth = [char_tags(len(r["text"]), r["label"]) for r in records]
-        predicted = [
-            char_tags(len(r["text"]), [[e["start"], e["end"], e["label"]] for e in a["entities"]])
-            for r, a in zip(records, answers, strict=True)
-        ]
+        truth, predicted = _tag_rows(records, answers)
         metrics: dict[str, Any] = _scores(truth, predicted)
         metrics["count"] = len(records)
         metrics["entities"] = sum(len(r["label"]) for r in records)
@@ -413,6 +424,18 @@ class TokenClassificationTask(TaskDefaults):
             )
             save_figure(figure, out_dir / f"f1_per_type_{split}.png")
         return metrics
+
+
+def _tag_rows(
+    records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Per-character BIO tags of the true and of the predicted entities, one row per text."""
+    truth = [char_tags(len(r["text"]), r["label"]) for r in records]
+    predicted = [
+        char_tags(len(r["text"]), [[e["start"], e["end"], e["label"]] for e in a["entities"]])
+        for r, a in zip(records, answers, strict=True)
+    ]
+    return truth, predicted
 
 
 def _scores(truth: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
