@@ -140,3 +140,21 @@ def test_regression_slices_rank_the_slice_with_the_larger_error_as_worst() -> No
     report = slice_report(task.subset_metrics(records, answers, ["value"]), groups, 30)
     assert report["worst_slice_rmse"] == "phone" and report["gap_rmse"] > 1.0
     assert "demographic_parity_difference" not in report  # label fairness needs one label per record
+
+
+def test_robustness_of_a_regression_reports_its_error_and_no_flip_rate() -> None:
+    from tunesmith.evaluate.robustness import robustness_report
+
+    task = get_task("regression")
+    records = [{"text": "x" * n, "label": float(n)} for n in range(2, 42)]
+
+    def by_length(items: list[dict[str, Any]]) -> list[dict[str, Any]]:  # a "model": the text's length
+        return [{"value": float(len(r["text"]))} for r in items]
+
+    def rmse(answers: list[dict[str, Any]]) -> float:
+        return task.subset_metrics(records, answers, ["value"])["rmse"](np.arange(len(records)))
+
+    found = robustness_report(records, by_length(records), by_length, ["truncation", "case"], 0, rmse, "rmse")
+    assert found["suites"]["clean"]["rmse"] == 0.0 and found["suites"]["case"]["rmse"] == 0.0
+    assert found["suites"]["truncation"]["rmse"] > 5  # half of each text is gone
+    assert "flip_rate" not in found and "flip_rate" not in found["suites"]["truncation"]

@@ -169,7 +169,12 @@ def test_perturbations_change_text_as_named_and_flip_rate_counts_changed_answers
     def by_length(items: list[dict]) -> list[dict]:  # a "model" that answers by text length
         return [{"label": "long" if len(r["text"]) > 5 else "short"} for r in items]
 
-    report = robustness_report(records, by_length(records), by_length, ["truncation", "case"], seed=0)
+    def accuracy(answers: list[dict]) -> float:
+        return sum(a["label"] == r["label"] for a, r in zip(answers, records, strict=True)) / len(records)
+
+    report = robustness_report(
+        records, by_length(records), by_length, ["truncation", "case"], seed=0, score=accuracy
+    )
     assert report["suites"]["clean"]["accuracy"] == 1.0
     # halving "abcdefgh" to "abcd" flips the two long texts: 2 of 4 answers change
     assert (

@@ -170,7 +170,11 @@ CASES = {
         inputs=[{"text": "thank you"}, {"text": "where is the bank"}],
         vocabulary=lambda records: [r["en"] + " " + r["zh"] for r in records],
         check=_check_seq2seq,
-        overrides={"training.epochs": 10, "training.learning_rate": 0.003},
+        overrides={
+            "training.epochs": 10,
+            "training.learning_rate": 0.003,
+            "evaluation.robustness": ["case", "truncation"],
+        },
     ),
     "extractive_qa": Case(
         records=lambda: qa_records(400),
@@ -217,7 +221,7 @@ CASES = {
         ],
         vocabulary=lambda records: [plain_text(r["tagged"]) for r in records],
         check=_check_ner,
-        overrides={"training.epochs": 6},
+        overrides={"training.epochs": 6, "evaluation.robustness": ["width", "typos"]},
     ),
 }
 
@@ -237,6 +241,7 @@ def _recipe(data_file: Path, model: Path, case: Case) -> dict[str, Any]:
     return recipe
 
 
+LEAD_METRIC = {"seq2seq": "bleu", "token_classification": "f1"}
 # task types whose `compare` is also run, and the test its p-values name
 COMPARED = {"seq2seq": "sacrebleu paired bootstrap", "token_classification": "paired bootstrap"}
 
@@ -255,6 +260,11 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
     metrics = json.loads((run / "metrics.json").read_text())
     intervals = metrics["test"]["confidence_intervals"]  # every task type: bootstrap intervals
     assert intervals and all(low <= metrics["test"][name] <= high for name, (low, high) in intervals.items())
+    if "evaluation.robustness" in case.overrides:  # the task's lead metric under each rewrite
+        robustness = metrics["test"]["robustness"]
+        assert robustness["metric"] == LEAD_METRIC[task_type] and "flip_rate" in robustness
+        kept = {"seq2seq": {"clean", "case", "truncation"}, "token_classification": {"clean", "width"}}
+        assert set(robustness["suites"]) == kept[task_type]  # typos would move the entity spans
     if task_type in COMPARED:  # a run against itself: the same answers, no difference
         compared = tunesmith("compare", str(run), str(run), cwd=tmp_path)
         said = compared.stdout + compared.stderr

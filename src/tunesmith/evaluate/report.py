@@ -149,16 +149,18 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         sections.append(_slice_section(name, report, run_dir))
     if test.get("robustness"):
         suites = test["robustness"]["suites"]
+        metric = test["robustness"].get("metric", "accuracy")
         rows = [
-            [n, f"{v['accuracy']:.3f}", "" if "flip_rate" not in v else f"{v['flip_rate']:.1%}"]
+            [n, f"{v[metric]:.3f}", "" if "flip_rate" not in v else f"{v['flip_rate']:.1%}"]
             for n, v in suites.items()
         ]
-        text = f"worst flip rate {test['robustness']['flip_rate']:.1%}"
+        flips = test["robustness"].get("flip_rate")
+        text = f"worst flip rate {flips:.1%}" if flips is not None else f"{metric} under each perturbation"
         sections.append(
             (
                 "Robustness (test)",
                 f"<p>{escape(text)}</p>"
-                + table(["perturbation", "accuracy", "flips"], rows)
+                + table(["perturbation", _METRICS.get(metric, metric), "flips"], rows)
                 + png(run_dir / "robustness_test.png", "robustness"),
                 text,
             )

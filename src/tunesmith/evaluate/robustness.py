@@ -3,9 +3,11 @@
 Each perturbation named in `evaluation.robustness` rewrites every test text (seeded per record).
 The model answers the rewritten texts the way the server does (input cleaning and
 de-identification first, so a perturbation that cleaning undoes costs nothing). The report gives
-accuracy under each perturbation and the flip rate: the share of answers that changed from the
+the task's lead metric (accuracy for classification) under each perturbation and the flip rate:
+the share of answers whose decision (label, labels, entities, answer text, match) changed from the
 clean text's answer. That is an invariance expectation in the CheckList sense: none of these
-rewrites should change the label.
+rewrites should change the answer. A number (regression) has no decision to flip: its tasks get
+the metric only.
 """
 
 from __future__ import annotations
@@ -100,11 +102,32 @@ PERTURBATIONS: dict[str, Perturb] = {
 }
 
 
+# Rewrites that keep every character's position: the only ones a task whose labels are character
+# spans in the text (NER) can be scored under.
+KEEPS_POSITIONS = frozenset({"case", "width", "chinese_script"})
+
+
 def perturbed(records: Sequence[dict[str, Any]], name: str, seed: int) -> list[dict[str, Any]]:
     perturb = PERTURBATIONS[name]
     return [
         {**r, "text": perturb(r["text"], random.Random(seed + i)) or r["text"]} for i, r in enumerate(records)
     ]
+
+
+_DECISIONS = ("label", "labels", "entities", "answer", "answers", "match", "text")
+
+
+def decision(answer: dict[str, Any]) -> Any:
+    """What an answer decides, without its scores; None when it decides nothing (a number)."""
+    for key in _DECISIONS:
+        if key in answer:
+            value = answer[key]
+            if key == "entities":
+                return [(e["start"], e["end"], e["label"]) for e in value]
+            if key == "answers":
+                return [a["answer"] for a in value]
+            return value
+    return None
 
 
 def robustness_report(
@@ -113,24 +136,29 @@ def robustness_report(
     answer: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
     names: Sequence[str],
     seed: int,
+    score: Callable[[Sequence[dict[str, Any]]], float],
+    metric: str = "accuracy",
 ) -> dict[str, Any]:
-    """{name: {accuracy, flip_rate, changed_texts}} and the worst flip rate over them."""
-    truth = [str(r["label"]) for r in records]
-    clean = [a["label"] for a in clean_answers]
-    suites: dict[str, Any] = {
-        "clean": {"accuracy": sum(t == p for t, p in zip(truth, clean, strict=True)) / len(truth)}
-    }
+    """{suites: {name: {metric, flip_rate, changed_texts}}, metric, flip_rate: the worst}; `score`
+    gives `metric` of a list of answers to `records`."""
+    clean = [decision(a) for a in clean_answers]
+    flips_count = clean[0] is not None if clean else False
+    suites: dict[str, Any] = {"clean": {metric: score(clean_answers)}}
     for name in names:
         changed = perturbed(records, name, seed)
-        answers = [a["label"] for a in answer(changed)]
+        answers = answer(changed)
         suites[name] = {
-            "accuracy": sum(t == p for t, p in zip(truth, answers, strict=True)) / len(truth),
-            "flip_rate": sum(c != p for c, p in zip(clean, answers, strict=True)) / len(truth),
+            metric: score(answers),
             "changed_texts": sum(a["text"] != b["text"] for a, b in zip(records, changed, strict=True)),
             "example": {"before": records[0]["text"][:120], "after": changed[0]["text"][:120]},
         }
-    flips = [v["flip_rate"] for k, v in suites.items() if k != "clean"]
-    return {"suites": suites, "flip_rate": max(flips) if flips else 0.0}
+        if flips_count:
+            flipped = sum(c != decision(a) for c, a in zip(clean, answers, strict=True))
+            suites[name]["flip_rate"] = flipped / len(records)
+    found: dict[str, Any] = {"suites": suites, "metric": metric}
+    if flips_count:
+        found["flip_rate"] = max((v["flip_rate"] for k, v in suites.items() if k != "clean"), default=0.0)
+    return found
 
 
 def plot_robustness(report: dict[str, Any], path: Path) -> None:
@@ -139,9 +167,10 @@ def plot_robustness(report: dict[str, Any], path: Path) -> None:
     from tunesmith.evaluate.plots import save_figure
 
     names = list(report["suites"])
+    metric = report.get("metric", "accuracy")
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    accuracy = [report["suites"][n]["accuracy"] for n in names]
-    bars = ax.bar(names, accuracy, color=["#6acc64"] + ["#4878d0"] * (len(names) - 1))
+    values = [report["suites"][n][metric] for n in names]
+    bars = ax.bar(names, values, color=["#6acc64"] + ["#4878d0"] * (len(names) - 1))
     for bar, name in zip(bars, names, strict=True):
         flip = report["suites"][name].get("flip_rate")
         if flip is not None:
@@ -153,8 +182,9 @@ def plot_robustness(report: dict[str, Any], path: Path) -> None:
                 va="bottom",
                 fontsize=8,
             )
-    ax.set_ylim(0, 1.12)
-    ax.set_ylabel("test accuracy")
-    ax.set_title("Robustness: accuracy under each perturbation (flip rate on top)")
+    top = max(values, default=1.0)
+    ax.set_ylim(0, 1.12 if top <= 1 else 1.12 * top)
+    ax.set_ylabel(f"test {metric}")
+    ax.set_title(f"Robustness: {metric} under each perturbation (flip rate on top)")
     ax.tick_params(axis="x", labelrotation=30)
     save_figure(fig, path)

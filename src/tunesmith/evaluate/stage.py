@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.table import Table
 
 from tunesmith import atomic
@@ -16,9 +18,9 @@ from tunesmith.evaluate.expectations import check_expectations
 from tunesmith.evaluate.gates import GATES_FILE, GateResult, check_gates, read_gates
 from tunesmith.evaluate.gates import summary as gates_summary
 from tunesmith.evaluate.report import with_interval, write_report
-from tunesmith.evaluate.robustness import plot_robustness, robustness_report
+from tunesmith.evaluate.robustness import KEEPS_POSITIONS, plot_robustness, robustness_report
 from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
-from tunesmith.evaluate.uncertainty import SubsetMetric, subset_intervals
+from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better, subset_intervals
 from tunesmith.predict import Predictor
 
 METRICS_FILE = "metrics.json"
@@ -43,11 +45,10 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
             results[split]["errors"] = error_analysis(records, answers)
         if recipe.evaluation.slices:
             results[split].update(_slices(predictor, records, answers, scorers, run_dir, split))
-        if split == "test" and predictor.task.weighs_classes:
-            if recipe.evaluation.robustness:
-                results[split]["robustness"] = _robustness(predictor, records, answers, run_dir)
-            if recipe.evaluation.expectations:
-                results[split]["expectations"] = _expectations(predictor, records, answers)
+        if split == "test" and recipe.evaluation.robustness and scorers:
+            results[split]["robustness"] = _robustness(predictor, records, answers, run_dir)
+        if split == "test" and recipe.evaluation.expectations and predictor.task.weighs_classes:
+            results[split]["expectations"] = _expectations(predictor, records, answers)
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline)
     for split, metrics in results.items():
@@ -84,11 +85,31 @@ def _expectations(
 def _robustness(
     predictor: Predictor, records: list[dict[str, Any]], answers: list[dict[str, Any]], run_dir: Path
 ) -> dict[str, Any]:
-    recipe = predictor.recipe
-    found = robustness_report(records, answers, _served(predictor), recipe.evaluation.robustness, recipe.seed)
+    recipe, task, labels = predictor.recipe, predictor.task, predictor.labels
+    names = recipe.evaluation.robustness
+    if task.annotated:  # the labels are spans of the text: a rewrite that moves characters breaks them
+        skipped = [n for n in names if n not in KEEPS_POSITIONS]
+        names = [n for n in names if n in KEEPS_POSITIONS]
+        if skipped:
+            console.print(
+                f"[yellow]note:[/] robustness skips {', '.join(skipped)} for {task.type}: they move "
+                f"the labelled spans ({', '.join(sorted(KEEPS_POSITIONS))} keep them)"
+            )
+    metric = next(iter(task.subset_metrics(records, answers, labels)))  # the task's lead metric
+    everything = np.arange(len(records))
+
+    def score(found: Sequence[dict[str, Any]]) -> float:
+        return task.subset_metrics(records, found, labels)[metric](everything)
+
+    found = robustness_report(records, answers, _served(predictor), names, recipe.seed, score, metric)
     plot_robustness(found, run_dir / "robustness_test.png")
-    suites = len(found["suites"]) - 1
-    console.print(f"robustness: worst flip rate {found['flip_rate']:.1%} over {suites} perturbations")
+    changed = [v[metric] for k, v in found["suites"].items() if k != "clean"]
+    worst = (min if higher_is_better(metric) else max)(changed, default=float("nan"))
+    clean = found["suites"]["clean"][metric]
+    line = f"robustness over {len(changed)} perturbations: {metric} {clean:.4f} clean, worst {worst:.4f}"
+    if "flip_rate" in found:
+        line += f"; worst flip rate {found['flip_rate']:.1%}"
+    console.print(line)
     return found
 
 
