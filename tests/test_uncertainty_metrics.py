@@ -239,3 +239,26 @@ def test_directional_and_invariance_expectations_count_failures_past_the_toleran
     assert found["checks"]["strict"]["examples"][0]["probability_after"] == 0.5  # the largest rise first
     with pytest.raises(Exception, match="label"):
         Expectation(name="x", add="y", direction="up")
+
+
+def test_temperature_scaling_recovers_a_known_temperature_and_removes_the_calibration_error() -> None:
+    from tunesmith.evaluate.uncertainty import fit_temperature
+    from tunesmith.tasks.classification import softmax
+
+    rng = np.random.default_rng(5)
+    honest = rng.normal(0, 2, (20_000, 4))  # logits whose softmax is the true distribution
+    truth = np.array([rng.choice(4, p=p) for p in softmax(honest)])
+    overconfident = 3 * honest  # the same ranking, claimed three times as sharply
+    assert fit_temperature(overconfident, truth) == pytest.approx(3.0, rel=0.05)
+    assert fit_temperature(honest, truth) == pytest.approx(1.0, rel=0.05)
+
+    def ece(logits: np.ndarray) -> float:
+        probabilities = softmax(logits)
+        return expected_calibration_error(probabilities.max(axis=1), probabilities.argmax(axis=1) == truth)
+
+    scaled = overconfident / fit_temperature(overconfident, truth)
+    assert ece(overconfident) > 0.1 and ece(scaled) < 0.02
+    assert (scaled.argmax(axis=1) == overconfident.argmax(axis=1)).all()  # no answer changes
+    assert fit_temperature(honest[:1], truth[:1]) == 1.0  # nothing to fit on
+    separable = np.eye(4)[truth] * 5  # every record right: sharper is always better, no optimum
+    assert fit_temperature(separable, truth) == 1.0

@@ -241,6 +241,11 @@ class TaskSection(Section):
         "the highest recall at {precision: 0.95} (the highest precision at {recall: 0.9}), or argmax "
         "(no tuning: the more probable label).",
     )
+    calibration: Literal["temperature", "none"] = Field(
+        "temperature",
+        description="Single-label classification: fit one temperature on validation that divides the "
+        "logits, so a stated probability matches how often the answer is right (answers unchanged).",
+    )
     ner_format: Literal["auto", "spans", "bio", "word_tag"] = Field(
         "auto",
         description="token_classification input: spans (text + [{start, end, label}]), bio (token "

@@ -93,6 +93,8 @@ def test_a_run_that_misses_a_gate_exits_3_and_a_passing_run_reports_everything(
     assert test["robustness"]["flip_rate"] == max(v["flip_rate"] for k, v in suites.items() if k != "clean")
     assert (tmp_path / "ok" / "robustness_test.png").is_file()
     assert test["errors"]["mistakes"] == round(test["count"] * (1 - test["accuracy"]))
+    state = json.loads((tmp_path / "ok" / "model" / "task_state.json").read_text())
+    assert 0.05 < state["temperature"] < 20  # fitted on validation (task.calibration: temperature)
     checks = test["expectations"]["checks"]
     assert set(checks) == {"refund_cue", "polite"} and checks["polite"]["tested"] == test["count"]
     assert test["expectations"]["failure_rate"] == max(c["failure_rate"] for c in checks.values())

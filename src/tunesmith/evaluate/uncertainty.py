@@ -117,6 +117,32 @@ def mcnemar(a_correct: Sequence[bool], b_correct: Sequence[bool]) -> McNemar:
     return McNemar(only_a, only_b, p)
 
 
+def fit_temperature(logits: np.ndarray, truth: Sequence[int]) -> float:
+    """Temperature scaling (Guo et al., 2017): the T > 0 that minimises the negative log-likelihood
+    of softmax(logits / T) on held-out records. Dividing by T keeps every answer and only changes
+    how sure it claims to be. 1.0 when there is nothing to fit on: under 2 records, a validation set
+    the model gets all right (it only ever asks for sharper probabilities), or an optimum at a bound."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
+    z, y = np.asarray(logits, dtype=np.float64), np.asarray(truth)
+    known = (y >= 0) & (y < z.shape[1]) if z.ndim == 2 else np.zeros(0, dtype=bool)
+    if known.sum() < 2:
+        return 1.0
+    z, y = z[known], y[known]
+    if (z.argmax(axis=1) == y).all():
+        return 1.0  # no mistakes to learn from: sharper would always look better
+
+    def nll(log_t: float) -> float:
+        return float(-log_softmax(z / np.exp(log_t), axis=1)[np.arange(len(y)), y].mean())
+
+    low, high = np.log(0.05), np.log(20.0)
+    found = minimize_scalar(nll, bounds=(low, high), method="bounded")
+    if min(found.x - low, high - found.x) < 1e-2:
+        return 1.0
+    return float(np.exp(found.x))
+
+
 def calibration_bins(
     confidence: Sequence[float], correct: Sequence[bool], bins: int = 15
 ) -> list[tuple[float, float, int]]:

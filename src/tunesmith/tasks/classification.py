@@ -18,6 +18,7 @@ from tunesmith.evaluate.plots import plot_confusion_matrix
 from tunesmith.evaluate.uncertainty import (
     SubsetMetric,
     expected_calibration_error,
+    fit_temperature,
     mean_over,
     plot_reliability,
 )
@@ -110,7 +111,8 @@ class ClassificationTask(SequenceHead):
         labels: list[str],
         state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        probabilities = softmax(np.asarray(outputs, dtype=np.float64))
+        temperature = (state or {}).get("temperature", 1.0)
+        probabilities = softmax(np.asarray(outputs, dtype=np.float64) / temperature)
         threshold = (state or {}).get("threshold")
         positive = labels.index(state["positive"]) if threshold is not None else -1  # type: ignore[index]
         answers = []
@@ -149,13 +151,19 @@ class ClassificationTask(SequenceHead):
         return {**ranking, "threshold_table": threshold_table(scores, truth, grid)}
 
     def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
-        """Binary labels: the threshold on the positive label's probability, tuned on validation."""
+        """On validation: the temperature that makes probabilities honest (`task.calibration`),
+        then for binary labels the threshold on the positive label's (scaled) probability."""
+        logits = np.asarray(outputs, dtype=np.float64)
+        state: dict[str, Any] = {}
+        if self.options.calibration == "temperature":
+            index = {label: i for i, label in enumerate(labels)}
+            state["temperature"] = fit_temperature(logits, [index.get(str(r), -1) for r in references])
         positive = positive_label(labels)
-        if positive is None or self.options.threshold == "argmax":
-            return None
-        scores = softmax(np.asarray(outputs, dtype=np.float64))[:, labels.index(positive)]
-        truth = [int(str(r) == positive) for r in references]
-        return {"positive": positive, **tuned_threshold(scores, truth, self.options.threshold)}
+        if positive is not None and self.options.threshold != "argmax":
+            scores = softmax(logits / state.get("temperature", 1.0))[:, labels.index(positive)]
+            truth = [int(str(r) == positive) for r in references]
+            state.update({"positive": positive, **tuned_threshold(scores, truth, self.options.threshold)})
+        return state or None
 
     def subset_metrics(
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
