@@ -12,6 +12,7 @@ from tunesmith import atomic
 from tunesmith.bundle import read_json_if_present
 from tunesmith.evaluate.gates import read_gates
 from tunesmith.html_page import escape, page, png, table
+from tunesmith.train.stage import TASK_STATE_FILE
 
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "report.md"
@@ -144,7 +145,15 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         )
     plots = "".join(png(run_dir / name, title) for name, title in _PLOTS[2:4])
     if plots:
-        sections.append(("Calibration and curves (test)", f'<div class="grid">{plots}</div>', ""))
+        state = read_json_if_present(run_dir / "model" / TASK_STATE_FILE)
+        text = f"ECE {test['ece']:.3f}" if "ece" in test else ""
+        if "temperature" in state:
+            temperature = state["temperature"]
+            text += (
+                f"; probabilities are softmax(logits / {temperature:.3f}), a temperature fitted on validation"
+            )
+        html = (f"<p>{escape(text)}</p>" if text else "") + f'<div class="grid">{plots}</div>'
+        sections.append(("Calibration and curves (test)", html, text))
     for name, report in test.get("slices", {}).items():
         sections.append(_slice_section(name, report, run_dir))
     if test.get("robustness"):

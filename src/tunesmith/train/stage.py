@@ -44,7 +44,7 @@ from tunesmith.train.tracking import is_main_process, tracking_callbacks
 
 MODEL_DIR = "model"
 LABELS_FILE = "labels.json"
-TASK_STATE_FILE = "task_state.json"  # what the task fitted on validation after training (thresholds)
+TASK_STATE_FILE = "task_state.json"  # fitted on validation after training: temperature, thresholds
 
 
 CONFIGS = Path(__file__).parent / "configs"  # FSDP and DeepSpeed configurations shipped with tunesmith
