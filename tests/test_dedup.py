@@ -51,7 +51,10 @@ def test_prepare_removes_leaked_records_and_reports_them(tmp_path: Path) -> None
     train = {normalize(r["text"]) for r in read_split(tmp_path / "run", "train")}
     for split in ("validation", "test"):
         assert not train & {normalize(r["text"]) for r in read_split(tmp_path / "run", split)}
-    report = json.loads((tmp_path / "run" / "data" / "report.json").read_text())["duplicates"]
+    full = json.loads((tmp_path / "run" / "data" / "report.json").read_text())
+    # 120 lines in the file: a duplicate is read once and rejected once, not counted as two rows
+    assert full["rows_read"] == 120 and full["rows_rejected"] == 60
+    report = full["duplicates"]
     assert report["removed"] == result.rejected == 60
     assert report["examples"]
     rejected = (tmp_path / "run" / "data" / "rejected.jsonl").read_text(encoding="utf-8").splitlines()

@@ -286,6 +286,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         pool = Pool(Path(scratch), recipe.prepare.dedup.enabled, _fields_for_split(recipe))
         try:
             accepted = _read_all(recipe, task, quarantine, redactor, pool)
+            rejected_on_read = quarantine.count  # duplicates are quarantined later, from the accepted
         finally:
             quarantine.close()
             pool.close()
@@ -308,7 +309,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         report = {
             "sources": [str(p) for p, _ in sources],
             "fingerprint": sha256_of(*(p for p, _ in sources)),
-            "rows_read": accepted + quarantine.count,
+            "rows_read": accepted + rejected_on_read,
             "rows_accepted": accepted,
             "rows_rejected": quarantine.count,
             "rejected_by_reason": dict(quarantine.reasons),

@@ -104,7 +104,7 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         counts = data.get("split_counts", {})
         shown = ", ".join(f"{k} {v:,}" for k, v in counts.items())
         text = (
-            f"{data.get('rows_read', 0):,} records read, {data.get('rejected', 0):,} quarantined; "
+            f"{data.get('rows_read', 0):,} records read, {data.get('rows_rejected', 0):,} quarantined; "
             f"splits: {shown}; {len(data.get('labels', []))} labels; language {data.get('language', '?')}"
         )
         sections.append(
