@@ -239,6 +239,12 @@ def test_directional_and_invariance_expectations_count_failures_past_the_toleran
     assert found["checks"]["strict"]["examples"][0]["probability_after"] == 0.5  # the largest rise first
     with pytest.raises(Exception, match="label"):
         Expectation(name="x", add="y", direction="up")
+    from tunesmith import recipe as recipe_io
+    from tunesmith.errors import RecipeError
+
+    twice = [{"name": "x", "add": "y", "direction": "same"}] * 2
+    with pytest.raises(RecipeError, match="repeated: x"):
+        recipe_io.validate({"data": {"train": "d.jsonl"}, "evaluation": {"expectations": twice}})
 
 
 def test_temperature_scaling_recovers_a_known_temperature_and_removes_the_calibration_error() -> None:

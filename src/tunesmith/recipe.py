@@ -416,6 +416,14 @@ class EvaluationSection(Section):
         description="Directional and invariance expectations on the test texts (single-label tasks).",
     )
 
+    @model_validator(mode="after")
+    def _unique_expectations(self) -> EvaluationSection:
+        names = [e.name for e in self.expectations]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"expectation names must be unique; repeated: {', '.join(repeated)}")
+        return self
+
 
 class TuneRange(Section):
     low: float
