@@ -52,7 +52,10 @@ def test_regression_run_serves_the_same_numbers_as_the_cli(tmp_path: Path, tiny_
     report = json.loads((run / "data" / "report.json").read_text())
     assert report["rows_rejected"] == 1 and 0.5 < report["target"]["min"] < report["target"]["max"] < 5.5
     assert not any("label" in w for w in report["warnings"])  # no advice about named labels
-    assert "| split | rmse | mae | r2 | spearman |" in (run / "model" / "README.md").read_text()
+    card = (run / "model" / "README.md").read_text()
+    assert "| split | rmse | mae | r2 | spearman |" in card
+    low, high = metrics["confidence_intervals"]["rmse"]  # the card shows it beside the value
+    assert low <= metrics["rmse"] <= high and f"{metrics['rmse']:.4f} [{low:.3f}, {high:.3f}]" in card
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["metric_for_best_model"] == "rmse"
     text = "the service was great today"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
+from tunesmith.evaluate.report import with_interval
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import get_task
 
@@ -34,7 +35,7 @@ def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], mode
     train_counts = report["label_counts"].get("train", {})
     headline = get_task(recipe.task).headline
     rows = [
-        [split, *(f"{values[m]:.4f}" if m in values else "" for m in headline)]
+        [split, *(with_interval(values, m) if m in values else "" for m in headline)]
         for split, values in metrics.items()
         if isinstance(values, dict)
     ]
@@ -66,6 +67,8 @@ A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts["tra
 {len(labels)} labels. Text longer than {recipe.model.max_length} tokens is cut.
 
 ## Evaluation
+
+Each value with its 95% bootstrap interval over the split's records.
 
 {_table(["split", *headline], rows) if rows else "Not evaluated yet."}
 
