@@ -52,7 +52,7 @@ def bundle(run_dir: Path) -> dict[str, Any]:
         for split, values in metrics.items()
     }
     if (run_dir / "model").is_dir():
-        write_model_card(run_dir, recipe, report, headline)
+        write_model_card(run_dir, recipe, report, metrics)
     return write_manifest(
         run_dir,
         {
