@@ -12,17 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
-from tunesmith.evaluate.report import with_interval
+from tunesmith.evaluate.report import markdown_table, with_interval
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import get_task
 
 CARD = "README.md"
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], model_name: str) -> str:
@@ -70,7 +64,7 @@ A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts["tra
 
 Each value with its 95% bootstrap interval over the split's records.
 
-{_table(["split", *headline], rows) if rows else "Not evaluated yet."}
+{markdown_table(["split", *headline], rows) if rows else "Not evaluated yet."}
 
 ## Data
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from tunesmith import atomic
 from tunesmith.evaluate.plots import bar_chart, data_uri, histogram
-from tunesmith.html_page import STYLE, escape, table
+from tunesmith.html_page import escape, page, table
 
 
 def _img(fig: Any, alt: str) -> str:
@@ -157,9 +157,5 @@ def write_validation_report(
         ),
     ]
     body = "".join(f"<h2>{escape(title)}</h2>{content}" for title, content in sections)
-    page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Data validation report</title><style>{STYLE}</style></head>"
-        f"<body><h1>Data validation report</h1>{body}</body></html>"
-    )
-    atomic.write_text(path, page)
+    title = "Data validation report"
+    atomic.write_text(path, page(title, f"<h1>{title}</h1>{body}"))

@@ -58,6 +58,13 @@ _METRICS = {  # display names; a metric not named here shows its key
 _EXTRAS = ("pr_auc", "roc_auc", "recall_at_95_precision", "ece")  # shown beside the headline when reported
 
 
+def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table: what report.md and the model card paste."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def _metric_table(metrics: dict[str, Any], headline: tuple[str, ...]) -> tuple[list[str], list[list[Any]]]:
     """(header, rows): the task's headline metrics and the extras any split reports, with intervals."""
     wanted = list(headline) + [m for m in _EXTRAS if m not in headline]
@@ -121,15 +128,9 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         )
     if metrics:
         header, rows = _metric_table(metrics, headline)
-        markdown = (
-            "| "
-            + " | ".join(header)
-            + " |\n|"
-            + "---|" * len(header)
-            + "\n"
-            + "\n".join("| " + " | ".join(str(c) for c in row) + " |" for row in rows)
+        sections.append(
+            ("Metrics (95% bootstrap intervals)", table(header, rows), markdown_table(header, rows))
         )
-        sections.append(("Metrics (95% bootstrap intervals)", table(header, rows), markdown))
     if test.get("per_class"):
         rows = [
             [label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", v["support"]]
