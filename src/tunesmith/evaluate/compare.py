@@ -25,9 +25,10 @@ from tunesmith.evaluate.uncertainty import (
     higher_is_better,
     mcnemar,
 )
-from tunesmith.tasks.classification import macro_f1
+from tunesmith.tasks.classification import label_indexes, label_metrics
 
 SIGNIFICANCE = 0.05
+MCNEMAR = "McNemar's exact test"
 _HUNDRED_SCALE = frozenset({"bleu", "chrf"})  # already in points (0-100)
 _OWN_UNITS = frozenset({"rmse", "mae"})  # in the label's units: no points
 
@@ -114,26 +115,18 @@ def compare_metrics(
     return differences
 
 
-def _label_metrics(truth: np.ndarray, predicted: np.ndarray, n_labels: int) -> dict[str, SubsetMetric]:
-    right = (truth == predicted).astype(np.float64)
-    return {
-        "accuracy": lambda rows: float(right[rows].mean()),
-        "macro_f1": lambda rows: macro_f1(truth[rows], predicted[rows], n_labels),
-    }
-
-
 def compare_labels(truth: Sequence[int], a: Sequence[int], b: Sequence[int], n_labels: int) -> Comparison:
     """Accuracy and macro-F1 of B against A on the same records (label indexes); accuracy's
     p-value is McNemar's exact test, the sharper test of an accuracy difference."""
     t, pa, pb = np.asarray(truth), np.asarray(a), np.asarray(b)
     exact = mcnemar(pa == t, pb == t)
     differences = compare_metrics(
-        _label_metrics(t, pa, n_labels),
-        _label_metrics(t, pb, n_labels),
+        label_metrics(t, pa, n_labels),
+        label_metrics(t, pb, n_labels),
         len(t),
-        {"accuracy": (exact.p_value, "McNemar's exact test")},
+        {"accuracy": (exact.p_value, MCNEMAR)},
     )
-    return Comparison(len(t), differences, exact, {"accuracy": "McNemar's exact test"})
+    return Comparison(len(t), differences, exact, {"accuracy": MCNEMAR})
 
 
 def _exact_tests(
@@ -146,12 +139,10 @@ def _exact_tests(
     sacrebleu's paired bootstrap for generated text."""
     task = predictor.task
     if task.weighs_classes:
-        truth = [str(r["label"]) for r in data]
-        exact = mcnemar(
-            [a["label"] == t for a, t in zip(answers_a, truth, strict=True)],
-            [b["label"] == t for b, t in zip(answers_b, truth, strict=True)],
-        )
-        return {"accuracy": (exact.p_value, "McNemar's exact test")}, exact
+        truth, answered_a = label_indexes(data, answers_a, predictor.labels)
+        _, answered_b = label_indexes(data, answers_b, predictor.labels)
+        exact = mcnemar(answered_a == truth, answered_b == truth)
+        return {"accuracy": (exact.p_value, MCNEMAR)}, exact
     if task.label_is_text and answers_a and "text" in answers_a[0]:
         from tunesmith.tasks.generation import sacrebleu_paired_p
 

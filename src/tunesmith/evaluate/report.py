@@ -11,6 +11,7 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.bundle import read_json_if_present
 from tunesmith.evaluate.gates import read_gates
+from tunesmith.evaluate.slices import metric_names
 from tunesmith.html_page import escape, page, png, table
 from tunesmith.train.stage import TASK_STATE_FILE
 
@@ -234,8 +235,7 @@ def _expectation_section(found: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def _slice_section(name: str, report: dict[str, Any], run_dir: Path) -> tuple[str, str, str]:
-    first = next(iter(report["per_slice"].values()))
-    shown = [k for k in first if k not in ("count", "small")]
+    shown = metric_names(report)
     rows = [
         [value, v["count"], *(f"{v[m]:.3f}" for m in shown), "small" if v["small"] else ""]
         for value, v in report["per_slice"].items()

@@ -122,10 +122,15 @@ def slice_metrics(
     return {"slices": by_attribute, "slice_gap": gaps}
 
 
+def metric_names(report: dict[str, Any]) -> list[str]:
+    """The metrics a `slice_report` holds per slice, the task's lead metric first."""
+    first = next(iter(report["per_slice"].values()))
+    return [k for k in first if k not in ("count", "small")]
+
+
 def shown_metric(report: dict[str, Any]) -> str:
     """The metric a slice plot and summary line lead with: the first the task reports."""
-    first = next(iter(report["per_slice"].values()))
-    return next(k for k in first if k not in ("count", "small"))
+    return metric_names(report)[0]
 
 
 def plot_slices(slices: dict[str, Any], path: Path, split: str) -> None:

@@ -22,6 +22,7 @@ from tunesmith.evaluate.robustness import KEEPS_POSITIONS, plot_robustness, robu
 from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
 from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better, subset_intervals
 from tunesmith.predict import Predictor
+from tunesmith.tasks.classification import label_indexes
 
 METRICS_FILE = "metrics.json"
 
@@ -46,7 +47,7 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         if recipe.evaluation.slices:
             results[split].update(_slices(predictor, records, answers, scorers, run_dir, split))
         if split == "test" and recipe.evaluation.robustness and scorers:
-            results[split]["robustness"] = _robustness(predictor, records, answers, run_dir)
+            results[split]["robustness"] = _robustness(predictor, records, answers, scorers, run_dir)
         if split == "test" and recipe.evaluation.expectations and predictor.task.weighs_classes:
             results[split]["expectations"] = _expectations(predictor, records, answers)
     atomic.write_json(run_dir / METRICS_FILE, results)
@@ -83,7 +84,11 @@ def _expectations(
 
 
 def _robustness(
-    predictor: Predictor, records: list[dict[str, Any]], answers: list[dict[str, Any]], run_dir: Path
+    predictor: Predictor,
+    records: list[dict[str, Any]],
+    answers: list[dict[str, Any]],
+    scorers: dict[str, SubsetMetric],
+    run_dir: Path,
 ) -> dict[str, Any]:
     recipe, task, labels = predictor.recipe, predictor.task, predictor.labels
     names = recipe.evaluation.robustness
@@ -95,7 +100,7 @@ def _robustness(
                 f"[yellow]note:[/] robustness skips {', '.join(skipped)} for {task.type}: they move "
                 f"the labelled spans ({', '.join(sorted(KEEPS_POSITIONS))} keep them)"
             )
-    metric = next(iter(task.subset_metrics(records, answers, labels)))  # the task's lead metric
+    metric = next(iter(scorers))  # the task's lead metric
     everything = np.arange(len(records))
 
     def score(found: Sequence[dict[str, Any]]) -> float:
@@ -125,17 +130,10 @@ def _slices(
     if not scorers:
         console.print(f"[yellow]note:[/] {predictor.task.type} has no per-record metrics to slice")
         return {}
-    label_indexes = None
+    labelled = None
     if predictor.task.weighs_classes:  # one label per record: fairness differences apply too
-        index = {label: i for i, label in enumerate(predictor.labels)}
-        label_indexes = (
-            [index.get(str(r["label"]), -1) for r in records],
-            [index[a["label"]] for a in answers],
-            len(index),
-        )
-    found = slice_metrics(
-        records, scorers, recipe.evaluation.slices, recipe.evaluation.min_slice, label_indexes
-    )
+        labelled = (*label_indexes(records, answers, predictor.labels), len(predictor.labels))
+    found = slice_metrics(records, scorers, recipe.evaluation.slices, recipe.evaluation.min_slice, labelled)
     plot_slices(found["slices"], run_dir / f"slices_{split}.png", split)
     for name, report in found["slices"].items():
         metric = shown_metric(report)

@@ -160,7 +160,10 @@ def calibration_bins(
 
 def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 15) -> float:
     """Sum over bins of |accuracy - confidence| weighted by the bin's share of records."""
-    table = calibration_bins(confidence, correct, bins)
+    return _calibration_error(calibration_bins(confidence, correct, bins))
+
+
+def _calibration_error(table: list[tuple[float, float, int]]) -> float:
     total = sum(n for _, _, n in table)
     return float(sum(n * abs(acc - conf) for conf, acc, n in table) / total) if total else float("nan")
 
@@ -170,7 +173,7 @@ def plot_reliability(confidence: Sequence[float], correct: Sequence[bool], path:
     import matplotlib.pyplot as plt
 
     table = calibration_bins(confidence, correct)
-    ece = expected_calibration_error(confidence, correct)
+    ece = _calibration_error(table)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 5.5), sharex=True, height_ratios=[3, 1])
     top.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
     top.plot([c for c, _, _ in table], [a for _, a, _ in table], marker="o", label="model")

@@ -67,6 +67,23 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> float:
     return float(f1.mean())
 
 
+def label_indexes(
+    records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(truth, answered) as positions in `labels`; a true label the model does not know is -1."""
+    index = {label: i for i, label in enumerate(labels)}
+    truth = np.asarray([index.get(str(r["label"]), -1) for r in records], dtype=np.int64)
+    return truth, np.asarray([index[a["label"]] for a in answers], dtype=np.int64)
+
+
+def label_metrics(truth: np.ndarray, predicted: np.ndarray, n_labels: int) -> dict[str, SubsetMetric]:
+    """Accuracy and macro-F1 of label indexes as functions of record positions."""
+    return {
+        "accuracy": mean_over(truth == predicted),
+        "macro_f1": lambda rows: macro_f1(truth[rows], predicted[rows], n_labels),
+    }
+
+
 _INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
 
 
@@ -168,13 +185,7 @@ class ClassificationTask(SequenceHead):
     def subset_metrics(
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
     ) -> dict[str, SubsetMetric]:
-        index = {label: i for i, label in enumerate(labels)}
-        truth = np.asarray([index.get(str(r["label"]), -1) for r in records])
-        predicted = np.asarray([index[a["label"]] for a in answers])
-        return {
-            "accuracy": mean_over(truth == predicted),
-            "macro_f1": lambda rows: macro_f1(truth[rows], predicted[rows], len(labels)),
-        }
+        return label_metrics(*label_indexes(records, answers, labels), len(labels))
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:
@@ -191,13 +202,11 @@ class ClassificationTask(SequenceHead):
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
-        index = {label: i for i, label in enumerate(labels)}
-        y_true = [index.get(str(r["label"]), -1) for r in records]
-        y_pred = [index[a["label"]] for a in answers]
+        y_true, y_pred = label_indexes(records, answers, labels)
         metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
         metrics["count"] = len(y_true)
         confidence = [a["score"] for a in answers]
-        correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]
+        correct = y_true == y_pred
         metrics["ece"] = expected_calibration_error(confidence, correct)
         plot_reliability(confidence, correct, out_dir / f"reliability_{split}.png", f"Calibration ({split})")
         positive = positive_label(labels)
