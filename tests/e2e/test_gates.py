@@ -133,6 +133,7 @@ def _check_report(run: Path, shot: Path) -> None:
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",  # containers often give /dev/shm only 64 MB
             f"--screenshot={shot}",
             "--window-size=1200,2400",
             (run / "report.html").as_uri(),
