@@ -87,7 +87,7 @@ def test_scan_cli_finds_pii_and_canaries(tmp_path: Path) -> None:
 
 
 def test_init_recipe_turns_deidentification_on(tmp_path: Path) -> None:
-    write_jsonl(tmp_path / "faq.jsonl", faq_records(40))
+    write_jsonl(tmp_path / "faq.jsonl", faq_records(80))
     tunesmith("init", "faq.jsonl", cwd=tmp_path)
     recipe = recipe_io.load(tmp_path / "recipe.yaml")
     assert recipe.prepare.pii.enabled and recipe.prepare.pii.action == "mask"
@@ -130,9 +130,9 @@ def test_column_policies_on_tabular_records(tmp_path: Path, monkeypatch: pytest.
 
 def test_init_names_columns_that_look_personal(tmp_path: Path) -> None:
     rows = ["first,last,cc_num,text,label"] + [
-        f"Ann,Lee,4111111111111111,question {i},{i % 2}" for i in range(20)
+        f"Ann,Lee,4111111111111111,question {i},{i % 2}" for i in range(60)
     ]
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     tunesmith("init", "t.csv", cwd=tmp_path)
     recipe_text = (tmp_path / "recipe.yaml").read_text(encoding="utf-8")
-    assert "# columns: {cc_num: mask, first: mask, last: mask}" in recipe_text
+    assert "columns: {cc_num: mask, first: mask, last: mask}" in recipe_text

@@ -73,3 +73,38 @@ def test_nested_list_and_template_fields() -> None:
     assert extract_text(record, None, template, "/") == "amount 120 at 上海; symptoms fever/cough"
     with pytest.raises(FieldMissing):
         extract_text(record, None, "{examination_results.pulse}", ", ")
+
+
+def test_headerless_csv_is_read_with_the_given_column_names(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.tsv"
+    path.write_text("1\ta\tb\t0\n2\tc\td\t1\n3\te\n", encoding="utf-8")
+    rows = list(read_records(path, columns=["id", "text_1", "text_2", "label"]))
+    assert [r for _, r in rows[:2]] == [
+        {"id": "1", "text_1": "a", "text_2": "b", "label": "0"},
+        {"id": "2", "text_1": "c", "text_2": "d", "label": "1"},
+    ]
+    assert rows[2][0] == 3 and "data.columns names 4" in rows[2][1].reason
+
+
+def test_a_text_file_is_one_record_per_line_unless_it_is_tab_separated(tmp_path: Path) -> None:
+    lines = tmp_path / "neg.txt"
+    lines.write_text("太差了, 不会再买\n\n物流很慢\n", encoding="utf-8")
+    assert [r for _, r in read_records(lines)] == [
+        {"text": "太差了, 不会再买", "file": "neg"},
+        {"text": "物流很慢", "file": "neg"},
+    ]
+    table = tmp_path / "cmn.txt"
+    table.write_text("text\tzh\nHi.\t你好。\nRun.\t跑。\n", encoding="utf-8")
+    assert next(r for _, r in read_records(table)) == {"text": "Hi.", "zh": "你好。"}
+
+
+def test_templates_render_symptom_maps_and_optional_fields() -> None:
+    from tunesmith.data.fields import render_template, template_fields
+
+    record = {"symptoms": ["发热", "咳嗽"], "implicit": {"头痛": False, "喷嚏": True}, "notes": ""}
+    template = "symptoms: {symptoms}; implicit: {implicit}; notes: {notes?}"
+    assert render_template(template, record, ", ") == "symptoms: 发热, 咳嗽; implicit: 喷嚏, 无头痛; notes: "
+    assert render_template("{flags}", {"flags": {"fever": True, "rash": False}}, ", ") == "fever, no rash"
+    assert template_fields(template) == ["symptoms", "implicit", "notes"]
+    with pytest.raises(FieldMissing):
+        render_template("{notes}", record, ", ")

@@ -60,28 +60,43 @@ def _load(recipe_path: Path, overrides: list[str] | None):  # type: ignore[no-un
 
 @app.command()
 def init(
-    data: Annotated[Path, typer.Argument(help="A JSON, JSONL, CSV, TSV or Parquet file.")],
+    data: Annotated[Path, typer.Argument(help="A JSON, JSONL, CSV, TSV, Parquet or text file, or a folder.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the recipe.")] = Path("recipe.yaml"),
     force: Annotated[bool, typer.Option(help="Replace an existing recipe file.")] = False,
+    explain: Annotated[bool, typer.Option(help="Print the analysis; write nothing.")] = False,
+    task: Annotated[str | None, typer.Option(help="The task type, instead of the detected one.")] = None,
+    text: Annotated[
+        str | None, typer.Option(help="The text field (or a template: 'amount {amount} at {shop}').")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="The label field ('none': no label).")] = None,
+    pair: Annotated[str | None, typer.Option(help="The second text (matching, extractive QA).")] = None,
 ) -> None:
-    """Inspect DATA and write a recipe (text and label fields, language, task, model).
+    """Inspect DATA and write a recipe: what each column holds, the task, the fields, the
+    language and model, the split - each with its reason and the runner-up.
 
     Examples:
 
         tunesmith init faq.jsonl
 
-        tunesmith init tickets.csv --out tickets.yaml
-    """
-    from tunesmith.init import write_recipe
+        tunesmith init pairs.tsv --explain
 
+        tunesmith init clauses.jsonl --label unfair_categories --out clauses.yaml
+
+        tunesmith init reviews/             # one file per label: neg.txt, pos.txt
+    """
+    from tunesmith.init import Wishes, findings, write_recipe
+    from tunesmith.init.plan import analyse
+
+    wishes = Wishes(task, text, label, pair)
+    if explain:
+        print("\n".join(findings(analyse(data, wishes))))  # the analysis is the output: stdout
+        return
     if out.exists() and not force:
         raise TunesmithError(f"{out} exists; pass --force to replace it or --out another path")
-    path, found = write_recipe(data, out)
-    console.print(
-        f"wrote {path}: text '{found.text_field}', label '{found.label_field}' "
-        f"({len(found.labels)} labels), language {found.language}, from {found.rows:,} sampled records"
-    )
-    console.print(f"next: tunesmith run {path}")
+    path, plan = write_recipe(data, out, wishes)
+    for line in findings(plan):
+        console.print(line, markup=False, highlight=False)
+    console.print(f"wrote {path} (the reasons are in its comments); next: tunesmith run {path}")
 
 
 @app.command()

@@ -28,10 +28,19 @@ class DataSection(Section):
     train: str = Field(description="Path of the training file (or the only file).")
     validation: str | None = Field(None, description="Separate validation file, if any.")
     test: str | None = Field(None, description="Separate test file, if any.")
-    format: Literal["auto", "json", "jsonl", "csv", "tsv", "parquet"] = "auto"
+    format: Literal["auto", "json", "jsonl", "csv", "tsv", "parquet", "lines"] = Field(
+        "auto",
+        description="auto: by suffix and content. lines: one text per line (a .txt file), read as "
+        "{text, file}; in a folder with one file per label, `file` is the label.",
+    )
     encoding: str = Field("auto", description="'auto' detects UTF-8 (with or without BOM), GBK.")
     records_key: str | None = Field(
         None, description="For a JSON object that holds the records: the key of the list."
+    )
+    columns: list[str] | None = Field(
+        None,
+        description="A CSV/TSV without a header row: the names of its columns, in order (the first "
+        "row is then a record).",
     )
     text_field: str | list[str] | None = Field(
         "text", description="Dotted path(s) of the text; several fields are joined."

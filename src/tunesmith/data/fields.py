@@ -64,9 +64,26 @@ def is_empty(value: Any) -> bool:
     return isinstance(value, list | dict) and len(value) == 0
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def is_flag_map(value: Any) -> bool:
+    """A dict whose values are all true/false: a symptom map ({"发热": true, "头痛": false})."""
+    return isinstance(value, dict) and bool(value) and all(isinstance(v, bool) for v in value.values())
+
+
+def _flags_text(flags: dict[str, bool], list_separator: str) -> str:
+    """The keys that are true, then the ones that are false as "no X" ("无X" for a Chinese key)."""
+    present = [str(k) for k, v in flags.items() if v]
+    absent = [f"无{k}" if _CJK.match(str(k)) else f"no {k}" for k, v in flags.items() if not v]
+    return list_separator.join(present + absent)
+
+
 def as_text(value: Any, list_separator: str) -> str:
     if isinstance(value, list):
         return list_separator.join(as_text(v, list_separator) for v in value if not is_empty(v))
+    if is_flag_map(value):
+        return _flags_text(value, list_separator)
     if isinstance(value, dict):
         return list_separator.join(f"{k}: {as_text(v, list_separator)}" for k, v in value.items())
     if isinstance(value, float) and value.is_integer():
@@ -88,21 +105,33 @@ def _same(_path: str, text: str) -> str:
     return text
 
 
+def _placeholder(match: re.Match[str]) -> tuple[str, bool]:
+    """(field path, optional): `{field?}` may be missing or empty, `{field}` may not."""
+    name = match.group(1).strip()
+    return (name[:-1].strip(), True) if name.endswith("?") else (name, False)
+
+
 def render_template(
     template: str, record: Any, list_separator: str, transform: FieldTransform = _same
 ) -> str:
-    """Fill `{field}` / `{nested.field}` placeholders; a missing field raises FieldMissing."""
+    """Fill `{field}` / `{nested.field}` placeholders; a missing field raises FieldMissing, a
+    missing optional one (`{field?}`) gives an empty string."""
 
     def fill(match: re.Match[str]) -> str:
-        path = match.group(1).strip()
-        return transform(path, as_text(required(record, path), list_separator))
+        path, optional = _placeholder(match)
+        value = get_path(record, path)
+        if is_empty(value):
+            if optional:
+                return ""
+            raise FieldMissing(path)
+        return transform(path, as_text(value, list_separator))
 
     return _PLACEHOLDER.sub(fill, template)
 
 
 def template_fields(template: str) -> list[str]:
     """The field paths a text template reads, in order, without repeats."""
-    return list(dict.fromkeys(m.group(1).strip() for m in _PLACEHOLDER.finditer(template)))
+    return list(dict.fromkeys(_placeholder(m)[0] for m in _PLACEHOLDER.finditer(template)))
 
 
 def extract_text(

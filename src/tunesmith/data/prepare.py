@@ -155,7 +155,8 @@ def _parse_record(
     if task.keeps_columns:  # tabular: the raw columns too, for the gradient-boosting baseline
         if not data.text_template:
             raise Rejected(None, f"task {task.type} needs data.text_template (the row as a sentence)")
-        parsed["columns"] = {name: get_path(record, name) for name in template_fields(data.text_template)}
+        values = {name: get_path(record, name) for name in template_fields(data.text_template)}
+        parsed["columns"] = {name: None if is_empty(v) else v for name, v in values.items()}
     if recipe.evaluation.slices:  # attributes to slice the metrics by, kept as they are
         parsed["attributes"] = {name: _attribute(record, name) for name in recipe.evaluation.slices}
     redactor.count_record(bool(found))
@@ -256,7 +257,8 @@ def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Reda
     with progress(total_known=False) as bar:
         for path, fixed_split in _sources(recipe):
             job = bar.add_task(f"reading {path.name}", total=None)
-            for line, record in read_records(path, data.format, data.encoding, data.records_key):
+            records = read_records(path, data.format, data.encoding, data.records_key, data.columns)
+            for line, record in records:
                 bar.advance(job)
                 if isinstance(record, Unreadable):
                     quarantine.reject(str(path), line, record.reason, None, record.raw)

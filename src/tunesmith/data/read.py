@@ -1,7 +1,11 @@
-"""Read records from JSON, JSONL, CSV, TSV or Parquet, one at a time, with their line numbers.
+"""Read records from JSON, JSONL, CSV, TSV, Parquet or plain text lines, one at a time, with
+their line numbers.
 
 Every record comes out as `(line, record)`; a record that cannot be parsed comes out as
-`(line, Unreadable(reason))` so the caller can quarantine it and carry on.
+`(line, Unreadable(reason))` so the caller can quarantine it and carry on. A CSV or TSV without a
+header row is read with the names in `columns`. A plain text file (`lines`) gives one record per
+line: `{"text": line, "file": the file's name without suffix}`, so a folder with one file per
+label (neg.txt, pos.txt) is a labelled set.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 from tunesmith.data.encoding import detect_encoding
 from tunesmith.errors import DataError
 
-FORMATS = ("json", "jsonl", "csv", "tsv", "parquet")
+FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "lines")
 _SUFFIXES = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -29,6 +33,7 @@ _SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+LINES_FILE = "file"  # the field of a `lines` record that holds its file's name (a label, in a folder)
 
 csv.field_size_limit(sys.maxsize)
 
@@ -52,6 +57,8 @@ def detect_format(path: Path, encoding: str) -> str:
         return fmt
     with path.open(encoding=encoding, errors="replace") as handle:
         head = handle.read(4096)
+    if path.suffix.lower() == ".txt":
+        return "tsv" if _tabbed(head) else "lines"
     first = head.lstrip()[:1]
     if first == "[":
         return "json"
@@ -59,6 +66,17 @@ def detect_format(path: Path, encoding: str) -> str:
         return "jsonl"
     first_line = head.splitlines()[0] if head else ""
     return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"
+
+
+def _tabbed(head: str) -> bool:
+    """True when nearly every line of `head` has the same number (one or more) of tabs: a table."""
+    lines = [line for line in head.splitlines()[:50] if line.strip()]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last line of a 4 KB sample is usually cut short
+    counts = [line.count("\t") for line in lines]
+    if not counts or not counts[0]:
+        return False
+    return sum(c == counts[0] for c in counts) >= 0.9 * len(counts)
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")  # undecodable bytes kept by errors="surrogateescape"
@@ -120,13 +138,19 @@ def _read_json(path: Path, encoding: str, records_key: str | None) -> Iterator[t
             yield index, Unreadable("not a JSON object", json.dumps(record, ensure_ascii=False))
 
 
-def _read_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, Any]]:
+def _read_delimited(
+    path: Path, encoding: str, delimiter: str, columns: list[str] | None = None
+) -> Iterator[tuple[int, Any]]:
+    """Rows as dicts keyed by the header row, or by `columns` for a file without one."""
     with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [h.strip() for h in header]
+        if columns is not None:
+            header, names = list(columns), "data.columns names"
+        else:
+            first = next(reader, None)
+            if first is None:
+                return
+            header, names = [h.strip() for h in first], "the header has"
         ended = reader.line_num
         for row in reader:
             line_no, ended = ended + 1, reader.line_num  # where the row starts (quoted newlines)
@@ -134,10 +158,18 @@ def _read_delimited(path: Path, encoding: str, delimiter: str) -> Iterator[tuple
                 continue
             if len(row) != len(header):
                 raw = delimiter.join(row)
-                reason = f"row has {len(row)} fields, the header has {len(header)}"
+                reason = f"row has {len(row)} fields, {names} {len(header)}"
                 yield line_no, Unreadable(reason, raw)
                 continue
             yield line_no, dict(zip(header, row, strict=True))
+
+
+def _read_lines(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            text = line.strip()
+            if text:
+                yield line_no, {"text": text, LINES_FILE: path.stem}
 
 
 def _read_parquet(path: Path) -> Iterator[tuple[int, Any]]:
@@ -165,9 +197,14 @@ def data_files(path: Path) -> list[Path]:
 
 
 def read_records(
-    path: Path, fmt: str = "auto", encoding: str = "auto", records_key: str | None = None
+    path: Path,
+    fmt: str = "auto",
+    encoding: str = "auto",
+    records_key: str | None = None,
+    columns: list[str] | None = None,
 ) -> Iterator[tuple[int, Any]]:
-    """Yield `(line, record)` pairs; undecodable or unparsable records come as `Unreadable`."""
+    """Yield `(line, record)` pairs; undecodable or unparsable records come as `Unreadable`.
+    `columns`: the names of a CSV/TSV's columns when it has no header row."""
     if not path.is_file():
         raise DataError(f"{path}: no such data file")
     if path.stat().st_size == 0:
@@ -182,7 +219,9 @@ def read_records(
     elif fmt == "json":
         records = _read_json(path, enc, records_key)
     elif fmt in ("csv", "tsv"):
-        records = _read_delimited(path, enc, "\t" if fmt == "tsv" else ",")
+        records = _read_delimited(path, enc, "\t" if fmt == "tsv" else ",", columns)
+    elif fmt == "lines":
+        records = _read_lines(path, enc)
     else:
         raise DataError(f"{path}: unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
     for line_no, record in records:
