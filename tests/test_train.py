@@ -30,10 +30,12 @@ def test_same_seed_gives_identical_metrics_and_another_seed_differs(tmp_path: Pa
 def test_weight_decay_spares_biases_and_layernorm(tiny_model: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForSequenceClassification, Trainer
 
+    from tunesmith.train.auto import resolve
     from tunesmith.train.stage import training_arguments
 
     recipe = recipe_io.validate({"data": {"train": "x"}})
     model = AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=3)
+    recipe = recipe.model_copy(update={"training": resolve(recipe.training, model, 100, 1, False).training})
     trainer = Trainer(model=model, args=training_arguments(recipe, tmp_path, has_validation=False))
     optimizer = trainer.create_optimizer()
     names = {id(p): n for n, p in model.named_parameters()}

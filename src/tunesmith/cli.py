@@ -38,6 +38,13 @@ ResumeOption = Annotated[
     bool, typer.Option("--resume", help="Continue from the last complete checkpoint in the run folder.")
 ]
 NprocOption = Annotated[int, typer.Option("--nproc", help="Training processes on this node (torchrun).")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Train even when the prepared splits look unusable (collapsed by duplicates, a label missing).",
+    ),
+]
 NnodesOption = Annotated[int, typer.Option("--nnodes", help="Nodes in the job; each runs this command.")]
 NodeRankOption = Annotated[int, typer.Option("--node-rank", help="This node's rank, 0 .. nnodes-1.")]
 MasterAddrOption = Annotated[str, typer.Option("--master-addr", help="Address of the rank-0 node.")]
@@ -132,6 +139,7 @@ def train(
     node_rank: NodeRankOption = 0,
     master_addr: MasterAddrOption = "127.0.0.1",
     master_port: MasterPortOption = 29500,
+    force: ForceOption = False,
 ) -> None:
     """Fine-tune the recipe's model on RUN_DIR/data (after `prepare`).
 
@@ -152,7 +160,7 @@ def train(
     from tunesmith.train.stage import train as train_stage
 
     processes = _processes(nproc, nnodes, node_rank, master_addr, master_port)
-    train_stage(run_dir, resume=resume, processes=processes)
+    train_stage(run_dir, resume=resume, processes=processes, force=force)
     console.print(f"next: tunesmith evaluate {run_dir}")
 
 
@@ -182,6 +190,7 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in OUTPUT.")] = False,
     resume: ResumeOption = False,
     nproc: NprocOption = 1,
+    force: ForceOption = False,
 ) -> None:
     """The whole line: prepare -> train -> evaluate -> bundle.
 
@@ -198,7 +207,7 @@ def run(
 
     resolved = _load(recipe, set_)
     processes = _processes(nproc, 1, 0, "127.0.0.1", 29500)
-    run_line(resolved, output or default_output(resolved), overwrite, resume, processes)
+    run_line(resolved, output or default_output(resolved), overwrite, resume, processes, force)
 
 
 @app.command()
@@ -208,6 +217,7 @@ def tune(
     set_: SetOption = None,
     output: OutputOption = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in OUTPUT.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Search hyperparameters with Optuna; the best trial becomes a normal run in OUTPUT.
 
@@ -224,7 +234,7 @@ def tune(
     from tunesmith.train.tune import tune as tune_study
 
     resolved = _load(recipe, set_)
-    result = tune_study(resolved, output or default_output(resolved), trials, overwrite)
+    result = tune_study(resolved, output or default_output(resolved), trials, overwrite, force)
     shown = ", ".join(f"{k}={v}" for k, v in result.best_params.items())
     console.print(f"best values: {shown}")
     console.print(f"next: tunesmith serve {result.run_dir}")

@@ -7,11 +7,11 @@ cannot carry personal data.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
+from tunesmith.bundle import read_json_if_present
 from tunesmith.evaluate.report import markdown_table, with_interval
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import get_task
@@ -19,8 +19,14 @@ from tunesmith.tasks import get_task
 CARD = "README.md"
 
 
-def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], model_name: str) -> str:
-    """The card; `model_name` is the model that was trained (what `model.name: auto` chose)."""
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The card; `summary` is train_summary.json: the model that was trained (what `model.name:
+    auto` chose) and the training values the recipe left on auto."""
+    model_name = summary.get("model", recipe.model.name)
     language = {"zh": "zh", "en": "en"}.get(report.get("language", ""), "multilingual")
     counts = report["split_counts"]
     pii = report["pii"]
@@ -43,7 +49,7 @@ def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], mode
     else:
         privacy = "De-identification was **off** (`prepare.pii.enabled: false`)."
     few = [label for label in labels if train_counts.get(label, 0) < 10]
-    training = recipe.training
+    training = recipe.training.model_copy(update=summary.get("hyperparameters", {}))
     base = (
         Path(model_name).name if ("/" in model_name and Path(model_name).exists()) else model_name
     )  # a local folder: its name, not the machine's path
@@ -79,8 +85,9 @@ Each value with its 95% bootstrap interval over the split's records.
 
 ## Training
 
-{training.epochs:g} epochs (max steps {training.max_steps}), batch {training.batch_size}, learning rate
-{training.learning_rate:g}, warm-up {training.warmup_ratio:g}, weight decay {training.weight_decay:g},
+{_shown(training.epochs)} epochs (max steps {training.max_steps}), batch {training.batch_size}, learning rate
+{_shown(training.learning_rate)}, warm-up {_shown(training.warmup_ratio)}, weight decay {
+        training.weight_decay:g},
 precision `{training.precision}`, frozen word embeddings: {recipe.model.freeze_word_embeddings},
 frozen lower layers: {recipe.model.freeze_layers}.
 
@@ -98,9 +105,6 @@ frozen lower layers: {recipe.model.freeze_layers}.
 
 def write_model_card(run_dir: Path, recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> Path:
     path = run_dir / "model" / CARD
-    summary = run_dir / "train_summary.json"
-    trained = (
-        json.loads(summary.read_text(encoding="utf-8"))["model"] if summary.is_file() else recipe.model.name
-    )
-    atomic.write_text(path, render(recipe, report, metrics, trained))
+    summary = read_json_if_present(run_dir / "train_summary.json")
+    atomic.write_text(path, render(recipe, report, metrics, summary))
     return path

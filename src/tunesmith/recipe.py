@@ -292,24 +292,43 @@ class TaskSection(Section):
         return self
 
 
+AUTO = "auto"
+
+
 class TrainingSection(Section):
-    epochs: float = Field(3.0, gt=0)
+    """How the model is fine-tuned. `auto` values are chosen when training starts, from the model
+    and the training split's size (`train/auto.py`), and recorded in train_summary.json."""
+
+    epochs: float | Literal["auto"] = Field(
+        AUTO,
+        description="auto: a budget of about 2,500 optimizer steps, as whole epochs between 1 and 20 "
+        "(small data gets more passes, large data one or two).",
+    )
     max_steps: int = Field(-1, description="Stop after this many steps (-1: run all epochs).")
     batch_size: int = Field(32, ge=1)
     eval_batch_size: int = Field(64, ge=1)
-    learning_rate: float = Field(5e-5, gt=0)
+    learning_rate: float | Literal["auto"] = Field(
+        AUTO,
+        description="auto: by the model's width - 1e-4 up to 384 (MiniLM, E5-small), 5e-5 up to 768 "
+        "(BERT-base), 2e-5 above; 2e-4 with LoRA adapters.",
+    )
     weight_decay: float = Field(0.01, ge=0)
-    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    warmup_ratio: float | Literal["auto"] = Field(
+        AUTO, description="auto: 10% of the steps, at most 200 steps."
+    )
     head_only_epochs: float = Field(
         0, ge=0, description="Train the task head alone this many epochs, then the whole model."
     )
     layerwise_lr_decay: float | None = Field(
         None, gt=0, le=1, description="Each lower encoder layer learns this factor slower (e.g. 0.9)."
     )
-    class_weights: Literal["none", "balanced"] | dict[str, float] = Field(
-        "none",
-        description="Single-label classification: balanced weighs each label n / (k * count) in the "
-        "loss, so a rare label is not ignored; or give a weight per label.",
+    class_weights: Literal["auto", "none", "balanced"] | dict[str, float] = Field(
+        AUTO,
+        description="balanced: single-label classification weighs each label n / (k * count) in the "
+        "loss, so a rare label is not ignored; multi-label weighs each label's positives by "
+        "negatives / positives. auto: multi-label gets the square root of that; single-label gets "
+        "balanced weights when the largest label outnumbers the smallest 10:1, and keeps them only "
+        "where they raise macro-F1 on validation. Or give a weight per label.",
     )
     focal_gamma: float = Field(
         0.0,
@@ -332,8 +351,10 @@ class TrainingSection(Section):
     )
     torch_compile: bool = Field(False, description="Compile the model with torch.compile.")
     group_by_length: bool = True
-    early_stopping_patience: int | None = Field(
-        2, ge=1, description="Evaluations without improvement before stopping (None: off)."
+    early_stopping_patience: int | Literal["auto"] | None = Field(
+        AUTO,
+        description="Evaluations without improvement before stopping (None: off). auto: 2, or a "
+        "fifth of the epochs when there are more than ten.",
     )
     metric_for_best_model: str | None = Field(
         None,
@@ -363,6 +384,17 @@ class TrainingSection(Section):
     check_memory: bool = Field(
         True, description="Refuse to start when the estimated peak memory does not fit."
     )
+
+    @field_validator("epochs", "learning_rate", "warmup_ratio", "early_stopping_patience")
+    @classmethod
+    def _in_range(cls, value: Any, info: Any) -> Any:
+        if value == AUTO or value is None:
+            return value
+        if info.field_name == "warmup_ratio" and not 0 <= value < 1:
+            raise ValueError("must be at least 0 and below 1, or auto")
+        if info.field_name != "warmup_ratio" and value <= 0:
+            raise ValueError("must be above 0, or auto")
+        return value
 
     @field_validator("tracking", mode="before")
     @classmethod

@@ -90,9 +90,11 @@ def run(
     overwrite: bool = False,
     resume: bool = False,
     processes: Processes | None = None,
+    force: bool = False,
 ) -> Path:
     """The whole line into `output`; `resume` continues an interrupted run of the same recipe
-    (prepared data reused, training from its last complete checkpoint)."""
+    (prepared data reused, training from its last complete checkpoint); `force` trains on splits
+    the guards refuse."""
     check_output_free(output, overwrite)
     staging = output.with_name(f".{output.name}.partial")
     resuming = resume and _resumable_staging(recipe, staging)
@@ -108,7 +110,7 @@ def run(
         prepare(recipe, staging)
     console.rule("train")
     try:
-        train(staging, resume=resuming, processes=processes)
+        train(staging, resume=resuming, processes=processes, force=force)
     except TrainingStopped:
         raise TrainingStopped(
             "stopped; the checkpoint is kept. Continue with the same command plus --resume"

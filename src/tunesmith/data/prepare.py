@@ -390,13 +390,15 @@ def _remove_duplicates(
         return {"enabled": False}
     texts, ids = pool.column(DEDUP), pool.column("id")
     found = pool.index.resolve(codes, texts, ids, options.near_threshold, options.allow_leakage)
+    removed_by_split = dict.fromkeys(SPLITS, 0)
     for position, reason in sorted(found.remove.items()):
         record = pool.record(position)
         file, _, line = record["source"].rpartition(":")
         kept = {"id": record["id"], "text": record["text"], "label": record["label"]}
         quarantine.reject(file, int(line), reason, _text_field_name(recipe), kept)
+        removed_by_split[SPLITS[int(codes[position])]] += 1
         codes[position] = -1
-    return {"enabled": True, **found.report()}
+    return {"enabled": True, **found.report(), "removed_by_split": removed_by_split}
 
 
 def _write_splits(

@@ -52,6 +52,7 @@ class Task(Protocol):
     # One softmax over `labels` (single-label): class weights, focal loss and oversampling apply, and
     # so do the label-level evaluation extras (errors, slices, robustness, compare).
     weighs_classes: bool
+    weighs_positives: bool  # one sigmoid per label (multi-label): positive weights apply
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
@@ -124,8 +125,16 @@ class Task(Protocol):
         `calibrate` returned (e.g. tuned thresholds)."""
         ...
 
-    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
-        """After training, fit decision settings on validation outputs; None: nothing to fit."""
+    def calibrate(
+        self,
+        outputs: Any,
+        references: Sequence[Any],
+        labels: list[str],
+        class_weights: Sequence[float] | None = None,
+    ) -> dict[str, Any] | None:
+        """After training, fit decision settings on validation outputs; None: nothing to fit.
+        `class_weights`: the weights `class_weights: auto` trained with, which a single-label task
+        keeps only where they raise validation macro-F1."""
         ...
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[Any], dict[str, float]] | None:
@@ -164,6 +173,7 @@ class TaskDefaults:
     annotated = False
     keeps_columns = False
     weighs_classes = False
+    weighs_positives = False
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 
     def read_annotated(
@@ -189,7 +199,13 @@ class TaskDefaults:
     def save_extras(self, run_dir: Path, model_dir: Path) -> None:
         return None
 
-    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
+    def calibrate(
+        self,
+        outputs: Any,
+        references: Sequence[Any],
+        labels: list[str],
+        class_weights: Sequence[float] | None = None,
+    ) -> dict[str, Any] | None:
         return None
 
     def subset_metrics(

@@ -6,6 +6,7 @@ With two labels the decision threshold on the positive label's probability is tu
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,25 @@ def label_metrics(truth: np.ndarray, predicted: np.ndarray, n_labels: int) -> di
 
 
 _INTEGRAL_FLOAT = re.compile(r"^[+-]?\d+\.0+$")
+WEIGHTS_MARGIN = 0.005  # macro-F1 on validation that class weights must add to stay
+
+
+def judge_class_weights(logits: np.ndarray, truth: np.ndarray, weights: Sequence[float]) -> dict[str, Any]:
+    """Keep the class weights a model was trained with only where they raise macro-F1 on validation.
+
+    Training with weight w_y shifts the model's logits by about log w_y (its posterior becomes
+    w_y p(y|x), up to a constant), so subtracting log w_y gives the decisions of a model trained
+    without them - the logit adjustment of Menon et al. (2021) run backwards - and the two can be
+    compared without training twice."""
+    undo = -np.log(np.asarray(weights, dtype=np.float64))
+    n = logits.shape[1]
+    with_weights = macro_f1(truth, logits.argmax(axis=1), n)
+    without = macro_f1(truth, (logits + undo).argmax(axis=1), n)
+    kept = with_weights >= without + WEIGHTS_MARGIN
+    verdict = {"kept": bool(kept), "macro_f1_with": with_weights, "macro_f1_without": without}
+    if kept:
+        return {"class_weights": verdict}
+    return {"class_weights": verdict, "logit_adjustment": undo.tolist()}
 
 
 class ClassificationTask(SequenceHead):
@@ -129,7 +149,9 @@ class ClassificationTask(SequenceHead):
         state: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         temperature = (state or {}).get("temperature", 1.0)
-        probabilities = softmax(np.asarray(outputs, dtype=np.float64) / temperature)
+        adjustment = np.asarray((state or {}).get("logit_adjustment", 0.0))  # class weights undone
+        logits = np.asarray(outputs, dtype=np.float64) + adjustment
+        probabilities = softmax(logits / temperature)
         threshold = (state or {}).get("threshold")
         positive = labels.index(state["positive"]) if threshold is not None else -1  # type: ignore[index]
         answers = []
@@ -167,14 +189,25 @@ class ClassificationTask(SequenceHead):
             plot_roc_pr(scores, truth, flagged, ranking, path, f"{positive} vs rest ({split})")
         return {**ranking, "threshold_table": threshold_table(scores, truth, grid)}
 
-    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
-        """On validation: the temperature that makes probabilities honest (`task.calibration`),
-        then for binary labels the threshold on the positive label's (scaled) probability."""
+    def calibrate(
+        self,
+        outputs: Any,
+        references: Sequence[Any],
+        labels: list[str],
+        class_weights: Sequence[float] | None = None,
+    ) -> dict[str, Any] | None:
+        """On validation: whether auto class weights stay in the decisions, the temperature that
+        makes probabilities honest (`task.calibration`), then for binary labels the threshold on
+        the positive label's (scaled) probability."""
         logits = np.asarray(outputs, dtype=np.float64)
         state: dict[str, Any] = {}
+        index = {label: i for i, label in enumerate(labels)}
+        truth = np.asarray([index.get(str(r), -1) for r in references])
+        if class_weights is not None and positive_label(labels) is None:
+            state.update(judge_class_weights(logits, truth, class_weights))
+            logits = logits + np.asarray(state.get("logit_adjustment", 0.0))
         if self.options.calibration == "temperature":
-            index = {label: i for i, label in enumerate(labels)}
-            state["temperature"] = fit_temperature(logits, [index.get(str(r), -1) for r in references])
+            state["temperature"] = fit_temperature(logits, truth.tolist())
         positive = positive_label(labels)
         if positive is not None and self.options.threshold != "argmax":
             scores = softmax(logits / state.get("temperature", 1.0))[:, labels.index(positive)]

@@ -156,7 +156,13 @@ class MatchingBase(TaskDefaults):
                 answers.append({"answers": [{"answer": a, "score": s} for a, s in output["answers"]]})
         return answers
 
-    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any]:
+    def calibrate(
+        self,
+        outputs: Any,
+        references: Sequence[Any],
+        labels: list[str],
+        class_weights: Sequence[float] | None = None,
+    ) -> dict[str, Any]:
         scores = [o["score"] for o in outputs]
         return {"threshold": best_f1_threshold(scores, [int(r) for r in references])}
 

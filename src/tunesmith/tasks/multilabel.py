@@ -1,7 +1,9 @@
 """Multi-label classification: any number of labels per text (an empty list means "none of these").
 
-A sigmoid per label; after training, each label's decision threshold is tuned on validation for
-its best F1 and stored with the model (`task_state.json`), so a rare label is not held to 0.5.
+A sigmoid per label, trained with each label's positives weighted (`training.class_weights`);
+after training, each label's decision threshold is tuned on validation for its best F1 - searched
+over the scores the model actually gives, so a rare label whose scores all stay below 0.05 is
+still predicted - and stored with the model (`task_state.json`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
 NONE = "(none)"
-GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -48,8 +49,23 @@ def multilabel_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, fl
     }
 
 
+def best_threshold(truth: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """(threshold, F1): the cut between two adjacent distinct validation scores with the best F1
+    for one label (ties: the highest cut, the fewest false alarms)."""
+    order = np.argsort(-scores, kind="stable")
+    ranked, hits = scores[order], np.cumsum(truth[order])
+    positives = truth.sum()
+    ends = np.flatnonzero(np.r_[ranked[1:] < ranked[:-1], True])  # last position of each distinct score
+    f1 = 2 * hits[ends] / (ends + 1 + positives)
+    best = int(np.argmax(f1))
+    end = ends[best]
+    below = ranked[end + 1] if end + 1 < len(ranked) else 0.0
+    return float((ranked[end] + below) / 2), float(f1[best])
+
+
 class MultiLabelTask(SequenceHead):
     type = "multilabel"
+    weighs_positives = True
     best_metric = "micro_f1"
     greater_is_better = True
     headline = ("micro_f1", "macro_f1", "subset_accuracy")
@@ -106,20 +122,25 @@ class MultiLabelTask(SequenceHead):
             for row, probs in zip(chosen, probabilities, strict=True)
         ]
 
-    def calibrate(self, logits: np.ndarray, references: Sequence[Any], labels: list[str]) -> dict[str, Any]:
-        """Per label, the threshold on the grid 0.05..0.95 with the best validation F1 (ties: the
-        one nearest 0.5); 0.5 for a label with no positive example in validation."""
+    def calibrate(
+        self,
+        logits: np.ndarray,
+        references: Sequence[Any],
+        labels: list[str],
+        class_weights: Sequence[float] | None = None,
+    ) -> dict[str, Any]:
+        """Per label, the threshold with the best validation F1 among the model's own scores; 0.5
+        for a label with no positive example in validation (nothing to tune it on)."""
         probabilities = sigmoid(logits)
         truth = multi_hot(references, labels)
-        thresholds = {}
+        thresholds, untuned = {}, []
         for j, label in enumerate(labels):
             if not truth[:, j].any():
                 thresholds[label] = 0.5
+                untuned.append(label)
                 continue
-            scores = [f1_score(truth[:, j], probabilities[:, j] >= t, zero_division=0) for t in GRID]
-            best = max(range(len(GRID)), key=lambda k: (round(scores[k], 12), -abs(GRID[k] - 0.5)))
-            thresholds[label] = float(GRID[best])
-        return {"thresholds": thresholds}
+            thresholds[label] = best_threshold(truth[:, j], probabilities[:, j])[0]
+        return {"thresholds": thresholds, "untuned": untuned}
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:

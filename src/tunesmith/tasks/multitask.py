@@ -230,7 +230,13 @@ class MultiTask(TaskDefaults):
                 answer[head["name"]] = part
         return answers
 
-    def calibrate(self, outputs: Any, references: Sequence[Any], labels: list[str]) -> dict[str, Any] | None:
+    def calibrate(
+        self,
+        outputs: Any,
+        references: Sequence[Any],
+        labels: list[str],
+        class_weights: Sequence[float] | None = None,
+    ) -> dict[str, Any] | None:
         logits = np.asarray(outputs)
         state = {}
         for head, columns, _, names in self._slices(labels):

@@ -1,4 +1,5 @@
-"""Losses for imbalanced labels: class-weighted and focal cross-entropy for single-label heads.
+"""Losses for imbalanced labels: class-weighted and focal cross-entropy for single-label heads,
+and binary cross-entropy with weighted positives for multi-label heads.
 
 Given to the Trainer as `compute_loss_func`; the weights come from the training split's label
 counts that prepare wrote (`data/report.json`), so the train stage reads nothing else.
@@ -6,11 +7,14 @@ counts that prepare wrote (`data/report.json`), so the train stage reads nothing
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from tunesmith.data.data_report import IMBALANCE_WARNING
 
 
 def balanced_weights(counts: Mapping[str, int], labels: Sequence[str]) -> list[float]:
@@ -44,5 +48,49 @@ def imbalance_loss(
     def compute(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
         logits = outputs["logits"] if isinstance(outputs, Mapping) else outputs[0]
         return weighted_focal_loss(logits, labels.long(), tensor, gamma)
+
+    return compute
+
+
+MAX_POSITIVE_WEIGHT = 30.0
+
+
+def auto_class_weights(task: Any, counts: Mapping[str, int], labels: Sequence[str]) -> str:
+    """What `class_weights: auto` means for a task and its training label counts: multi-label
+    always gets damped positive weights (a rare label's few positives are otherwise drowned);
+    single-label gets balanced weights once the largest label outnumbers the smallest 10:1."""
+    if getattr(task, "weighs_positives", False):
+        return "sqrt"
+    if not getattr(task, "weighs_classes", False):
+        return "none"
+    present = [counts.get(label, 0) for label in labels if counts.get(label, 0)]
+    if len(present) >= 2 and max(present) / min(present) >= IMBALANCE_WARNING:
+        return "balanced"
+    return "none"
+
+
+def positive_weights(
+    counts: Mapping[str, int], total: int, labels: Sequence[str], damped: bool
+) -> list[float]:
+    """Per label, negatives / positives (BCE's pos_weight), its square root when `damped`, at
+    most MAX_POSITIVE_WEIGHT; 1 for a label without positives in train."""
+    weights = []
+    for label in labels:
+        positives = counts.get(label, 0)
+        ratio = (total - positives) / positives if positives else 1.0
+        weights.append(min(math.sqrt(ratio) if damped else ratio, MAX_POSITIVE_WEIGHT))
+    return [max(w, 1.0) for w in weights]
+
+
+def positive_weighted_loss(
+    weights: Sequence[float] | None,
+) -> Callable[[Any, torch.Tensor, Any], torch.Tensor]:
+    """A Trainer `compute_loss_func` for a multi-label head: BCE with each label's positives weighted."""
+    tensor = torch.tensor(list(weights), dtype=torch.float32) if weights is not None else None
+
+    def compute(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
+        logits = outputs["logits"] if isinstance(outputs, Mapping) else outputs[0]
+        weight = tensor.to(logits.device) if tensor is not None else None
+        return F.binary_cross_entropy_with_logits(logits.float(), labels.float(), pos_weight=weight)
 
     return compute

@@ -19,11 +19,13 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith.console import console, quiet_transformers
+from tunesmith.data.guards import check_splits
 from tunesmith.data.prepare import DATA_DIR, read_labels
 from tunesmith.errors import RecipeError, TrainingStopped
 from tunesmith.models.resolve import resolve_model
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
+from tunesmith.train.auto import resolve
 from tunesmith.train.checkpoints import (
     CHECKPOINTS_DIR,
     STOPPED_FILE,
@@ -35,7 +37,13 @@ from tunesmith.train.curves import plot_training_curves
 from tunesmith.train.freeze import freeze
 from tunesmith.train.launch import Processes, in_worker, launch
 from tunesmith.train.lora import apply_lora, merged, wants_lora
-from tunesmith.train.losses import balanced_weights, imbalance_loss
+from tunesmith.train.losses import (
+    auto_class_weights,
+    balanced_weights,
+    imbalance_loss,
+    positive_weighted_loss,
+    positive_weights,
+)
 from tunesmith.train.memory import advice, available_bytes, estimate_for
 from tunesmith.train.oversample import oversampled_indices
 from tunesmith.train.precision import choose_precision
@@ -143,6 +151,9 @@ def training_arguments(
     from transformers import TrainingArguments
 
     t = recipe.training
+    unresolved = [k for k in ("epochs", "learning_rate", "warmup_ratio") if getattr(t, k) == "auto"]
+    if unresolved:
+        raise ValueError(f"training {', '.join(unresolved)} still auto: resolve them first (train/auto.py)")
     precision = precision or choose_precision(t.precision)
     metric, greater_is_better = best_metric(recipe)
     evaluating = "epoch" if has_validation else "no"
@@ -183,43 +194,80 @@ def training_arguments(
 
 
 def _calibrate(
-    run_dir: Path, recipe: Recipe, task: Task, model: Any, tokenizer: Any, labels: list[str], stage: Path
+    run_dir: Path,
+    recipe: Recipe,
+    task: Task,
+    model: Any,
+    tokenizer: Any,
+    labels: list[str],
+    stage: Path,
+    auto_weights: list[float] | None,
 ) -> dict[str, Any] | None:
-    """Let the task fit its decision settings on validation, predicted in file order."""
+    """Let the task fit its decision settings on validation, predicted in file order;
+    `auto_weights`: class weights that `class_weights: auto` chose, for the task to keep or undo."""
     from tunesmith.data.prepare import read_split
     from tunesmith.predict import Predictor
 
     records = read_split(run_dir, "validation")
     predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels, stage)
     outputs = predictor.outputs(records, recipe.evaluation.batch_size)
-    return task.calibrate(outputs, [r["label"] for r in records], labels)
-
-
-def _imbalance_loss(run_dir: Path, recipe: Recipe, task: Task, labels: list[str]) -> tuple[Any, Any]:
-    """(the Trainer's compute_loss_func, the weight per label) for class weights or focal loss;
-    (None, None) when the recipe asks for neither."""
-    options = recipe.training
-    if options.class_weights == "none" and not options.focal_gamma:
-        return None, None
-    if not task.weighs_classes:
-        raise RecipeError(
-            f"training.class_weights and training.focal_gamma apply to single-label classification "
-            f"(classification, tabular), not {task.type}"
+    state = task.calibrate(outputs, [r["label"] for r in records], labels, auto_weights)
+    decided = (state or {}).get("class_weights")
+    if decided:
+        verdict = "kept" if decided["kept"] else "undone in the decisions"
+        console.print(
+            f"class weights {verdict}: validation macro-F1 {decided['macro_f1_with']:.4f} with them, "
+            f"{decided['macro_f1_without']:.4f} without"
         )
+    return state
+
+
+def _imbalance_loss(
+    run_dir: Path, recipe: Recipe, task: Task, labels: list[str]
+) -> tuple[Any, dict[str, float] | None, bool]:
+    """(the Trainer's compute_loss_func, the weight per label, whether the weights were chosen by
+    `class_weights: auto`) for class weights, per-label positive weights or focal loss; (None,
+    None, False) when nothing applies."""
+    options = recipe.training
+    weighting = options.class_weights
+    applies = task.weighs_classes or (task.weighs_positives and not options.focal_gamma)
+    if weighting == "auto" and not (task.weighs_classes or task.weighs_positives):
+        weighting = "none"  # auto means nothing for tasks without a label softmax or sigmoid
+    if weighting == "none" and not options.focal_gamma:
+        return None, None, False
+    if not applies:
+        raise RecipeError(
+            "training.class_weights and training.focal_gamma apply to single-label classification "
+            f"(classification, tabular); class weights also to multilabel; not {task.type}"
+        )
+    report = json.loads((run_dir / DATA_DIR / "report.json").read_text(encoding="utf-8"))
+    counts, total = report["label_counts"]["train"], report["split_counts"]["train"]
+    chosen = weighting == "auto"
+    if chosen:
+        weighting = auto_class_weights(task, counts, labels)
+        chosen = weighting != "none"
+        if weighting == "none" and not options.focal_gamma:
+            return None, None, False
     weights = None
-    if options.class_weights == "balanced":
-        report = json.loads((run_dir / DATA_DIR / "report.json").read_text(encoding="utf-8"))
-        weights = balanced_weights(report["label_counts"]["train"], labels)
-    elif isinstance(options.class_weights, dict):
-        unknown = sorted(set(options.class_weights) - set(labels))
+    if weighting == "balanced" or weighting == "sqrt":
+        weights = (
+            positive_weights(counts, total, labels, damped=weighting == "sqrt")
+            if task.weighs_positives
+            else balanced_weights(counts, labels)
+        )
+    elif isinstance(weighting, dict):
+        unknown = sorted(set(weighting) - set(labels))
         if unknown:
             raise RecipeError(f"training.class_weights names labels not in the data: {', '.join(unknown)}")
-        weights = [float(options.class_weights.get(label, 1.0)) for label in labels]
-    if weights is not None:
+        weights = [float(weighting.get(label, 1.0)) for label in labels]
+    if weights is not None and is_main_process():
+        kind = "positive weights" if task.weighs_positives else "class weights"
         shown = ", ".join(f"{label} {w:.2f}" for label, w in zip(labels, weights, strict=True))
-        console.print(f"class weights: {shown}")
+        console.print(f"{kind}{' (auto: the labels are imbalanced)' if chosen else ''}: {shown}")
     per_label = dict(zip(labels, weights, strict=True)) if weights is not None else None
-    return imbalance_loss(weights, options.focal_gamma), per_label
+    if task.weighs_positives:
+        return positive_weighted_loss(weights), per_label, chosen
+    return imbalance_loss(weights, options.focal_gamma), per_label, chosen
 
 
 def _model_name(run_dir: Path, recipe: Recipe) -> str:
@@ -290,9 +338,23 @@ def _start_point(checkpoints: Path, resume: bool) -> Path | None:
     return found
 
 
-def train(run_dir: Path, resume: bool = False, processes: Processes | None = None) -> TrainResult:
+def check_prepared(run_dir: Path, force: bool) -> None:
+    """Refuse splits that cannot judge a model (guards.py), unless `force`: then warn."""
+    recipe = load_resolved(run_dir)
+    for problem in check_splits(run_dir, get_task(recipe.task).categorical, force):
+        console.print(f"[yellow]warning (--force):[/] {problem}")
+
+
+def train(
+    run_dir: Path, resume: bool = False, processes: Processes | None = None, force: bool = False
+) -> TrainResult:
     """Fine-tune the recipe's model on the run folder's prepared data, here or (with `processes`)
-    in several processes through torchrun; `resume` continues from the last complete checkpoint."""
+    in several processes through torchrun; `resume` continues from the last complete checkpoint;
+    `force` trains on splits that `check_prepared` would refuse."""
+    recipe = load_resolved(run_dir)
+    if recipe.model.name != "auto":
+        resolve_model(recipe.model.name)  # a model that is not here is the first thing to say
+    check_prepared(run_dir, force)
     start_from = _start_point(run_dir / CHECKPOINTS_DIR, resume)
     if processes is not None and processes.world_size > 1 and not in_worker():
         check_strategy(load_resolved(run_dir))
@@ -344,6 +406,12 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         if "train" not in splits:
             raise ValueError(f"{run_dir / DATA_DIR / 'train.jsonl'} holds no records to train on")
         splits["train"] = _oversample(splits["train"], recipe, task, labels)
+        world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        lora = hasattr(model, "peft_config")
+        resolved = resolve(recipe.training, model, len(splits["train"]), world_size, lora)
+        recipe = recipe.model_copy(update={"training": resolved.training})
+        if resolved.reasons and is_main_process():
+            console.print(f"auto: {resolved.describe()}")
         has_validation = "validation" in splits
         args = training_arguments(recipe, checkpoints, has_validation, precision)
         callbacks += [stop, *extra_callbacks]
@@ -358,7 +426,7 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             optimizer = build_optimizer(model, recipe)
             if recipe.training.head_only_epochs:
                 callbacks.append(UnfreezeEncoder(model, recipe.training.head_only_epochs))
-        loss_function, class_weights = _imbalance_loss(run_dir, recipe, task, labels)
+        loss_function, class_weights, auto_weights = _imbalance_loss(run_dir, recipe, task, labels)
         trainer = Trainer(
             model=model,
             compute_loss_func=loss_function,
@@ -389,7 +457,12 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         tokenizer.save_pretrained(stage)
         atomic.write_json(stage / LABELS_FILE, labels)
         task.save_extras(run_dir, stage)
-        state = _calibrate(run_dir, recipe, task, final, tokenizer, labels, stage) if has_validation else None
+        weights_to_judge = list(class_weights.values()) if auto_weights and class_weights else None
+        state = (
+            _calibrate(run_dir, recipe, task, final, tokenizer, labels, stage, weights_to_judge)
+            if has_validation
+            else None
+        )
         if state is not None:
             atomic.write_json(stage / TASK_STATE_FILE, state)
     atomic.write_text(run_dir / "training_args.json", args.to_json_string())
@@ -413,7 +486,13 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         "train_loss": output.metrics.get("train_loss"),
         "best_metric": trainer.state.best_metric,
         "metric_for_best_model": args.metric_for_best_model,
+        "hyperparameters": {
+            key: getattr(recipe.training, key)
+            for key in ("learning_rate", "epochs", "batch_size", "warmup_ratio", "early_stopping_patience")
+        },
+        "auto": resolved.reasons,
         "class_weights": class_weights,
+        "class_weights_auto": auto_weights,
         "focal_gamma": recipe.training.focal_gamma,
         "oversample": recipe.training.oversample,
         "memory": memory,

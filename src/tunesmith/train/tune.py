@@ -24,7 +24,7 @@ from tunesmith.console import console
 from tunesmith.data.prepare import DATA_DIR, prepare
 from tunesmith.errors import RecipeError, TunesmithError
 from tunesmith.recipe import Recipe, TuneRange
-from tunesmith.train.stage import best_metric, fit
+from tunesmith.train.stage import best_metric, check_prepared, fit
 
 PREPARED = "prepared"
 STUDY_FILE = "optuna.db"
@@ -91,8 +91,11 @@ class _ReportToTrial(TrainerCallback):  # type: ignore[misc]
         return control
 
 
-def tune(recipe: Recipe, output: Path, trials: int | None = None, overwrite: bool = False) -> TuneResult:
-    """Search `recipe.tune.space` for `trials` trials; the best trial becomes the run in `output`."""
+def tune(
+    recipe: Recipe, output: Path, trials: int | None = None, overwrite: bool = False, force: bool = False
+) -> TuneResult:
+    """Search `recipe.tune.space` for `trials` trials; the best trial becomes the run in `output`;
+    `force` tunes on splits the guards refuse."""
     try:
         import optuna
     except ImportError:
@@ -113,6 +116,7 @@ def tune(recipe: Recipe, output: Path, trials: int | None = None, overwrite: boo
     if not (prepared / DATA_DIR / "report.json").is_file():
         start_run_folder(recipe, prepared)
         prepare(recipe, prepared)
+    check_prepared(prepared, force)
     if recipe.tune.metric is not None:
         recipe = _with_values(recipe, {"training.metric_for_best_model": recipe.tune.metric})
     metric, greater = best_metric(recipe)
