@@ -51,6 +51,7 @@ def test_head_only_epochs_leave_the_encoder_untouched_until_it_unfreezes(
             f"training.head_only_epochs={head_only}",
             "training.early_stopping_patience=null",
             "split.validation=0",  # no best-checkpoint reload: the last weights are saved
+            "evaluation.baseline_gate=false",  # a head on a frozen random encoder learns little
         ]
         out = run(recipe_io.load(tmp_path / "r.yaml", sets), tmp_path / name)
         results[name] = load_file(out / "model" / "model.safetensors")

@@ -456,6 +456,12 @@ class EvaluationSection(Section):
         default_factory=list,
         description="Directional and invariance expectations on the test texts (single-label tasks).",
     )
+    baseline_gate: bool = Field(
+        True,
+        description="Release gate trivial_baseline.gain_low > 0: the model must beat answering without "
+        "learning (the largest class, the label prior, the mean, the input copied) on the test "
+        "split's lead metric, with the 95% interval of its gain above zero.",
+    )
 
     @model_validator(mode="after")
     def _unique_expectations(self) -> EvaluationSection:

@@ -4,10 +4,12 @@ run that passes them reports slices, robustness and expectations in one offline 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 from cli_helpers import tunesmith
+from conftest import fast_overrides
 from helpers import faq_records, write_faq_recipe, write_jsonl
 
 from tunesmith import recipe as recipe_io
@@ -50,12 +52,14 @@ def test_a_run_that_misses_a_gate_exits_3_and_a_passing_run_reports_everything(
     result = tunesmith("run", str(recipe), "-o", "gated", cwd=tmp_path, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 3, output
-    assert "release gates failed: 1 of 2" in output and "macro_f1" in output and ">= 1.01" in output
+    # the recipe's two gates, and the default one: clearly better than the largest class
+    assert "release gates failed: 1 of 3" in output and "macro_f1" in output and ">= 1.01" in output
+    assert "trivial baseline (the largest class" in output and "beats it clearly" in output
     manifest = json.loads((tmp_path / "gated" / "manifest.json").read_text())
     assert manifest["releasable"] is False
-    assert (
-        manifest["gates"]["macro_f1"]["passed"] is False and manifest["gates"]["accuracy"]["passed"] is True
-    )
+    gates = manifest["gates"]
+    assert gates["macro_f1"]["passed"] is False and gates["accuracy"]["passed"] is True
+    assert gates["trivial_baseline.gain_low"]["passed"] is True
     again = tunesmith("evaluate", "gated", cwd=tmp_path, check=False)
     assert again.returncode == 3
     # With slices by channel, a gate on the largest slice gap; it passes.
@@ -79,7 +83,7 @@ def test_a_run_that_misses_a_gate_exits_3_and_a_passing_run_reports_everything(
         " {name: polite, add: 谢谢, at: start, direction: same}]",
         cwd=tmp_path,
     )
-    assert "all 3 passed" in passing.stdout + passing.stderr
+    assert "all 4 passed" in passing.stdout + passing.stderr
     assert json.loads((tmp_path / "ok" / "manifest.json").read_text())["releasable"] is True
     test = json.loads((tmp_path / "ok" / "metrics.json").read_text())["test"]
     per_slice = test["slices"]["channel"]["per_slice"]
@@ -101,6 +105,30 @@ def test_a_run_that_misses_a_gate_exits_3_and_a_passing_run_reports_everything(
     _check_report(tmp_path / "ok", tmp_path / "report.png")
 
 
+def test_a_model_that_learned_nothing_fails_the_default_gate(tmp_path: Path, tiny_model: Path) -> None:
+    """Labels shuffled away from the texts: nothing to learn, so the model cannot clearly beat
+    always answering the largest class, and the run is not releasable."""
+    records = faq_records(160)
+    labels = [r["intent"] for r in records]
+    random.Random(0).shuffle(labels)
+    write_jsonl(
+        tmp_path / "faq.jsonl", [{**r, "intent": label} for r, label in zip(records, labels, strict=True)]
+    )
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "data: {train: faq.jsonl, text_field: question, label_field: intent}\n", encoding="utf-8"
+    )
+    sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
+    result = tunesmith(
+        "run", str(recipe), *sets, "--set", "training.epochs=1", "-o", "noise", cwd=tmp_path, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert "does NOT clearly beat it" in output and "trivial_baseline.gain_low > 0" in output
+    test = json.loads((tmp_path / "noise" / "metrics.json").read_text())["test"]
+    assert test["trivial_baseline"]["metric"] == "macro_f1" and test["trivial_baseline"]["gain_low"] <= 0
+
+
 def _check_report(run: Path, shot: Path) -> None:
     """The run report is one offline page with every section, and renders in headless Chromium."""
     import re
@@ -113,6 +141,7 @@ def _check_report(run: Path, shot: Path) -> None:
         "Data",
         "Training",
         "Metrics (95% bootstrap intervals)",
+        "Against a trivial baseline",
         "Per class (test)",
         "Slices by channel (test)",
         "Robustness",

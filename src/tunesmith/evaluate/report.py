@@ -12,6 +12,7 @@ from tunesmith import atomic
 from tunesmith.bundle import read_json_if_present
 from tunesmith.evaluate.gates import read_gates
 from tunesmith.evaluate.slices import metric_names
+from tunesmith.evaluate.trivial import describe
 from tunesmith.html_page import escape, page, png, table
 from tunesmith.train.stage import TASK_STATE_FILE
 
@@ -132,6 +133,18 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         sections.append(
             ("Metrics (95% bootstrap intervals)", table(header, rows), markdown_table(header, rows))
         )
+    trivial = [
+        (split, values["trivial_baseline"])
+        for split, values in metrics.items()
+        if "trivial_baseline" in values
+    ]
+    if trivial:
+        lines = [f"{split}: {describe(found)}" for split, found in trivial]
+        html = "".join(
+            f'<p class="{"ok" if found["gain_low"] > 0 else "warn"}">{escape(line)}</p>'
+            for line, (_, found) in zip(lines, trivial, strict=True)
+        )
+        sections.append(("Against a trivial baseline", html, "\n\n".join(lines)))
     if test.get("per_class"):
         rows = [
             [label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", v["support"]]

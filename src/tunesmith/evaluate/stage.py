@@ -20,6 +20,8 @@ from tunesmith.evaluate.gates import summary as gates_summary
 from tunesmith.evaluate.report import with_interval, write_report
 from tunesmith.evaluate.robustness import KEEPS_POSITIONS, plot_robustness, robustness_report
 from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
+from tunesmith.evaluate.trivial import GATE as TRIVIAL_GATE
+from tunesmith.evaluate.trivial import GATE_CONDITION, describe, trivial_baseline
 from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better, subset_intervals
 from tunesmith.predict import Predictor
 from tunesmith.tasks.classification import label_indexes
@@ -32,6 +34,7 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
     predictor = Predictor.from_run(run_dir, verify=False)
     recipe = predictor.recipe
     results: dict[str, Any] = {}
+    train_labels = [r["label"] for r in read_split(run_dir, "train")]
     for split in recipe.evaluation.splits:
         records = read_split(run_dir, split)
         if not records:
@@ -42,6 +45,9 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         scorers = predictor.task.subset_metrics(records, answers, predictor.labels)
         if scorers:
             results[split]["confidence_intervals"] = subset_intervals(scorers, len(records))
+        trivial = trivial_baseline(predictor.task, train_labels, records, predictor.labels, scorers)
+        if trivial is not None:
+            results[split]["trivial_baseline"] = trivial
         if predictor.task.weighs_classes:
             results[split]["errors"] = error_analysis(records, answers)
         if recipe.evaluation.slices:
@@ -55,8 +61,16 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
     for split, metrics in results.items():
         if metrics.get("advice"):
             console.print(f"[yellow]note ({split}):[/] {metrics['advice']}")
-    if recipe.gates:
-        gate_results = check_gates(recipe.gates, results)
+    if "trivial_baseline" in results.get("test", {}):
+        found = results["test"]["trivial_baseline"]
+        console.print(
+            ("" if found["gain_low"] > 0 else "[bold red]") + f"test: {describe(found)}", highlight=False
+        )
+    gates = dict(recipe.gates)
+    if recipe.evaluation.baseline_gate and "trivial_baseline" in results.get("test", {}):
+        gates.setdefault(TRIVIAL_GATE, GATE_CONDITION)
+    if gates:
+        gate_results = check_gates(gates, results)
         atomic.write_json(run_dir / GATES_FILE, gates_summary(gate_results))
         _print_gates(gate_results)
     console.print(f"report: {write_report(run_dir)}")

@@ -159,6 +159,14 @@ class Task(Protocol):
         `compare` resample records through them. {}: none (no intervals, slices or compare)."""
         ...
 
+    def trivial_answers(
+        self, train_labels: Sequence[Any], records: Sequence[dict[str, Any]], labels: list[str]
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """What a model that learned nothing would answer for `records` - the largest class, the
+        label prior, the mean, the input copied - shaped like `decode`'s answers, and its name.
+        A model must beat it clearly (the default release gate); None: no such baseline."""
+        ...
+
 
 class TaskDefaults:
     """What most tasks share; a task class overrides what differs."""
@@ -212,6 +220,11 @@ class TaskDefaults:
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
     ) -> dict[str, SubsetMetric]:
         return {}
+
+    def trivial_answers(
+        self, train_labels: Sequence[Any], records: Sequence[dict[str, Any]], labels: list[str]
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        return None
 
 
 class TextLabelDefaults(TaskDefaults):

@@ -220,6 +220,18 @@ class ClassificationTask(SequenceHead):
     ) -> dict[str, SubsetMetric]:
         return label_metrics(*label_indexes(records, answers, labels), len(labels))
 
+    def trivial_answers(
+        self, train_labels: Sequence[Any], records: Sequence[dict[str, Any]], labels: list[str]
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """The largest training class for every record, with the training shares as probabilities."""
+        counts = Counter(str(label) for label in train_labels if str(label) in labels)
+        if not counts:
+            return None
+        largest = min(counts, key=lambda label: (-counts[label], label))
+        prior = {label: counts[label] / sum(counts.values()) for label in labels}
+        answer = {"label": largest, "score": prior[largest], "probabilities": prior}
+        return f"the largest class, '{largest}'", [dict(answer) for _ in records]
+
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
         def compute(prediction: EvalPrediction) -> dict[str, float]:
             y_pred = logits_of(prediction).argmax(axis=-1)

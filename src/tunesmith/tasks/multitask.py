@@ -283,6 +283,26 @@ class MultiTask(TaskDefaults):
             found.update({f"{name}.{key}": scorer for key, scorer in scorers.items()})
         return found
 
+    def trivial_answers(
+        self, train_labels: Sequence[Any], records: Sequence[dict[str, Any]], labels: list[str]
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """Each head's own trivial answer."""
+        per_head = self.head_labels(labels)
+        answers: list[dict[str, Any]] = [{} for _ in records]
+        names = []
+        for head in self.heads:
+            name = head.name
+            head_records = [{**r, "label": r["label"][name]} for r in records]
+            found = self.subtasks[name].trivial_answers(
+                [label[name] for label in train_labels], head_records, per_head[name]
+            )
+            if found is None:
+                return None
+            names.append(f"{name}: {found[0]}")
+            for answer, part in zip(answers, found[1], strict=True):
+                answer[name] = part
+        return "; ".join(names), answers
+
     def evaluate(
         self,
         records: Sequence[dict[str, Any]],

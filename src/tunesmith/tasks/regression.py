@@ -94,6 +94,14 @@ class RegressionTask(SequenceHead):
         squared = mean_over(errors**2)
         return {"rmse": lambda rows: math.sqrt(squared(rows)), "mae": mean_over(np.abs(errors))}
 
+    def trivial_answers(
+        self, train_labels: Sequence[Any], records: Sequence[dict[str, Any]], labels: list[str]
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        if not train_labels:
+            return None
+        mean = float(np.mean([float(v) for v in train_labels]))
+        return f"the training mean, {mean:.4g}", [{"value": mean} for _ in records]
+
     def evaluate(
         self,
         records: Sequence[dict[str, Any]],

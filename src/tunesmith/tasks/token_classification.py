@@ -378,6 +378,11 @@ class TokenClassificationTask(TaskDefaults):
 
         return compute
 
+    def trivial_answers(
+        self, train_labels: Sequence[Any], records: Sequence[dict[str, Any]], labels: list[str]
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        return "no entities", [{"entities": []} for _ in records]
+
     def subset_metrics(
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
     ) -> dict[str, SubsetMetric]:
