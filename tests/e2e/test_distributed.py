@@ -107,6 +107,7 @@ def test_ctrl_c_stops_every_process_after_the_same_step_and_resume_finishes(
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 130, output
     assert "--resume --nproc 2" in output
+    assert (checkpoints / "stopped.json").is_file(), output
     stopped = json.loads((checkpoints / "stopped.json").read_text())
     assert is_complete(checkpoints / f"checkpoint-{stopped['step']}")  # both ranks saved that step
     tunesmith("train", "run", "--nproc", "2", "--resume", cwd=tmp_path)

@@ -234,6 +234,10 @@ def _recipe(data_file: Path, model: Path, case: Case) -> dict[str, Any]:
         "prepare": {"dedup": {"enabled": False}},
         "model": {"name": str(model), "freeze_word_embeddings": False, "max_length": 64},
         "training": {"epochs": 4, "batch_size": 16, "learning_rate": 0.01, "logging_steps": 5},
+        # this test is about training, reloading and answering alike; the default gate has its own
+        # tests (test_gates, test_defaults), and on 36 test records its interval is too wide to clear
+        # zero every time (a cross-encoder at ROC-AUC 0.93 once scored F1 0.60 against 0.50)
+        "evaluation": {"baseline_gate": False},
     }
     for key, value in case.overrides.items():
         section, name = key.split(".")
