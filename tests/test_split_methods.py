@@ -82,4 +82,10 @@ def test_split_functions_directly() -> None:
     groups = ["a"] * 5 + ["b"] * 5 + ["c"] * 90
     result = assign_by_group(groups, 0.1, 0.1, seed=0)
     assert len({s for g, s in zip(groups, result, strict=True) if g == "a"}) == 1
+    # ten documents of very different sizes: one large document must not swallow the test share
+    sizes = [700, 650, 600, 500, 420, 300, 250, 120, 108, 42]
+    documents = [f"doc{i}" for i, size in enumerate(sizes) for _ in range(size)]
+    for seed in range(20):
+        placed = dict(zip(documents, assign_by_group(documents, 0.1, 0.1, seed=seed), strict=True))
+        assert set(placed.values()) == {"train", "validation", "test"}, (seed, Counter(placed.values()))
     assert parse_time("2024-01-01") == parse_time(1704067200) == parse_time("1704067200000")

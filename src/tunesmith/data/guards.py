@@ -56,13 +56,24 @@ def split_problems(report: dict[str, Any], categorical: bool) -> list[str]:
         missing = [label for label, n in train.items() if n * share >= EXPECTED and not validation.get(label)]
         if missing:
             shown = ", ".join(f"{label} ({train[label]:,} in train)" for label in missing[:5])
-            problems.append(f"{len(missing)} label(s) common in train are missing from validation: {shown}")
+            problems.append(f"{len(missing)} label(s) common in train are {MISSING}: {shown}")
     return problems
 
 
-def likely_cause(texts: list[str]) -> str:
-    """Why records would repeat each other, judged from the training texts."""
+MISSING = "missing from validation"
+
+
+def likely_cause(texts: list[str], problems: list[str] | None = None, group_field: str | None = None) -> str:
+    """Why the splits went wrong: whole groups that cannot spread a rare label over every split,
+    else why records would repeat each other, judged from the training texts."""
     from tunesmith.init.columns import Column, classify
+
+    if group_field and problems and all(MISSING in p for p in problems):
+        return (
+            f"the split keeps each `{group_field}` whole, and a label that only a few of them hold "
+            "cannot reach every split. Bring more groups, or set split.method: stratified if one "
+            f"{group_field}'s records may be split (test then holds seen {group_field}s)"
+        )
 
     column = classify(Column("text", 0, list(texts)))
     if column.kind == "id":
@@ -80,9 +91,9 @@ def likely_cause(texts: list[str]) -> str:
     )
 
 
-def check_splits(run_dir: Path, categorical: bool, force: bool) -> list[str]:
+def check_splits(run_dir: Path, categorical: bool, force: bool, group_field: str | None = None) -> list[str]:
     """Raise SplitsUnusable with the figures and the likely cause, unless `force` (then the
-    problems are returned, for a warning)."""
+    problems are returned, for a warning); `group_field`: the split kept its groups whole."""
     data = run_dir / "data"
     report = json.loads((data / "report.json").read_text(encoding="utf-8"))
     problems = split_problems(report, categorical)
@@ -95,7 +106,8 @@ def check_splits(run_dir: Path, categorical: bool, force: bool) -> list[str]:
             if len(texts) >= 500:
                 break
     listed = "\n".join(f"  - {p}" for p in problems)
+    cause = likely_cause(texts, problems, group_field)
     raise SplitsUnusable(
-        f"{data}: these splits cannot judge a model:\n{listed}\nLikely cause: {likely_cause(texts)}.\n"
+        f"{data}: these splits cannot judge a model:\n{listed}\nLikely cause: {cause}.\n"
         "Fix the recipe and run again, or pass --force to train anyway."
     )

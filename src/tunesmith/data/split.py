@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 SPLITS = ("train", "validation", "test")
@@ -103,7 +103,10 @@ def assign_by_hash(
 def assign_by_group(
     groups: Sequence[str], validation: float, test: float, seed: int, want: tuple[bool, bool] = (True, True)
 ) -> list[str]:
-    """Whole groups go to one split; groups are shuffled, then filled in until the ratios hold."""
+    """Whole groups go to one split; groups are shuffled, then filled in until the ratios hold.
+    With few large groups (ten documents, say) one group can swallow a small split's share; then
+    the group of the split with the most groups nearest in size to that share moves over, so no
+    wanted split is left empty."""
     sizes: dict[str, int] = defaultdict(int)
     for group in groups:
         sizes[group] += 1
@@ -116,6 +119,20 @@ def assign_by_group(
         # place a group by the position of its middle record, so ratios hold on average
         chosen[group] = _cut((placed + sizes[group] / 2) / total, validation, test, want)
         placed += sizes[group]
+    shares = (("validation", validation, want[0]), ("test", test, want[1]))
+    wanted = {name: share for name, share, on in shares if on and share > 0}
+    for name, share in wanted.items():
+        members = Counter(chosen.values())
+        if members[name] or len(order) < 1 + len(wanted):
+            continue
+        donor = max((s for s in members if members[s] > 1), key=lambda s: members[s], default=None)
+        if donor is not None:
+            # the donor's group nearest in size to the split's share
+            nearest = min(
+                (g for g in order if chosen[g] == donor),
+                key=lambda g: (abs(sizes[g] - share * total), order.index(g)),
+            )
+            chosen[nearest] = name
     return [chosen[g] for g in groups]
 
 

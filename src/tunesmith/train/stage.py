@@ -341,7 +341,8 @@ def _start_point(checkpoints: Path, resume: bool) -> Path | None:
 def check_prepared(run_dir: Path, force: bool) -> None:
     """Refuse splits that cannot judge a model (guards.py), unless `force`: then warn."""
     recipe = load_resolved(run_dir)
-    for problem in check_splits(run_dir, get_task(recipe.task).categorical, force):
+    group = recipe.split.group_field if recipe.split.method == "group" else None
+    for problem in check_splits(run_dir, get_task(recipe.task).categorical, force, group):
         console.print(f"[yellow]warning (--force):[/] {problem}")
 
 
