@@ -37,6 +37,16 @@ def test_auto_training_values_follow_the_model_and_the_data_size() -> None:
     fixed = recipe_io.validate({"data": {"train": "x"}, "training": {"epochs": 2, "learning_rate": 3e-5}})
     kept = resolve(fixed.training, _model(384), 8000, 1, lora=False)
     assert (kept.training.epochs, kept.training.learning_rate) == (2, 3e-5) and "epochs" not in kept.reasons
+    # a cross-encoder learns pair attention anew: half the rate (1e-4 collapsed on ATEC pairs)
+    cross = get_task(recipe_io.validate({"data": {"train": "x"}, "task": {"type": "matching"}}).task)
+    bi = get_task(
+        recipe_io.validate({"data": {"train": "x"}, "task": {"type": "matching", "matching_mode": "bi"}}).task
+    )
+    pairs = resolve(options, _model(384), 1200, 1, False, cross.learning_rate_scale)
+    assert pairs.training.learning_rate == 5e-5 and "x0.5" in pairs.reasons["learning_rate"]
+    assert (
+        resolve(options, _model(384), 1200, 1, False, bi.learning_rate_scale).training.learning_rate == 1e-4
+    )
 
 
 def test_auto_class_weights_where_labels_are_imbalanced() -> None:

@@ -53,6 +53,7 @@ class Task(Protocol):
     # so do the label-level evaluation extras (errors, slices, robustness, compare).
     weighs_classes: bool
     weighs_positives: bool  # one sigmoid per label (multi-label): positive weights apply
+    learning_rate_scale: float  # times the auto learning rate (train/auto.py) for this task's head
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
@@ -182,6 +183,7 @@ class TaskDefaults:
     keeps_columns = False
     weighs_classes = False
     weighs_positives = False
+    learning_rate_scale = 1.0
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 
     def read_annotated(

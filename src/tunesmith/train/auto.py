@@ -2,7 +2,7 @@
 
 - learning rate by the encoder's width: small encoders (MiniLM, E5-small: 384) take 1e-4, BERT-base
   sized ones (768) 5e-5, larger ones 2e-5, the rates their authors and sentence-transformers use;
-  LoRA adapters 2e-4.
+  LoRA adapters 2e-4; times the task's `learning_rate_scale` (a cross-encoder: 0.5).
 - epochs as a step budget: about STEP_BUDGET optimizer steps in whole epochs, between 1 and 20 -
   4,000 records or fewer get 20 passes, 8,000 get ten, 80,000 one; early stopping ends a run
   whose validation metric stops improving.
@@ -59,15 +59,24 @@ def _learning_rate(width: int | None, lora: bool) -> tuple[float, str]:
 
 
 def resolve(
-    options: TrainingSection, model: Any, train_records: int, world_size: int, lora: bool
+    options: TrainingSection,
+    model: Any,
+    train_records: int,
+    world_size: int,
+    lora: bool,
+    learning_rate_scale: float = 1.0,
 ) -> Resolved:
-    """`options` with its auto values chosen for `model` and `train_records` examples."""
+    """`options` with its auto values chosen for `model` and `train_records` examples;
+    `learning_rate_scale`: the task's factor on the auto learning rate (a cross-encoder: 0.5)."""
     values: dict[str, Any] = {}
     reasons: dict[str, str] = {}
     per_step = options.batch_size * options.gradient_accumulation_steps * max(world_size, 1)
     steps_per_epoch = max(1, math.ceil(train_records / per_step))
     if options.learning_rate == AUTO:
-        values["learning_rate"], reasons["learning_rate"] = _learning_rate(model_width(model), lora)
+        rate, why = _learning_rate(model_width(model), lora)
+        if learning_rate_scale != 1.0 and not lora:
+            rate, why = rate * learning_rate_scale, f"{why}, x{learning_rate_scale:g} for this task's head"
+        values["learning_rate"], reasons["learning_rate"] = rate, why
     if options.epochs == AUTO:
         epochs = min(MAX_EPOCHS, max(1, math.ceil(STEP_BUDGET / steps_per_epoch)))
         values["epochs"] = float(epochs)

@@ -409,7 +409,9 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         splits["train"] = _oversample(splits["train"], recipe, task, labels)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         lora = hasattr(model, "peft_config")
-        resolved = resolve(recipe.training, model, len(splits["train"]), world_size, lora)
+        resolved = resolve(
+            recipe.training, model, len(splits["train"]), world_size, lora, task.learning_rate_scale
+        )
         recipe = recipe.model_copy(update={"training": resolved.training})
         if resolved.reasons and is_main_process():
             console.print(f"auto: {resolved.describe()}")
