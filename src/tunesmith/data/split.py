@@ -127,10 +127,9 @@ def assign_by_group(
             continue
         donor = max((s for s in members if members[s] > 1), key=lambda s: members[s], default=None)
         if donor is not None:
-            # the donor's group nearest in size to the split's share
-            nearest = min(
-                (g for g in order if chosen[g] == donor),
-                key=lambda g: (abs(sizes[g] - share * total), order.index(g)),
+            # the donor's group nearest in size to the split's share (ties: the first in order)
+            _, _, nearest = min(
+                (abs(sizes[g] - share * total), i, g) for i, g in enumerate(order) if chosen[g] == donor
             )
             chosen[nearest] = name
     return [chosen[g] for g in groups]
