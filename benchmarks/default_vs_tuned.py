@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from cli_process import tunesmith
 
 # (shared, work) -> (the data a user would point init at, extra init arguments)
 Scenario = Callable[[Path, Path], tuple[Path, list[str]]]
@@ -77,15 +75,6 @@ SCENARIOS: dict[str, Scenario] = {
     "claudette_unfair": claudette_unfair,
 }
 LEAD = {"classification": "accuracy", "matching": "f1", "multilabel": "micro_f1", "tabular": "macro_f1"}
-
-
-def tunesmith(*args: str, cwd: Path) -> tuple[int, str, float]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "160"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "tunesmith.cli", *args], cwd=cwd, env=env, capture_output=True, text=True
-    )
-    return done.returncode, done.stdout + done.stderr, time.perf_counter() - started
 
 
 def _read(run: Path) -> dict[str, Any]:

@@ -12,16 +12,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from cli_process import tunesmith
 
 Scenario = Callable[[Path, Path], tuple[dict[str, Any], list[str]]]  # (shared, work) -> (recipe, headline)
 
@@ -259,18 +256,9 @@ def run(name: str, shared: Path, root: Path) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     recipe, headline = SCENARIOS[name](shared, work)
     (work / "recipe.yaml").write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
-    started = time.perf_counter()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    result = subprocess.run(
-        [sys.executable, "-m", "tunesmith.cli", "run", "recipe.yaml", "--output", "run", "--overwrite"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    if result.returncode not in (0, 3):  # 3: the run is complete but misses a release gate
-        return {"scenario": name, "error": (result.stdout + result.stderr)[-2000:], "seconds": seconds}
+    code, output, seconds = tunesmith("run", "recipe.yaml", "--output", "run", "--overwrite", cwd=work)
+    if code not in (0, 3):  # 3: the run is complete but misses a release gate
+        return {"scenario": name, "error": output[-2000:], "seconds": seconds}
     metrics = json.loads((work / "run" / "metrics.json").read_text(encoding="utf-8"))
     report = json.loads((work / "run" / "data" / "report.json").read_text(encoding="utf-8"))
     return {
