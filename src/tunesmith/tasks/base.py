@@ -8,10 +8,11 @@ a prepared *record* is an example plus its `label` and `id`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.uncertainty import SubsetMetric
@@ -27,9 +28,15 @@ class Runtime(Protocol):
     state: dict[str, Any] | None
     model_dir: Path
     cache: dict[str, Any]  # per-loaded-model memo, e.g. the knowledge base's embeddings
+    extras: dict[str, np.ndarray]  # what `export_extras` stored with the loaded export ({} for PyTorch)
 
     def locked(self) -> Any:
         """A context manager held around every model call (the server answers from threads)."""
+        ...
+
+    def infer(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The task's `inference_graph` on the backend this runtime was loaded with (PyTorch,
+        ONNX Runtime, TorchScript): token tensors in, its named outputs as float32 arrays out."""
         ...
 
 
@@ -54,6 +61,8 @@ class Task(Protocol):
     weighs_classes: bool
     weighs_positives: bool  # one sigmoid per label (multi-label): positive weights apply
     learning_rate_scale: float  # times the auto learning rate (train/auto.py) for this task's head
+    # What `inference_graph` returns, by name; (): the task generates text and is not exported.
+    graph_outputs: tuple[str, ...]
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
@@ -88,6 +97,16 @@ class Task(Protocol):
 
     def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
         """Load a fine-tuned model saved by the train stage."""
+        ...
+
+    def inference_graph(self, model: Any) -> Any:
+        """The torch module from token tensors to the `graph_outputs` (see tasks/graph.py): what
+        eager PyTorch runs and what is exported."""
+        ...
+
+    def export_extras(self, runtime: Runtime) -> dict[str, np.ndarray]:
+        """Arrays an export stores beside its graph, computed by that backend (the bi-encoder's
+        knowledge-base vectors); {}: none."""
         ...
 
     def encode(
@@ -184,6 +203,7 @@ class TaskDefaults:
     weighs_classes = False
     weighs_positives = False
     learning_rate_scale = 1.0
+    graph_outputs: tuple[str, ...] = ("logits",)
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 
     def read_annotated(
@@ -208,6 +228,16 @@ class TaskDefaults:
 
     def save_extras(self, run_dir: Path, model_dir: Path) -> None:
         return None
+
+    def inference_graph(self, model: Any) -> Any:
+        if not self.graph_outputs:
+            raise NotImplementedError(f"{type(self).__name__} generates text: it has no one-pass graph")
+        from tunesmith.tasks.graph import OutputsGraph
+
+        return OutputsGraph(model, self.graph_outputs)
+
+    def export_extras(self, runtime: Runtime) -> dict[str, np.ndarray]:
+        return {}
 
     def calibrate(
         self,
@@ -236,6 +266,7 @@ class TextLabelDefaults(TaskDefaults):
 
     categorical = False
     label_is_text = True
+    graph_outputs: tuple[str, ...] = ()  # generated text: no one-pass graph (extractive QA has one)
     best_metric = "loss"
     greater_is_better = False
 

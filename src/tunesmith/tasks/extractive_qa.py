@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from transformers import AutoModelForQuestionAnswering, PreTrainedTokenizerBase
 
 from tunesmith.console import progress
@@ -73,6 +72,8 @@ class ExtractiveQATask(TextLabelDefaults):
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
         return AutoModelForQuestionAnswering.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
 
+    graph_outputs = ("start_logits", "end_logits")
+
     def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
         return self.build_model(model_dir, [], trust_remote_code).eval()
 
@@ -118,7 +119,6 @@ class ExtractiveQATask(TextLabelDefaults):
         out["start_positions"], out["end_positions"] = starts, ends
         return out
 
-    @torch.inference_mode()
     def outputs(
         self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
     ) -> list[dict[str, Any]]:
@@ -138,10 +138,8 @@ class ExtractiveQATask(TextLabelDefaults):
                 samples = encoded.pop("overflow_to_sample_mapping")
                 offsets = encoded.pop("offset_mapping")
                 tensors = runtime.tokenizer.pad(dict(encoded), return_tensors="pt")
-                with runtime.locked():
-                    result = runtime.model(**tensors)
-                start_logits = result.start_logits.float().numpy()
-                end_logits = result.end_logits.float().numpy()
+                result = runtime.infer(tensors)
+                start_logits, end_logits = result["start_logits"], result["end_logits"]
                 for window, sample in enumerate(samples):
                     position = begin + sample
                     span = self._best_span(

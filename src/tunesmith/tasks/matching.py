@@ -35,6 +35,7 @@ from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TaskDefaults
 from tunesmith.tasks.binary_scores import best_f1_threshold, binary_metrics, plot_score_histogram
 from tunesmith.tasks.classification import softmax
+from tunesmith.tasks.graph import EmbeddingGraph
 from tunesmith.tasks.sequence_head import (
     SequenceHead,
     build_head,
@@ -46,6 +47,7 @@ from tunesmith.tasks.sequence_head import (
 )
 
 KNOWLEDGE_BASE = "knowledge_base.jsonl"
+KB_VECTORS = "knowledge_base_vectors"
 _TRUE = {"1", "true", "yes", "y", "match", "positive"}
 _FALSE = {"0", "false", "no", "n", "mismatch", "negative"}
 
@@ -328,6 +330,16 @@ class PairCollator:
 
 
 class BiEncoderMatching(MatchingBase):
+    graph_outputs = ("embedding",)
+
+    def inference_graph(self, model: Any) -> Any:
+        return EmbeddingGraph(model)
+
+    def export_extras(self, runtime: Runtime) -> dict[str, np.ndarray]:
+        """The knowledge base embedded by the exported graph, so search starts without embedding it."""
+        base = self.knowledge_base(runtime)
+        return {KB_VECTORS: self.embeddings(runtime, base, 64)} if base else {}
+
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
         return BiEncoder(AutoModel.from_pretrained(model_dir, trust_remote_code=trust_remote_code))
 
@@ -354,12 +366,11 @@ class BiEncoderMatching(MatchingBase):
             "labels": [int(label) for label in batch["label"]],
         }
 
-    @torch.inference_mode()
     def embeddings(
         self, runtime: Runtime, texts: Sequence[str], batch_size: int, show: bool = False
     ) -> np.ndarray:
         order = length_order([{"text": t} for t in texts])
-        out = np.zeros((len(texts), runtime.model.config.hidden_size), dtype=np.float32)
+        out: np.ndarray | None = None
         with progress(show=show) as bar:
             job = bar.add_task("embedding", total=len(texts))
             for start in range(0, len(order), batch_size):
@@ -371,11 +382,12 @@ class BiEncoderMatching(MatchingBase):
                     padding=True,
                     return_tensors="pt",
                 )
-                with runtime.locked():
-                    vectors = runtime.model.embed(batch["input_ids"], batch["attention_mask"])
-                out[chunk] = vectors.float().numpy()
+                vectors = runtime.infer(batch)["embedding"]
+                if out is None:
+                    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+                out[chunk] = vectors
                 bar.advance(job, len(chunk))
-        return out
+        return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
     def pair_scores(
         self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
@@ -388,9 +400,11 @@ class BiEncoderMatching(MatchingBase):
         base = self.knowledge_base(runtime)
         if not base:
             return [[] for _ in queries]
-        if "knowledge_base_vectors" not in runtime.cache:
-            runtime.cache["knowledge_base_vectors"] = self.embeddings(runtime, base, batch_size)
-        scores = self.embeddings(runtime, queries, batch_size) @ runtime.cache["knowledge_base_vectors"].T
+        if KB_VECTORS not in runtime.cache:
+            stored = runtime.extras.get(KB_VECTORS)  # embedded when the backend was exported
+            fits = stored is not None and len(stored) == len(base)
+            runtime.cache[KB_VECTORS] = stored if fits else self.embeddings(runtime, base, batch_size)
+        scores = self.embeddings(runtime, queries, batch_size) @ runtime.cache[KB_VECTORS].T
         top = np.argsort(-scores, axis=1)[:, : self.options.top_k]
         return [[(base[j], float(row[j])) for j in picks] for row, picks in zip(scores, top, strict=True)]
 

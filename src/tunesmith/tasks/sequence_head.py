@@ -60,7 +60,6 @@ def length_order(examples: Sequence[dict[str, Any]]) -> list[int]:
     return sorted(range(len(examples)), key=lambda i: sum(len(str(v)) for v in examples[i].values()))
 
 
-@torch.inference_mode()
 def sequence_logits(
     runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
 ) -> np.ndarray:
@@ -81,8 +80,7 @@ def sequence_logits(
                 padding=True,
                 return_tensors="pt",
             )
-            with runtime.locked():
-                result = runtime.model(**batch).logits.float().numpy()
+            result = runtime.infer(batch)["logits"]
             for row, i in zip(result, chunk, strict=True):
                 out[i] = row
             bar.advance(job, len(chunk))

@@ -307,7 +307,6 @@ class TokenClassificationTask(TaskDefaults):
         encoded.pop("offset_mapping")
         return dict(encoded)
 
-    @torch.inference_mode()
     def outputs(
         self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
     ) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
@@ -330,8 +329,7 @@ class TokenClassificationTask(TaskDefaults):
                     tensors = runtime.tokenizer.pad(
                         {k: [encoded[k][w] for w in windows] for k in encoded}, return_tensors="pt"
                     )
-                    with runtime.locked():
-                        logits = runtime.model(**tensors).logits.float()
+                    logits = torch.from_numpy(runtime.infer(tensors)["logits"])
                     probabilities = torch.softmax(logits, dim=-1).numpy()
                     for row, window in enumerate(windows):
                         tokens = best[chunk[samples[window]]]

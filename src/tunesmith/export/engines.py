@@ -1,0 +1,90 @@
+"""Engines: one loaded graph each, token tensors in, the task's named outputs (float32 arrays) out.
+
+The runtime a task receives calls one of these; no task code knows which backend answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from tunesmith.tasks.graph import GRAPH_INPUTS
+
+
+class Engine(Protocol):
+    name: str
+
+    def __call__(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]: ...
+
+
+def as_array(value: Any) -> np.ndarray:
+    return value.numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+
+
+def as_tensor(value: Any) -> torch.Tensor:
+    return value if isinstance(value, torch.Tensor) else torch.from_numpy(np.asarray(value))
+
+
+def graph_inputs(tensors: Mapping[str, Any]) -> dict[str, Any]:
+    """The tokenizer's outputs that the graph reads, in the graph's argument order."""
+    return {name: tensors[name] for name in GRAPH_INPUTS if name in tensors}
+
+
+class TorchEngine:
+    """The task's inference graph in eager PyTorch (the trained model, as trained)."""
+
+    name = "torch"
+
+    def __init__(self, graph: torch.nn.Module, outputs: Sequence[str]) -> None:
+        self.graph = graph.eval()
+        self.outputs = tuple(outputs)
+
+    def __call__(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        feed = {k: as_tensor(v) for k, v in graph_inputs(tensors).items()}
+        with torch.inference_mode():
+            result = self.graph(**feed)
+        return {name: t.float().numpy() for name, t in zip(self.outputs, result, strict=True)}
+
+
+class OnnxEngine:
+    """An ONNX file in onnxruntime on the CPU; inputs the graph does not read are not fed."""
+
+    def __init__(self, path: Path, outputs: Sequence[str], name: str = "onnx") -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # warnings about unused initializers are not the user's
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.outputs = tuple(outputs)
+        self.name = name
+
+    def __call__(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        ids = as_array(tensors["input_ids"]).astype(np.int64)
+        feed = {
+            name: as_array(tensors[name]).astype(np.int64) if name in tensors else np.zeros_like(ids)
+            for name in self.inputs
+        }
+        result = self.session.run(list(self.outputs), feed)
+        return {name: np.asarray(a, dtype=np.float32) for name, a in zip(self.outputs, result, strict=True)}
+
+
+class TorchScriptEngine(TorchEngine):
+    """A traced TorchScript graph (torch.jit.load: TorchScript's own loader, after the bundle's
+    checksums said the file is the one exported)."""
+
+    name = "torchscript"
+
+    def __init__(self, path: Path, outputs: Sequence[str]) -> None:
+        super().__init__(torch.jit.load(str(path), map_location="cpu"), outputs)
+
+
+def load_engine(name: str, path: Path, outputs: Sequence[str]) -> Engine:
+    """The engine for an export file of format `name`."""
+    if name == "torchscript":
+        return TorchScriptEngine(path, outputs)
+    return OnnxEngine(path, outputs, name)
