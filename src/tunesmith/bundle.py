@@ -1,7 +1,7 @@
 """The run folder as a bundle: a manifest with the sha256 of every file, written last.
 
-Later stages (export) add files beside `model/` (e.g. `model.onnx`, `model.int8.onnx`) and
-call `write_manifest` again; `verify_bundle` refuses a folder that does not match it.
+The export stage adds `export/<format>/` folders and calls `write_manifest` again;
+`verify_bundle` refuses a folder that does not match it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _LIBRARIES = (
     "datasets",
     "accelerate",
     "safetensors",
+    "onnxruntime",
     "scikit-learn",
     "numpy",
     "pydantic",

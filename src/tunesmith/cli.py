@@ -14,6 +14,7 @@ from tunesmith import atomic
 from tunesmith.annotate.cli import app as annotate_app
 from tunesmith.console import console
 from tunesmith.errors import GatesFailed, TrainingStopped, TunesmithError
+from tunesmith.export.formats import BACKEND_HELP
 
 app = typer.Typer(
     name="tunesmith",
@@ -45,6 +46,7 @@ ForceOption = Annotated[
         help="Train even when the prepared splits look unusable (collapsed by duplicates, a label missing).",
     ),
 ]
+BackendOption = Annotated[str, typer.Option("--backend", help=BACKEND_HELP)]
 NnodesOption = Annotated[int, typer.Option("--nnodes", help="Nodes in the job; each runs this command.")]
 NodeRankOption = Annotated[int, typer.Option("--node-rank", help="This node's rank, 0 .. nnodes-1.")]
 MasterAddrOption = Annotated[str, typer.Option("--master-addr", help="Address of the rank-0 node.")]
@@ -165,21 +167,73 @@ def train(
 
 
 @app.command()
-def evaluate(run_dir: RunDir) -> None:
-    """Score RUN_DIR/model on validation and test, then write the manifest.
+def evaluate(
+    run_dir: RunDir,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend", help="torch (the trained model) or an export: onnx, onnx-int8, torchscript, auto."
+        ),
+    ] = "torch",
+) -> None:
+    """Score RUN_DIR's model on validation and test, then write the manifest.
 
     Examples:
 
         tunesmith evaluate runs/faq
+
+        tunesmith evaluate runs/faq --backend onnx-int8     # the model that will be shipped
     """
     from tunesmith.evaluate.stage import evaluate as evaluate_stage
     from tunesmith.evaluate.stage import raise_if_not_releasable
     from tunesmith.run import bundle
 
-    evaluate_stage(run_dir)
+    evaluate_stage(run_dir, backend)
     bundle(run_dir)
     raise_if_not_releasable(run_dir)
     console.print(f"next: tunesmith serve {run_dir}")
+
+
+@app.command()
+def export(
+    run_dir: RunDir,
+    format_: Annotated[str, typer.Option("--format", help="onnx or torchscript.")] = "onnx",
+    quantize: Annotated[
+        str | None, typer.Option("--quantize", help="int8 (with --format onnx): weights in 8 bits.")
+    ] = None,
+) -> None:
+    """Export RUN_DIR's model and prove it on the run's test split: export/<format>/ holds the
+    file and parity.json; the manifest is updated. A failed proof keeps nothing (exit 2).
+
+    Examples:
+
+        tunesmith export runs/faq --format onnx
+
+        tunesmith export runs/faq --format onnx --quantize int8
+
+        tunesmith export runs/faq --format torchscript
+    """
+    from tunesmith import recipe as recipe_io
+    from tunesmith.bundle import read_json_if_present
+    from tunesmith.evaluate.report import write_report
+    from tunesmith.evaluate.stage import METRICS_FILE, judge_gates, raise_if_not_releasable
+    from tunesmith.export.formats import format_named
+    from tunesmith.export.stage import export as export_stage
+    from tunesmith.run import bundle
+
+    fmt = format_named(format_, quantize)
+    parity = export_stage(run_dir, fmt)
+    speed = parity["speed"]
+    console.print(f"{fmt.name}: {parity['verdict']}")
+    console.print(
+        f"one text: {speed[fmt.name]['latency_ms_p50']:.1f} ms ({speed['torch']['latency_ms_p50']:.1f} ms "
+        f"PyTorch); {parity['file']}"
+    )
+    judge_gates(run_dir, recipe_io.load_resolved(run_dir), read_json_if_present(run_dir / METRICS_FILE))
+    write_report(run_dir)
+    bundle(run_dir)
+    raise_if_not_releasable(run_dir)
+    console.print(f"next: tunesmith serve {run_dir} (--backend auto picks the fastest proven export)")
 
 
 @app.command()
@@ -251,6 +305,7 @@ def predict(
         Path | None,
         typer.Option("--file", "-f", help="JSONL with 'text' (and 'text_pair') fields, or plain lines."),
     ] = None,
+    backend: BackendOption = "auto",
 ) -> None:
     """Answer one text, or every line of --file; prints JSON on stdout.
 
@@ -266,7 +321,7 @@ def predict(
 
     if (text is None) == (file is None):
         raise TunesmithError("give either one TEXT or --file FILE")
-    predictor = Predictor.from_run(run_dir)
+    predictor = Predictor.from_run(run_dir, backend=backend)
     if text is not None:
         example = {"text": text} if pair is None else {"text": text, "text_pair": pair}
         print(json.dumps(predictor.predict_raw([example])[0], ensure_ascii=False))
@@ -307,6 +362,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     max_batch: Annotated[int, typer.Option(help="Most texts in one request.")] = 64,
+    backend: BackendOption = "auto",
 ) -> None:
     """Serve RUN_DIR over HTTP: POST /v1/predict, GET /health, /ready, /docs.
 
@@ -320,7 +376,7 @@ def serve(
 
     from tunesmith.serve.app import create_app
 
-    application = create_app(run_dir, max_batch=max_batch)
+    application = create_app(run_dir, max_batch=max_batch, backend=backend)
     console.print(f"serving {run_dir} on http://{host}:{port} (docs at /docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
@@ -626,6 +682,7 @@ def compare(
         Path | None,
         typer.Option("--data", help="JSONL of {text, label} records (default: A's own test split)."),
     ] = None,
+    backend: BackendOption = "auto",
 ) -> None:
     """Offline A/B: both models on the same records; each headline metric's difference with a
     paired bootstrap 95% interval and p-value (McNemar's exact test for classification accuracy,
@@ -644,7 +701,7 @@ def compare(
     records = None
     if data is not None:
         records = _read_inputs(data, ("text", "label"))
-    result = compare_runs(run_a, run_b, records)
+    result = compare_runs(run_a, run_b, records, backend)
     table = Table(title=f"B - A on {result.count} records")
     for column in ("metric", "A", "B", "B - A", "95% CI", "p"):
         table.add_column(column, justify="right")

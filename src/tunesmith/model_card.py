@@ -13,6 +13,7 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.bundle import read_json_if_present
 from tunesmith.evaluate.report import markdown_table, with_interval
+from tunesmith.export.summary import card_section
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import get_task
 
@@ -106,5 +107,5 @@ frozen lower layers: {recipe.model.freeze_layers}.
 def write_model_card(run_dir: Path, recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> Path:
     path = run_dir / "model" / CARD
     summary = read_json_if_present(run_dir / "train_summary.json")
-    atomic.write_text(path, render(recipe, report, metrics, summary))
+    atomic.write_text(path, render(recipe, report, metrics, summary) + card_section(run_dir))
     return path

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tunesmith.bundle import verify_bundle
 from tunesmith.console import quiet_transformers
 from tunesmith.errors import BundleError, TunesmithError
+from tunesmith.export.engines import Engine, TorchEngine
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.train.stage import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
@@ -57,7 +60,11 @@ class Predictor:
         tokenizer: Any,
         labels: list[str],
         model_dir: Path | None = None,
+        engine: Engine | None = None,
+        extras: dict[str, np.ndarray] | None = None,
     ) -> None:
+        """`model`: the PyTorch model (None when an export answers); `engine`: what runs the task's
+        inference graph (default: `model` in eager PyTorch)."""
         self.run_dir = run_dir
         self.recipe = recipe
         self.task = task
@@ -65,6 +72,11 @@ class Predictor:
         self.tokenizer = tokenizer
         self.labels = labels
         self.model_dir = model_dir or run_dir / MODEL_DIR
+        if engine is None and model is not None and task.graph_outputs:
+            engine = TorchEngine(task.inference_graph(model), task.graph_outputs)
+        self.engine = engine
+        self.backend = engine.name if engine is not None else "torch"
+        self.extras = extras or {}
         self.cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._model_input: Any = None
@@ -72,9 +84,12 @@ class Predictor:
         self.state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.is_file() else None
 
     @classmethod
-    def from_run(cls, run_dir: Path, verify: bool = True) -> Predictor:
-        """Load `run_dir/model`; with `verify`, refuse a bundle whose checksums do not match."""
+    def from_run(cls, run_dir: Path, verify: bool = True, backend: str = "torch") -> Predictor:
+        """Load the run's model on `backend` (torch, an export such as onnx-int8, or auto: the
+        fastest proven export); with `verify`, refuse a bundle whose checksums do not match."""
         from transformers import AutoTokenizer
+
+        from tunesmith.export.backend import choose_backend, open_export
 
         quiet_transformers()
         if verify:
@@ -87,13 +102,36 @@ class Predictor:
         task = get_task(recipe.task)
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
         tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust)
-        model = task.load_model(model_dir, trust)
-        return cls(run_dir, recipe, task, model, tokenizer, labels)
+        chosen = choose_backend(run_dir, task, backend, tokenizer)
+        if chosen == "torch":
+            return cls(run_dir, recipe, task, task.load_model(model_dir, trust), tokenizer, labels)
+        engine, extras = open_export(run_dir, chosen, task, verify)
+        return cls(run_dir, recipe, task, None, tokenizer, labels, engine=engine, extras=extras)
+
+    def on_engine(self, engine: Engine, extras: dict[str, np.ndarray] | None = None) -> Predictor:
+        """The same run answering through another engine (an export being proven)."""
+        return Predictor(
+            self.run_dir,
+            self.recipe,
+            self.task,
+            None,
+            self.tokenizer,
+            self.labels,
+            self.model_dir,
+            engine,
+            extras,
+        )
 
     @contextmanager
     def locked(self) -> Iterator[None]:
         with self._lock:
             yield
+
+    def infer(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        if self.engine is None:
+            raise TunesmithError(f"a {self.task.type} model generates text; it has no one-pass graph")
+        with self.locked():
+            return self.engine(tensors)
 
     def outputs(self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False) -> Any:
         """The task's raw outputs (logits for a classifier) for prepared examples, in input order."""

@@ -514,6 +514,37 @@ class TuneSection(Section):
         return space
 
 
+EXPORT_FORMATS = ("onnx", "onnx-int8", "torchscript")
+
+
+class Int8Section(Section):
+    min_agreement: float = Field(
+        0.995,
+        ge=0,
+        le=1,
+        description="Share of validation answers the int8 model must give exactly as the fp32 model "
+        "does; layers are kept in fp32, most sensitive first, until it does.",
+    )
+    per_channel: bool = Field(True, description="One scale per output channel of each weight.")
+
+
+class ExportSection(Section):
+    """What `tunesmith run` exports at its end (also `tunesmith export RUN --format ...`)."""
+
+    formats: list[Literal[EXPORT_FORMATS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Exports written and proven against the trained model: onnx, onnx-int8, "
+        "torchscript ([]: none). Serving then uses the fastest that passed (--backend auto).",
+    )
+    optimize: bool = Field(
+        True, description="onnxruntime's transformer fusions (attention, LayerNorm, GELU) where parity holds."
+    )
+    tolerance: float = Field(
+        1e-4, gt=0, description="Largest absolute difference of an fp32 export's outputs from PyTorch's."
+    )
+    int8: Int8Section = Int8Section()
+
+
 class OutputSection(Section):
     dir: str | None = Field(None, description="Run folder; default runs/<recipe name>.")
 
@@ -536,6 +567,7 @@ class Recipe(Section):
         description='Release gates on the test metrics, e.g. {macro_f1: ">= 0.85"}: a run that misses '
         "one is marked not releasable and `run`/`evaluate` exit with code 3.",
     )
+    export: ExportSection = ExportSection()
     output: OutputSection = OutputSection()
 
     @field_validator("gates")

@@ -20,7 +20,9 @@ from tunesmith.console import console
 from tunesmith.data.prepare import DATA_DIR, prepare
 from tunesmith.errors import TrainingStopped, TunesmithError
 from tunesmith.evaluate.gates import read_gates
-from tunesmith.evaluate.stage import evaluate, raise_if_not_releasable
+from tunesmith.evaluate.report import write_report
+from tunesmith.evaluate.stage import evaluate, judge_gates, raise_if_not_releasable
+from tunesmith.export.stage import ExportFailed
 from tunesmith.model_card import write_model_card
 from tunesmith.recipe import Recipe
 from tunesmith.train.launch import Processes
@@ -116,11 +118,36 @@ def run(
             "stopped; the checkpoint is kept. Continue with the same command plus --resume"
         ) from None
     console.rule("evaluate")
-    evaluate(staging)
+    results = evaluate(staging, defer_export_gates=bool(recipe.export.formats))
+    failed = export_all(staging, recipe, results) if recipe.export.formats else []
     bundle(staging)
     atomic.replace_dir(staging, output)  # an existing run (--overwrite) is moved aside, then deleted
     console.print(
         f"[bold green]done[/] in {time.monotonic() - started:.0f} s: {output} (manifest {output / MANIFEST})"
     )
+    if failed:
+        raise ExportFailed(
+            f"the run is complete, but these exports failed and were not kept: {'; '.join(failed)}"
+        )
     raise_if_not_releasable(output)
     return output
+
+
+def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[str]:
+    """The recipe's exports, each proven or left out; then the gates again (they may name export
+    figures) and the report. Returns what failed, one line each."""
+    from tunesmith.export.formats import FORMATS
+    from tunesmith.export.stage import export
+
+    console.rule("export")
+    failed = []
+    for name in recipe.export.formats:
+        try:
+            parity = export(run_dir, FORMATS[name], verify=False)
+            console.print(f"{name}: {parity['verdict']}")
+        except ExportFailed as error:
+            console.print(f"[bold red]{error}[/]")
+            failed.append(str(error))
+    judge_gates(run_dir, recipe, results)
+    write_report(run_dir)
+    return failed

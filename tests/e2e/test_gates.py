@@ -24,6 +24,7 @@ def test_gate_conditions_lookups_and_missing_metrics() -> None:
     metrics = {
         "test": {"macro_f1": 0.8, "per_class": {"fraud": {"recall": 0.9}}},
         "validation": {"accuracy": 1},
+        "export": {"onnx-int8": {"agreement": 0.99, "accuracy": 0.79}},
     }
     results = check_gates(
         {
@@ -31,10 +32,12 @@ def test_gate_conditions_lookups_and_missing_metrics() -> None:
             "per_class.fraud.recall": ">= 0.9",
             "validation.accuracy": "== 1",
             "robustness.flip_rate": "<= 0.1",
+            "export.onnx-int8.agreement": ">= 0.995",
+            "export.onnx-int8.accuracy": ">= 0.78",
         },
         metrics,
     )
-    assert [r.passed for r in results] == [False, True, True, False]
+    assert [r.passed for r in results] == [False, True, True, False, False, True]
     assert results[3].value is None  # not reported: the gate fails rather than passing silently
     assert summary(results)["releasable"] is False
     with pytest.raises(RecipeError, match="gate 'macro_f1'"):

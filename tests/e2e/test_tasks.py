@@ -242,10 +242,14 @@ def _recipe(data_file: Path, model: Path, case: Case) -> dict[str, Any]:
     for key, value in case.overrides.items():
         section, name = key.split(".")
         recipe.setdefault(section, {})[name] = value
+    if case.build_model is build_tiny_model and recipe["task"]["type"] not in GENERATES:
+        recipe["export"] = {"formats": ["onnx"]}  # `run` exports last; serving then answers from it
+        recipe["gates"] = {"export.onnx.agreement": "== 1"}  # gates read export figures after the export
     return recipe
 
 
 LEAD_METRIC = {"seq2seq": "bleu", "token_classification": "f1"}
+GENERATES = {"seq2seq", "causal_lm"}  # answered by PyTorch only: no one-pass graph to export
 # task types whose `compare` is also run, and the test its p-values name
 COMPARED = {"seq2seq": "sacrebleu paired bootstrap", "token_classification": "paired bootstrap"}
 
@@ -275,9 +279,10 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
         assert said.count("no significant difference") == len(intervals), said
         assert COMPARED[task_type] in said
     inputs = write_jsonl(tmp_path / "inputs.jsonl", case.inputs)
-    printed = tunesmith("predict", str(run), "--file", str(inputs), cwd=tmp_path).stdout
-    cli = [json.loads(line) for line in printed.splitlines() if line.strip()]
+    printed = tunesmith("predict", str(run), "--file", str(inputs), cwd=tmp_path)
+    cli = [json.loads(line) for line in printed.stdout.splitlines() if line.strip()]
     case.check(metrics, cli)
+    _check_export(run, task_type, inputs, cli, printed.stderr, tmp_path)
     texts = [i["text"] for i in case.inputs]
     pairs = [i.get("text_pair") for i in case.inputs] if any("text_pair" in i for i in case.inputs) else None
     with Server(run) as server:
@@ -288,6 +293,35 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
     assert response.status_code == 200, response.text
     assert _rounded(response.json()["predictions"]) == _rounded(cli)
     assert _rounded(one) == _rounded(cli[0])
+
+
+def _check_export(run: Path, task_type: str, inputs: Path, answers: list[Any], said: str, cwd: Path) -> None:
+    """An encoder task's ONNX export (written by `run`) passed parity on the test split and
+    answered `predict` (auto picks it); PyTorch gives the same answers. A generative task says
+    it is not exported."""
+    if task_type in GENERATES:
+        refused = tunesmith("export", str(run), "--format", "onnx", cwd=cwd, check=False)
+        assert refused.returncode == 2 and "generates text token by token" in refused.stderr, refused.stderr
+        assert "backend" not in said  # auto: PyTorch, silently (nothing else could answer)
+        return
+    parity = json.loads((run / "export" / "onnx" / "parity.json").read_text())
+    assert parity["passed"] and parity["agreement"] == 1.0 and parity["max_abs_diff"] <= 1e-4, parity
+    assert parity["metrics"]["onnx"] == parity["metrics"]["torch"]
+    assert "backend: onnx" in said, said
+    printed = tunesmith("predict", str(run), "--file", str(inputs), "--backend", "torch", cwd=cwd).stdout
+    eager = [json.loads(line) for line in printed.splitlines() if line.strip()]
+    assert _close(eager, answers), (eager, answers)
+
+
+def _close(a: Any, b: Any) -> bool:
+    """Equal answers, numbers within 1e-4 (what parity allows the outputs)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, int | float) and isinstance(b, int | float) and abs(a - b) <= 1e-4
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    return bool(a == b)
 
 
 def _rounded(value: Any) -> Any:

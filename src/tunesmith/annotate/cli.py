@@ -13,6 +13,7 @@ import typer
 from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.errors import TunesmithError
+from tunesmith.export.formats import BACKEND_HELP
 
 app = typer.Typer(
     help="Label data with people: Label Studio / CSV in and out, suggestions first.", no_args_is_help=True
@@ -110,6 +111,7 @@ def suggest(
     strategy: Annotated[str, typer.Option(help="entropy | margin | least_confidence")] = "entropy",
     top: Annotated[int | None, typer.Option(help="Keep only the N most uncertain records.")] = None,
     text_field: Annotated[str | None, typer.Option(help="Field of the text (default: the run's).")] = None,
+    backend: Annotated[str, typer.Option("--backend", help=BACKEND_HELP)] = "auto",
 ) -> None:
     """Pre-label unlabelled records with a trained model, most uncertain first, so people label
     where the model learns most. Texts are cleaned and de-identified as the run's recipe says.
@@ -127,7 +129,7 @@ def suggest(
 
     if strategy not in STRATEGIES:
         raise TunesmithError(f"--strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
-    predictor = Predictor.from_run(run_dir)
+    predictor = Predictor.from_run(run_dir, backend=backend)
     if predictor.task.type != "classification":
         raise TunesmithError(
             f"{run_dir} is a {predictor.task.type} run: suggestions work on single-label classification runs"

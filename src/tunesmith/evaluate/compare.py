@@ -153,13 +153,15 @@ def _exact_tests(
     return {}, None
 
 
-def compare_runs(run_a: Path, run_b: Path, records: list[dict[str, Any]] | None = None) -> Comparison:
+def compare_runs(
+    run_a: Path, run_b: Path, records: list[dict[str, Any]] | None = None, backend: str = "torch"
+) -> Comparison:
     """Both runs' models on `records` (raw {"text", "label"} records from a user, cleaned and
     de-identified like training data), or by default on A's own prepared test split."""
     from tunesmith.data.prepare import read_split
     from tunesmith.predict import Predictor
 
-    model_a, model_b = Predictor.from_run(run_a), Predictor.from_run(run_b)
+    model_a, model_b = Predictor.from_run(run_a, backend=backend), Predictor.from_run(run_b, backend=backend)
     task = model_a.task
     if model_b.task.type != task.type:
         raise TunesmithError(f"{run_a} is {task.type} and {run_b} is {model_b.task.type}: nothing to compare")

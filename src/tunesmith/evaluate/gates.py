@@ -3,7 +3,8 @@ not releasable (the manifest says so, and `run`/`evaluate` exit non-zero).
 
 A gate is `metric: "op number"`, e.g. `macro_f1: ">= 0.85"`. The metric is a dotted path into the
 test split's metrics (`per_class.fraud.recall`), or into another split when it starts with its
-name (`validation.accuracy`). A metric the run does not report fails its gate.
+name (`validation.accuracy`), or into an export's parity figures (`export.onnx-int8.agreement`).
+A metric the run does not report fails its gate.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
 }
 _CONDITION = re.compile(r"^\s*(>=|<=|==|>|<)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$")
-SPLITS = ("test", "validation")
+SPLITS = ("test", "validation", "export")  # export.<format>.<figure>: an export's parity figures
 
 
 def parse_condition(condition: str) -> tuple[str, float]:

@@ -13,6 +13,7 @@ from tunesmith.bundle import read_json_if_present
 from tunesmith.evaluate.gates import read_gates
 from tunesmith.evaluate.slices import metric_names
 from tunesmith.evaluate.trivial import describe
+from tunesmith.export.summary import report_section as export_section
 from tunesmith.html_page import escape, page, png, table
 from tunesmith.train.stage import TASK_STATE_FILE
 
@@ -191,6 +192,9 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         )
     if test.get("expectations"):
         sections.append(_expectation_section(test["expectations"]))
+    exported = export_section(run_dir)
+    if exported:
+        sections.append(exported)
     errors = test.get("errors")
     if errors:
         rows = [

@@ -23,15 +23,18 @@ from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
 from tunesmith.evaluate.trivial import GATE as TRIVIAL_GATE
 from tunesmith.evaluate.trivial import GATE_CONDITION, describe, trivial_baseline
 from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better, subset_intervals
+from tunesmith.export.summary import gate_figures
 from tunesmith.predict import Predictor
 from tunesmith.tasks.classification import label_indexes
 
 METRICS_FILE = "metrics.json"
 
 
-def evaluate(run_dir: Path) -> dict[str, Any]:
-    """Score `run_dir/model` on the recipe's evaluation splits; write `metrics.json`."""
-    predictor = Predictor.from_run(run_dir, verify=False)
+def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = False) -> dict[str, Any]:
+    """Score the run's model on the recipe's evaluation splits; write `metrics.json`. `backend`:
+    the trained PyTorch model, or an export (what will be shipped). `defer_export_gates`: gates on
+    export figures wait for the export stage (`run` with an `export:` section)."""
+    predictor = Predictor.from_run(run_dir, verify=backend != "torch", backend=backend)
     recipe = predictor.recipe
     results: dict[str, Any] = {}
     train_labels = [r["label"] for r in read_split(run_dir, "train")]
@@ -42,6 +45,7 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
             continue
         answers = predictor.predict(records, recipe.evaluation.batch_size, show=True)
         results[split] = predictor.task.evaluate(records, answers, predictor.labels, run_dir, split)
+        results[split]["backend"] = predictor.backend
         scorers = predictor.task.subset_metrics(records, answers, predictor.labels)
         if scorers:
             results[split]["confidence_intervals"] = subset_intervals(scorers, len(records))
@@ -57,7 +61,7 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         if split == "test" and recipe.evaluation.expectations and predictor.task.weighs_classes:
             results[split]["expectations"] = _expectations(predictor, records, answers)
     atomic.write_json(run_dir / METRICS_FILE, results)
-    _print_table(results, predictor.task.headline)
+    _print_table(results, predictor.task.headline, predictor.backend)
     for split, metrics in results.items():
         if metrics.get("advice"):
             console.print(f"[yellow]note ({split}):[/] {metrics['advice']}")
@@ -66,15 +70,23 @@ def evaluate(run_dir: Path) -> dict[str, Any]:
         console.print(
             ("" if found["gain_low"] > 0 else "[bold red]") + f"test: {describe(found)}", highlight=False
         )
+    judge_gates(run_dir, recipe, results, defer_export_gates)
+    console.print(f"report: {write_report(run_dir)}")
+    return results
+
+
+def judge_gates(run_dir: Path, recipe: Any, results: dict[str, Any], defer_exports: bool = False) -> None:
+    """Check the recipe's gates (and the default trivial-baseline gate) against the metrics and
+    the exports' parity figures; write gates.json and print the failures."""
     gates = dict(recipe.gates)
     if recipe.evaluation.baseline_gate and "trivial_baseline" in results.get("test", {}):
         gates.setdefault(TRIVIAL_GATE, GATE_CONDITION)
+    if defer_exports:
+        gates = {name: condition for name, condition in gates.items() if not name.startswith("export.")}
     if gates:
-        gate_results = check_gates(gates, results)
+        gate_results = check_gates(gates, {**results, "export": gate_figures(run_dir)})
         atomic.write_json(run_dir / GATES_FILE, gates_summary(gate_results))
         _print_gates(gate_results)
-    console.print(f"report: {write_report(run_dir)}")
-    return results
 
 
 def _served(predictor: Predictor) -> Any:
@@ -181,8 +193,8 @@ def raise_if_not_releasable(run_dir: Path) -> None:
         raise GatesFailed(f"{run_dir} is complete but not releasable: it misses {missed}")
 
 
-def _print_table(results: dict[str, Any], headline: tuple[str, ...]) -> None:
-    table = Table(title="metrics")
+def _print_table(results: dict[str, Any], headline: tuple[str, ...], backend: str) -> None:
+    table = Table(title="metrics" if backend == "torch" else f"metrics ({backend} export)")
     table.add_column("split")
     table.add_column("n", justify="right")
     for name in headline:

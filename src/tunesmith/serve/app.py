@@ -26,9 +26,11 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {message}"
 
 
-def create_app(run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BODY_BYTES) -> Any:
+def create_app(
+    run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BODY_BYTES, backend: str = "auto"
+) -> Any:
     """Build the app for a finished run; refuses a bundle whose checksums do not match."""
-    predictor = Predictor.from_run(run_dir, verify=True)
+    predictor = Predictor.from_run(run_dir, verify=True, backend=backend)
     name = predictor.recipe.name
     app = FastAPI(
         title=f"tunesmith: {name}",
@@ -56,7 +58,7 @@ def create_app(run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BOD
     @app.get("/ready")
     def ready() -> dict[str, Any]:
         """Readiness: the model is loaded and verified."""
-        return {"status": "ready", "model": name, "labels": predictor.labels}
+        return {"status": "ready", "model": name, "labels": predictor.labels, "backend": predictor.backend}
 
     @app.post(
         "/v1/predict",

@@ -1,0 +1,113 @@
+"""Which backend answers for a run: `torch`, a named export, or `auto` - the fastest export that
+passed its parity check, measured on this machine. The one place the choice is made."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunesmith.bundle import read_manifest
+from tunesmith.console import console
+from tunesmith.errors import BundleError, TunesmithError
+from tunesmith.export.engines import Engine, load_engine
+from tunesmith.export.formats import EXPORT_DIR, EXTRAS_FILE, FORMATS, PARITY_FILE, check_backend, export_dir
+from tunesmith.export.parity import machine_id
+from tunesmith.hashing import sha256_of
+
+
+def proven_exports(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Export name -> its parity record, for every export in the run that passed."""
+    found = {}
+    for name in FORMATS:
+        path = export_dir(run_dir, name) / PARITY_FILE
+        if path.is_file():
+            parity = json.loads(path.read_text(encoding="utf-8"))
+            if parity.get("passed"):
+                found[name] = parity
+    return found
+
+
+def _latency_here(run_dir: Path, name: str, parity: dict[str, Any], task: Any, probe: Any) -> float:
+    """The export's batch-1 latency on this machine: as its parity check measured it when that ran
+    here, else timed now on a few probe batches."""
+    recorded = parity.get("speed", {})
+    if recorded.get("machine") == machine_id() and name in recorded:
+        return float(recorded[name]["latency_ms_p50"])
+    engine = load_engine(name, export_dir(run_dir, name) / FORMATS[name].file, task.graph_outputs)
+    engine(probe)
+    times = []
+    for _ in range(10):
+        started = time.perf_counter()
+        engine(probe)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times)) * 1000
+
+
+def choose_backend(run_dir: Path, task: Any, wanted: str, tokenizer: Any) -> str:
+    """The backend to load: `wanted`, or for `auto` the fastest proven export (PyTorch when none
+    is proven, or the task generates text). A named export that is missing or failed: an error
+    that says how to make it."""
+    check_backend(wanted)
+    if wanted == "torch":
+        return "torch"
+    if not task.graph_outputs:
+        if wanted == "auto":
+            return "torch"
+        raise TunesmithError(
+            f"--backend {wanted}: a {task.type} model generates text token by token and answers with "
+            "PyTorch only; use --backend torch"
+        )
+    proven = proven_exports(run_dir)
+    if wanted != "auto":
+        if wanted in proven:
+            return wanted
+        made = (export_dir(run_dir, wanted) / PARITY_FILE).is_file()
+        flags = "--format onnx --quantize int8" if wanted == "onnx-int8" else f"--format {wanted}"
+        if made:
+            raise BundleError(f"{run_dir}: the {wanted} export failed its parity check; export it again")
+        raise BundleError(f"{run_dir}: no {wanted} export; make it with `tunesmith export {run_dir} {flags}`")
+    if not proven:
+        console.print(
+            f"backend: torch (no proven export; `tunesmith export {run_dir} --format onnx` makes one)"
+        )
+        return "torch"
+    probe = dict(tokenizer(["a short probe text for timing"], return_tensors="pt"))
+    latency = {name: _latency_here(run_dir, name, parity, task, probe) for name, parity in proven.items()}
+    best = min(latency, key=lambda name: latency[name])
+    shown = ", ".join(f"{name} {ms:.1f} ms" for name, ms in sorted(latency.items(), key=lambda kv: kv[1]))
+    console.print(f"backend: {best} (fastest proven export here, one text: {shown})")
+    return best
+
+
+def open_export(run_dir: Path, name: str, task: Any, verify: bool) -> tuple[Engine, dict[str, np.ndarray]]:
+    """The engine and stored extras of a proven export; with `verify`, every file of the export
+    must be in the run's manifest with its checksum (a changed or added file is refused)."""
+    folder = export_dir(run_dir, name)
+    if verify:
+        manifest = read_manifest(run_dir)["files"]
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = str(path.relative_to(run_dir))
+            if rel not in manifest:
+                raise BundleError(
+                    f"{rel} is not in {run_dir}'s manifest (written after bundling?); export it again "
+                    f"with `tunesmith export`"
+                )
+            if sha256_of(path) != manifest[rel]:
+                raise BundleError(
+                    f"{rel} changed after bundling (checksum differs from the manifest); refusing to "
+                    f"load it. Export again with `tunesmith export {run_dir} ...`"
+                )
+    engine = load_engine(name, folder / FORMATS[name].file, task.graph_outputs)
+    extras: dict[str, np.ndarray] = {}
+    if (folder / EXTRAS_FILE).is_file():
+        from safetensors.numpy import load_file
+
+        extras = load_file(str(folder / EXTRAS_FILE))
+    return engine, extras
+
+
+__all__ = ["EXPORT_DIR", "choose_backend", "open_export", "proven_exports"]

@@ -1,0 +1,239 @@
+"""The export stage: write one format into `export/<format>/`, prove it on the run's test split,
+and keep it only when the proof holds (a failed check leaves nothing behind and exits non-zero).
+
+fp32 exports (ONNX, TorchScript) must give every test answer exactly as PyTorch does, with every
+output within `export.tolerance`; int8 must reach `export.int8.min_agreement` on validation (the
+quantizer's search target) and reports its test agreement, which gates may demand more of."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tunesmith import atomic
+from tunesmith.console import console
+from tunesmith.data.prepare import read_split
+from tunesmith.errors import TunesmithError
+from tunesmith.export.engines import OnnxEngine, load_engine
+from tunesmith.export.formats import EXPORT_DIR, EXTRAS_FILE, PARITY_FILE, ExportFormat, export_dir
+from tunesmith.export.int8 import quantize_to_agreement
+from tunesmith.export.optimize import fuse
+from tunesmith.export.parity import (
+    agreement,
+    differing_examples,
+    headline_metrics,
+    largest_differences,
+    machine_id,
+    speed,
+    token_batches,
+)
+from tunesmith.export.smooth import smooth
+from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
+from tunesmith.predict import Predictor
+
+
+class ExportFailed(TunesmithError):
+    """The export did not answer as the trained model does; nothing was kept."""
+
+
+def _examples(task: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: r[k] for k in task.inputs if r.get(k) is not None} for r in records]
+
+
+def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, Any]:
+    """Export the run's model as `fmt` into export/<name>/ and return its parity record."""
+    reference = Predictor.from_run(run_dir, verify=verify, backend="torch")
+    task = reference.task
+    if not task.graph_outputs:
+        raise TunesmithError(
+            f"{run_dir}: a {task.type} model generates text token by token, so it is not exported to "
+            f"{fmt.name}; it answers with PyTorch (a causal LM's weights stay in safetensors under model/)"
+        )
+    test = _examples(task, read_split(run_dir, "test"))
+    if not test:
+        raise TunesmithError(f"{run_dir}: the test split is empty; an export is proven on it")
+    validation = _examples(task, read_split(run_dir, "validation")) or test
+    (run_dir / EXPORT_DIR).mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{fmt.name}-", dir=run_dir / EXPORT_DIR) as scratch:
+        work = Path(scratch)
+        out = work / fmt.name
+        out.mkdir()
+        details = _write(reference, fmt, test, validation, work, out / fmt.file)
+        candidate = reference.on_engine(load_engine(fmt.name, out / fmt.file, task.graph_outputs))
+        extras = task.export_extras(candidate)
+        if extras:
+            from safetensors.numpy import save_file
+
+            save_file(extras, str(out / EXTRAS_FILE))
+            candidate = reference.on_engine(candidate.engine, extras)  # type: ignore[arg-type]
+        parity = {**prove(reference, candidate, fmt, read_split(run_dir, "test")), **details}
+        atomic.write_json(out / PARITY_FILE, parity)
+        if not parity["passed"]:
+            raise ExportFailed(
+                f"{fmt.name} export failed its parity check, nothing kept: {parity['verdict']}"
+            )
+        atomic.replace_dir(out, export_dir(run_dir, fmt.name))
+    return parity
+
+
+def _write(
+    reference: Predictor,
+    fmt: ExportFormat,
+    test: list[dict[str, Any]],
+    validation: list[dict[str, Any]],
+    work: Path,
+    target: Path,
+) -> dict[str, Any]:
+    """The export file at `target`; what was done on the way (fusions, the int8 search)."""
+    task, recipe = reference.task, reference.recipe
+    graph = task.inference_graph(reference.model)
+    ordered = sorted(test, key=lambda e: sum(len(v) for v in e.values()))
+    ends = [ordered[0], ordered[-1]]
+    pairs = [e["text_pair"] for e in ends] if all("text_pair" in e for e in ends) else None
+    sample = sample_inputs(reference.tokenizer, [e["text"] for e in ends], pairs, recipe.model.max_length)
+    with console.status(f"writing the {fmt.name} graph..."):
+        if fmt.name == "torchscript":
+            write_torchscript(graph, sample, target)
+            return {}
+        plain = work / "plain.onnx"
+        write_onnx(graph, sample, task.graph_outputs, plain)
+    details: dict[str, Any] = {}
+    fp32 = plain
+    if recipe.export.optimize:
+        fp32, details["fusions"] = _fused_if_exact(reference, plain, work, test)
+    if fmt.fp32:
+        shutil.copyfile(fp32, target)
+        return details
+    int8 = _int8(reference, fp32, target, work, validation)
+    return {**details, "int8": int8}
+
+
+def _fused_if_exact(
+    reference: Predictor, plain: Path, work: Path, test: list[dict[str, Any]]
+) -> tuple[Path, Any]:
+    """onnxruntime's fused graph when its outputs stay within tolerance of the plain graph's."""
+    fused_path = work / "fused.onnx"
+    with console.status("fusing attention, LayerNorm and GELU..."):
+        fused = fuse(plain, fused_path, reference.model.config)
+    if isinstance(fused, str):
+        return plain, {"applied": False, "reason": fused}
+    task, recipe = reference.task, reference.recipe
+    batches = token_batches(reference.tokenizer, test[:256], recipe.model.max_length, 32)
+    plain_engine = OnnxEngine(plain, task.graph_outputs)
+    fused_engine = OnnxEngine(fused_path, task.graph_outputs)
+    differences = largest_differences(plain_engine, fused_engine, batches)
+    largest = max(differences.values(), default=0.0)
+    if largest > recipe.export.tolerance:
+        reason = f"fused outputs moved by {largest:.2e} (> {recipe.export.tolerance:g}); kept the plain graph"
+        console.print(f"[yellow]note:[/] {reason}")
+        return plain, {"applied": False, "reason": reason, "operators": fused}
+    return fused_path, {"applied": True, "operators": fused, "max_abs_diff": largest}
+
+
+def _int8(
+    reference: Predictor, fp32: Path, target: Path, work: Path, validation: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Quantize `fp32` to the recipe's agreement target, judged on validation answers of the fp32
+    export (not PyTorch's: the search measures what quantization alone changes)."""
+    task, recipe = reference.task, reference.recipe
+    size = recipe.evaluation.batch_size
+    fp32_runtime = reference.on_engine(OnnxEngine(fp32, task.graph_outputs))
+    expected = fp32_runtime.predict(validation, size)
+    calibration = token_batches(reference.tokenizer, validation[:128], recipe.model.max_length, 32)
+
+    def agreement_of(path: Path) -> float:
+        return agreement(
+            expected, reference.on_engine(OnnxEngine(path, task.graph_outputs)).predict(validation, size)
+        )
+
+    def outputs_of(path: Path) -> dict[str, Any]:
+        import numpy as np
+
+        engine = OnnxEngine(path, task.graph_outputs)
+        found = [engine(batch) for batch in calibration]
+        return {name: np.concatenate([f[name].reshape(-1) for f in found]) for name in task.graph_outputs}
+
+    int8 = work / "int8"
+    int8.mkdir()
+    sources = {"plain": fp32}
+    smoothed = int8 / "smoothed.onnx"
+    feeds = [{k: v.numpy() for k, v in batch.items()} for batch in calibration]
+    if smooth(fp32, smoothed, feeds):
+        moved = largest_differences(
+            OnnxEngine(fp32, task.graph_outputs), OnnxEngine(smoothed, task.graph_outputs), calibration
+        )
+        if max(moved.values(), default=0.0) <= recipe.export.tolerance:  # the same function in fp32
+            sources = {"smoothed": smoothed, "plain": fp32}
+    result = quantize_to_agreement(
+        sources,
+        target,
+        int8,
+        recipe.export.int8.per_channel,
+        recipe.export.int8.min_agreement,
+        agreement_of,
+        outputs_of,
+    )
+    if result.agreement < recipe.export.int8.min_agreement:
+        raise ExportFailed(
+            f"int8 reached {result.agreement:.4f} agreement on validation, below "
+            f"export.int8.min_agreement {recipe.export.int8.min_agreement}; nothing kept"
+        )
+    return {
+        **result.summary(),
+        "min_agreement": recipe.export.int8.min_agreement,
+        "per_channel": recipe.export.int8.per_channel,
+    }
+
+
+def prove(
+    reference: Predictor, candidate: Predictor, fmt: ExportFormat, records: list[dict[str, Any]]
+) -> dict:
+    """The parity record of `candidate` against `reference` on `records` (the test split)."""
+    task, recipe = reference.task, reference.recipe
+    examples = _examples(task, records)
+    size = recipe.evaluation.batch_size
+    with console.status(f"proving the {fmt.name} export on {len(examples):,} test records..."):
+        batches = token_batches(reference.tokenizer, examples, recipe.model.max_length, 32)
+        differences = largest_differences(reference.infer, candidate.infer, batches)
+        expected, found = reference.predict(examples, size), candidate.predict(examples, size)
+        share = agreement(expected, found)
+        singles = token_batches(reference.tokenizer, examples[:50], recipe.model.max_length, 1)
+        speeds = {
+            "machine": machine_id(),
+            "torch": speed(reference.infer, singles, batches[:8]),
+            fmt.name: speed(candidate.infer, singles, batches[:8]),
+        }
+    largest = max(differences.values(), default=0.0)
+    tolerance = recipe.export.tolerance
+    if fmt.fp32:
+        passed = largest <= tolerance and share == 1.0
+        verdict = (
+            f"every one of {len(examples):,} test answers identical, outputs within {largest:.1e}"
+            if passed
+            else f"{share:.2%} of test answers identical, largest output difference {largest:.2e} "
+            f"(needs 100% and <= {tolerance:g})"
+        )
+    else:
+        passed = True  # the int8 search already held it to export.int8.min_agreement on validation
+        verdict = f"{share:.2%} of {len(examples):,} test answers identical to PyTorch's"
+    file = export_dir(reference.run_dir, fmt.name) / fmt.file
+    return {
+        "format": fmt.name,
+        "runtime": fmt.runtime,
+        "file": str(file.relative_to(reference.run_dir)),
+        "records": len(examples),
+        "max_abs_diff": largest,
+        "max_abs_diff_by_output": differences,
+        "agreement": share,
+        "tolerance": tolerance if fmt.fp32 else None,
+        "passed": passed,
+        "verdict": verdict,
+        "metrics": {
+            "torch": headline_metrics(task, records, expected, reference.labels, reference.run_dir),
+            fmt.name: headline_metrics(task, records, found, reference.labels, reference.run_dir),
+        },
+        "speed": speeds,
+        "differing": differing_examples(records, expected, found, task.inputs),
+    }

@@ -1,0 +1,107 @@
+"""What the rest of the run reads about its exports: the figures gates may name
+(`export.onnx-int8.agreement`) and the run report's "Exports" section with its speed plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tunesmith.export.formats import FORMATS, PARITY_FILE, export_dir
+from tunesmith.html_page import escape, table
+
+
+def parity_records(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Export name -> its parity record, for every export the run holds (passed or not)."""
+    found = {}
+    for name in FORMATS:
+        path = export_dir(run_dir, name) / PARITY_FILE
+        if path.is_file():
+            found[name] = json.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
+def gate_figures(run_dir: Path) -> dict[str, dict[str, float]]:
+    """Per export: agreement, max_abs_diff, passed (1/0), batch-1 latency and each headline
+    metric of the export - the numbers a gate `export.<name>.<figure>` reads."""
+    figures = {}
+    for name, parity in parity_records(run_dir).items():
+        values: dict[str, float] = {
+            "agreement": parity["agreement"],
+            "max_abs_diff": parity["max_abs_diff"],
+            "passed": float(bool(parity["passed"])),
+            **parity["metrics"].get(name, {}),
+        }
+        speed = parity.get("speed", {}).get(name)
+        if speed:
+            values["latency_ms_p50"] = speed["latency_ms_p50"]
+        figures[name] = values
+    return figures
+
+
+def report_section(run_dir: Path) -> tuple[str, str, str] | None:
+    """(title, html, markdown) of the report's export section; None when nothing was exported."""
+    from tunesmith.evaluate.plots import bar_chart, data_uri
+
+    records = parity_records(run_dir)
+    if not records:
+        return None
+    rows, latency, lines = [], {}, []
+    for name, parity in records.items():
+        speed = parity.get("speed", {})
+        torch_ms = speed.get("torch", {}).get("latency_ms_p50")
+        own = speed.get(name, {})
+        metrics = parity["metrics"]
+        lead = next(iter(metrics.get("torch", {})), None)
+        path = run_dir / parity["file"]
+        size = f"{path.stat().st_size / 2**20:.1f} MB" if path.is_file() else "-"
+        rows.append(
+            [
+                name,
+                "pass" if parity["passed"] else "FAIL",
+                f"{parity['agreement']:.2%}",
+                f"{parity['max_abs_diff']:.1e}",
+                f"{metrics['torch'][lead]:.4f} / {metrics[name][lead]:.4f}" if lead else "-",
+                f"{own.get('latency_ms_p50', 0):.1f} ms" if own else "-",
+                f"{own.get('texts_per_s_batch32', 0):,.0f}" if own else "-",
+                size,
+            ]
+        )
+        if own:
+            latency[name] = own["latency_ms_p50"]
+        if torch_ms is not None:
+            latency["torch"] = torch_ms
+        lines.append(f"{name}: {parity['verdict']}")
+    lead_name = next(iter(next(iter(records.values()))["metrics"].get("torch", {})), "metric")
+    header = ["export", "parity", "answers identical", "max |diff|", f"{lead_name} torch / export"]
+    header += ["one text (p50)", "texts/s (batch 32)", "size"]
+    plot = bar_chart(latency, "milliseconds per text, batch 1 (p50, lower is faster)", "ms")
+    html = (
+        "".join(f"<p>{escape(line)}</p>" for line in lines)
+        + table(header, rows)
+        + f'<img alt="latency per backend" src="{data_uri(plot)}">'
+    )
+    return ("Exports (proven on the test split)", html, "\n\n".join(lines))
+
+
+def card_section(run_dir: Path) -> str:
+    """The model card's lines on exports: each proven one with its agreement and speed."""
+    lines = []
+    for name, parity in parity_records(run_dir).items():
+        if not parity["passed"]:
+            continue
+        speed = parity.get("speed", {})
+        own, eager = speed.get(name, {}), speed.get("torch", {})
+        timing = (
+            f"; one text {own['latency_ms_p50']:.1f} ms against {eager['latency_ms_p50']:.1f} ms in PyTorch"
+            if own and eager
+            else ""
+        )
+        lines.append(f"- `{parity['file']}` ({parity['runtime']}): {parity['verdict']}{timing}.")
+    if not lines:
+        return ""
+    return (
+        "\n## Exports\n\nProven on the test split (`export/<format>/parity.json`):\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )

@@ -1,0 +1,117 @@
+"""Export: ONNX (fp32, int8) and TorchScript written into the run, proven on its test split,
+bundled, refused when changed, and used by every command through --backend."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import Server, tunesmith
+
+from tunesmith.client import Client
+
+TEXT = "如何重置密码?"
+
+
+def _answers(run: Path, backend: str, inputs: Path) -> tuple[list[dict[str, Any]], str]:
+    done = tunesmith("predict", str(run), "--file", str(inputs), "--backend", backend, cwd=run.parent)
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()], done.stderr
+
+
+def _close(a: Any, b: Any, tolerance: float) -> bool:
+    if isinstance(a, float):
+        return abs(a - b) <= tolerance
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], tolerance) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_close(x, y, tolerance) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+@pytest.fixture(scope="module")
+def exported(trained: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A copy of the shared run (init's recipe exported ONNX). Its exports are deleted and the run
+    evaluated again (a bundle without exports), answered, then exported as ONNX int8 and
+    TorchScript through the CLI."""
+    assert json.loads((trained / "export" / "onnx" / "parity.json").read_text())["passed"]  # init's default
+    run = tmp_path_factory.mktemp("export") / "faq"
+    shutil.copytree(trained, run)
+    shutil.rmtree(run / "export")
+    tunesmith("evaluate", str(run), cwd=run.parent)
+    inputs = run.parent / "inputs.jsonl"
+    texts = [TEXT, "退款什么时候到账", "my card was declined", "包裹还没有收到"]
+    inputs.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), "utf-8")
+    before, said_before = _answers(run, "auto", inputs)
+    missing = tunesmith("predict", str(run), TEXT, "--backend", "onnx", cwd=run.parent, check=False)
+    int8 = tunesmith("export", str(run), "--format", "onnx", "--quantize", "int8", cwd=run.parent)
+    script = tunesmith("export", str(run), "--format", "torchscript", cwd=run.parent)
+    return {
+        "run": run,
+        "inputs": inputs,
+        "before": before,
+        "said_before": said_before,
+        "missing": missing,
+        "said": int8.stderr + script.stderr,
+    }
+
+
+def test_exports_are_proven_bundled_reported_and_answer_like_pytorch(exported: dict[str, Any]) -> None:
+    run, inputs = exported["run"], exported["inputs"]
+    assert "backend: torch (no proven export" in exported["said_before"]  # auto falls back
+    said = exported["said"]
+    assert "onnx-int8:" in said and "test answers identical" in said and "one text:" in said, said
+    int8 = json.loads((run / "export" / "onnx-int8" / "parity.json").read_text())
+    assert int8["passed"] and 0.0 <= int8["agreement"] <= 1.0 and int8["records"] > 0
+    assert int8["int8"]["validation_agreement"] >= int8["int8"]["min_agreement"] == 0.995
+    assert int8["int8"]["nodes_quantized"] > 0 and int8["int8"]["per_channel"] is True
+    assert set(int8["metrics"]) == {"torch", "onnx-int8"} and "accuracy" in int8["metrics"]["onnx-int8"]
+    assert set(int8["speed"]) == {"machine", "torch", "onnx-int8"}
+    script = json.loads((run / "export" / "torchscript" / "parity.json").read_text())
+    assert script["passed"] and script["agreement"] == 1.0 and script["max_abs_diff"] <= 1e-4
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {"export/onnx-int8/model.onnx", "export/torchscript/model.pt"} <= set(manifest["files"])
+    assert "Exports (proven on the test split)" in (run / "report.html").read_text(encoding="utf-8")
+    eager, _ = _answers(run, "torch", inputs)
+    assert eager == exported["before"]  # the export changed nothing of the trained model
+    traced, _ = _answers(run, "torchscript", inputs)
+    assert _close(traced, eager, 1e-4)
+    quantized, _ = _answers(run, "onnx-int8", inputs)
+    assert [a["label"] for a in quantized] == [a["label"] for a in eager]
+    auto, said_auto = _answers(run, "auto", inputs)
+    assert "backend: onnx-int8" in said_auto or "backend: torchscript" in said_auto, said_auto
+    evaluated = tunesmith("evaluate", str(run), "--backend", "onnx-int8", cwd=run.parent)
+    assert "metrics (onnx-int8 export)" in evaluated.stderr
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["backend"] == "onnx-int8"
+    with Server(run) as server, Client(server.url) as client:  # verified bundle, auto backend
+        served = client.predict(TEXT)
+    assert served["label"] == auto[0]["label"]
+
+
+def test_a_changed_export_and_bad_export_requests_get_one_line_errors(
+    exported: dict[str, Any], tmp_path: Path
+) -> None:
+    run = tmp_path / "faq"
+    shutil.copytree(exported["run"], run)
+    missing = exported["missing"]
+    assert missing.returncode == 2
+    assert "no onnx export; make it with `tunesmith export" in missing.stderr, missing.stderr
+    for args, expected in (
+        (("--format", "tensorflow"), "--format 'tensorflow'"),
+        (("--format", "torchscript", "--quantize", "int8"), "TorchScript exports stay fp32"),
+        (("--format", "onnx", "--quantize", "int4"), "only int8"),
+    ):
+        refused = tunesmith("export", str(run), *args, cwd=tmp_path, check=False)
+        assert refused.returncode == 2 and expected in refused.stderr, refused.stderr
+    with (run / "export" / "onnx-int8" / "model.onnx").open("ab") as handle:
+        handle.write(b"\0")
+    tampered = tunesmith("predict", str(run), TEXT, "--backend", "onnx-int8", cwd=tmp_path, check=False)
+    assert tampered.returncode == 2 and "export/onnx-int8/model.onnx" in tampered.stderr
+    assert "checksum differs" in tampered.stderr and "Traceback" not in tampered.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = tunesmith("export", str(empty), cwd=tmp_path, check=False)
+    assert nothing.returncode == 2 and "not a finished run" in nothing.stderr
