@@ -152,5 +152,19 @@ def recipe_text(plan: Plan, data: Path, out: Path) -> str:
         "  # model and the data size when training starts (train_summary.json records them). A number",
         "  # here fixes one. Class weights (class_weights: auto) are used where the labels are imbalanced.",
         "  batch_size: 32",
+        *_export_section(plan),
     ]
     return "\n".join(header + body) + "\n"
+
+
+def _export_section(plan: Plan) -> list[str]:
+    """An encoder model ends its run exported to ONNX and proven on the test split, so serving
+    answers from it; a generative one answers with PyTorch (nothing to export)."""
+    if plan.task.value in ("seq2seq", "causal_lm"):
+        return []
+    return [
+        "export:",
+        "  # ONNX, proven on the test split (every answer as PyTorch's); predict and serve then use it",
+        "  # (~3x faster on a CPU). Add onnx-int8 for ~4x and a third of the size (>= 99.5% same answers).",
+        "  formats: [onnx]",
+    ]
