@@ -44,8 +44,12 @@ def test_regression_run_serves_the_same_numbers_as_the_cli(tmp_path: Path, tiny_
         "data: {train: reviews.jsonl, text_field: review, label_field: stars}\ntask: {type: regression}\n"
     )
     sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
-    tunesmith("run", "r.yaml", *sets, "--set", "training.epochs=6", "--output", "runs/stars", cwd=tmp_path)
+    onnx = ("--set", "export.formats=[onnx]")
+    tunesmith(
+        "run", "r.yaml", *sets, *onnx, "--set", "training.epochs=6", "--output", "runs/stars", cwd=tmp_path
+    )
     run = tmp_path / "runs" / "stars"
+    assert json.loads((run / "export" / "onnx" / "parity.json").read_text())["agreement"] == 1.0
     metrics = json.loads((run / "metrics.json").read_text())["test"]
     assert set(metrics) >= {"rmse", "mae", "r2", "spearman", "count"} and math.isfinite(metrics["rmse"])
     assert (run / "predicted_vs_true_test.png").is_file()
@@ -59,10 +63,12 @@ def test_regression_run_serves_the_same_numbers_as_the_cli(tmp_path: Path, tiny_
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["metric_for_best_model"] == "rmse"
     text = "the service was great today"
-    cli = json.loads(tunesmith("predict", str(run), text, cwd=tmp_path).stdout)
+    cli = json.loads(tunesmith("predict", str(run), text, cwd=tmp_path).stdout)  # auto: the ONNX export
+    eager = json.loads(tunesmith("predict", str(run), text, "--backend", "torch", cwd=tmp_path).stdout)
     with Server(run) as server, Client(server.url) as client:
         served = client.predict(text)
     assert set(cli) == {"value"} and served["value"] == pytest.approx(cli["value"], abs=1e-6)
+    assert eager["value"] == pytest.approx(cli["value"], abs=1e-4)
     refused = tunesmith(
         "annotate", "suggest", str(run), "reviews.jsonl", "-o", "x.json", cwd=tmp_path, check=False
     )
