@@ -3,7 +3,6 @@ passed its parity check, measured on this machine. The one place the choice is m
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,21 +13,14 @@ from tunesmith.bundle import read_manifest
 from tunesmith.console import console
 from tunesmith.errors import BundleError, TunesmithError
 from tunesmith.export.engines import Engine, load_engine
-from tunesmith.export.formats import EXPORT_DIR, EXTRAS_FILE, FORMATS, PARITY_FILE, check_backend, export_dir
+from tunesmith.export.formats import EXTRAS_FILE, FORMATS, PARITY_FILE, check_backend, export_dir
 from tunesmith.export.parity import machine_id
-from tunesmith.hashing import sha256_of
+from tunesmith.export.summary import parity_records
 
 
 def proven_exports(run_dir: Path) -> dict[str, dict[str, Any]]:
     """Export name -> its parity record, for every export in the run that passed."""
-    found = {}
-    for name in FORMATS:
-        path = export_dir(run_dir, name) / PARITY_FILE
-        if path.is_file():
-            parity = json.loads(path.read_text(encoding="utf-8"))
-            if parity.get("passed"):
-                found[name] = parity
-    return found
+    return {name: parity for name, parity in parity_records(run_dir).items() if parity.get("passed")}
 
 
 def _timed_now(run_dir: Path, name: str, task: Any, probe: Any) -> float:
@@ -98,10 +90,10 @@ def choose_backend(run_dir: Path, task: Any, wanted: str, tokenizer: Any) -> str
 
 
 def open_export(run_dir: Path, name: str, task: Any, verify: bool) -> tuple[Engine, dict[str, np.ndarray]]:
-    """The engine and stored extras of a proven export; with `verify`, every file of the export
-    must be in the run's manifest with its checksum (a changed or added file is refused)."""
+    """The engine and stored extras of a proven export; with `verify` (after `verify_bundle`, which
+    refuses a changed file), every file of the export must be in the run's manifest."""
     folder = export_dir(run_dir, name)
-    if verify:
+    if verify:  # the files the manifest lists were checked by verify_bundle; none may be missing from it
         manifest = read_manifest(run_dir)["files"]
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             rel = str(path.relative_to(run_dir))
@@ -110,11 +102,6 @@ def open_export(run_dir: Path, name: str, task: Any, verify: bool) -> tuple[Engi
                     f"{rel} is not in {run_dir}'s manifest (written after bundling?); export it again "
                     f"with `tunesmith export`"
                 )
-            if sha256_of(path) != manifest[rel]:
-                raise BundleError(
-                    f"{rel} changed after bundling (checksum differs from the manifest); refusing to "
-                    f"load it. Export again with `tunesmith export {run_dir} ...`"
-                )
     engine = load_engine(name, folder / FORMATS[name].file, task.graph_outputs)
     extras: dict[str, np.ndarray] = {}
     if (folder / EXTRAS_FILE).is_file():
@@ -122,6 +109,3 @@ def open_export(run_dir: Path, name: str, task: Any, verify: bool) -> tuple[Engi
 
         extras = load_file(str(folder / EXTRAS_FILE))
     return engine, extras
-
-
-__all__ = ["EXPORT_DIR", "choose_backend", "open_export", "proven_exports"]

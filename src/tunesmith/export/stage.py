@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.data.prepare import read_split
@@ -51,7 +53,8 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
             f"{run_dir}: a {task.type} model generates text token by token, so it is not exported to "
             f"{fmt.name}; it answers with PyTorch (a causal LM's weights stay in safetensors under model/)"
         )
-    test = _examples(task, read_split(run_dir, "test"))
+    test_records = read_split(run_dir, "test")
+    test = _examples(task, test_records)
     if not test:
         raise TunesmithError(f"{run_dir}: the test split is empty; an export is proven on it")
     validation = _examples(task, read_split(run_dir, "validation")) or test
@@ -68,7 +71,7 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
 
             save_file(extras, str(out / EXTRAS_FILE))
             candidate = reference.on_engine(candidate.engine, extras)  # type: ignore[arg-type]
-        parity = {**prove(reference, candidate, fmt, read_split(run_dir, "test")), **details}
+        parity = {**prove(reference, candidate, fmt, test_records), **details}
         atomic.write_json(out / PARITY_FILE, parity)
         if not parity["passed"]:
             raise ExportFailed(
@@ -149,8 +152,6 @@ def _int8(
         )
 
     def outputs_of(path: Path) -> dict[str, Any]:
-        import numpy as np
-
         engine = OnnxEngine(path, task.graph_outputs)
         found = [engine(batch) for batch in calibration]
         return {name: np.concatenate([f[name].reshape(-1) for f in found]) for name in task.graph_outputs}
