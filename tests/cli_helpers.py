@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,34 +41,56 @@ def free_port() -> int:
 
 
 class Server:
-    """`tunesmith serve RUN` on a free port, stopped on exit."""
+    """`tunesmith serve RUN... EXTRA...` on a free port in `cwd` (its state folder lands there; a
+    new temporary folder by default), stopped on exit. `ready`: wait for /v2/health/ready, else
+    only for the port to answer."""
 
-    def __init__(self, run_dir: Path, *extra: str) -> None:
+    def __init__(
+        self,
+        run_dir: Path | str,
+        *extra: str,
+        cwd: Path | None = None,
+        ready: bool = True,
+        key: str | None = None,
+    ) -> None:
+        self.headers = {"authorization": f"Bearer {key}"} if key else {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.cwd = cwd or Path(tempfile.mkdtemp(prefix="serve-"))
+        self.ready = ready
+        self.log = self.cwd / f"server-{self.port}.log"
+        self._log_handle = self.log.open("w", encoding="utf-8")
+        runs = [str(run_dir)] if isinstance(run_dir, Path | str) else list(run_dir)
         self.process = subprocess.Popen(
-            [*TUNESMITH, "serve", str(run_dir), "--port", str(self.port), *extra],
+            [*TUNESMITH, "serve", *runs, "--port", str(self.port), *extra],
             env=env(),
-            stdout=subprocess.PIPE,
+            cwd=self.cwd,
+            stdout=self._log_handle,
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8")
 
     def __enter__(self) -> Server:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited: {self.process.stdout.read()}")  # type: ignore[union-attr]
+                raise AssertionError(f"server exited: {self.output()}")
             try:
-                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                status = httpx.get(f"{self.url}/v2/health/ready", headers=self.headers, timeout=1).status_code
+                if status == 200 or (not self.ready and status in (503,)):
                     return self
             except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError("server did not become ready in 120 s")
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server did not become ready in 120 s: {self.output()}")
 
     def __exit__(self, *_: object) -> None:
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self._log_handle.close()

@@ -41,6 +41,10 @@ def as_examples(items: Sequence[str | Example], task: Task) -> list[Example]:
         if not isinstance(example.get("text"), str) or not example["text"].strip():
             raise InvalidExample(f"input {position}: 'text' is missing or empty")
         kept = {k: example[k] for k in task.inputs if k in example and example[k] is not None}
+        if getattr(task, "pair_required", False) and not isinstance(kept.get("text_pair"), str):
+            raise InvalidExample(
+                f"input {position}: 'text_pair' is missing (a {task.type} model reads two texts)"
+            )
         for key, value in kept.items():
             if not isinstance(value, str):
                 raise InvalidExample(f"input {position}: '{key}' must be a string")

@@ -545,6 +545,18 @@ class ExportSection(Section):
     int8: Int8Section = Int8Section()
 
 
+class ServeSection(Section):
+    """How `tunesmith serve` batches and bounds the work (each is also a flag of the command)."""
+
+    max_batch_size: int = Field(32, ge=1, description="Most texts in one model call.")
+    max_wait_ms: float = Field(5.0, ge=0, description="Longest a text waits for its batch to fill.")
+    max_queue: int = Field(512, ge=1, description="Texts waiting at most; beyond it the server answers 503.")
+    timeout_s: float = Field(
+        10.0, gt=0, description="Deadline of a request; beyond it the server answers 504."
+    )
+    max_texts: int = Field(64, ge=1, description="Most texts in one request (413 beyond).")
+
+
 class OutputSection(Section):
     dir: str | None = Field(None, description="Run folder; default runs/<recipe name>.")
 
@@ -568,6 +580,7 @@ class Recipe(Section):
         "one is marked not releasable and `run`/`evaluate` exit with code 3.",
     )
     export: ExportSection = ExportSection()
+    serve: ServeSection = ServeSection()
     output: OutputSection = OutputSection()
 
     @field_validator("gates")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import httpx
@@ -52,25 +51,22 @@ def test_run_folder_holds_the_bundle(trained: Path) -> None:
     assert "tiny-bert" in resolved
 
 
-def test_served_answers_match_cli_predict(trained: Path) -> None:
+def test_served_answers_match_cli_predict_on_raw_and_prepared_text(trained: Path) -> None:
     text = "如何重置密码?"
-    cli = json.loads(tunesmith("predict", str(trained), text, cwd=trained).stdout)
+    raw = "我的手机１３９１２３４５６７８收不到验证码\u200b"  # full-width digits, a zero-width space
+    prepared = "我的手机[PHONE]收不到验证码"  # what prepare made of such a text for training
+    cli = [
+        json.loads(tunesmith("predict", str(trained), t, cwd=trained).stdout) for t in (text, raw, prepared)
+    ]
+    assert cli[1]["probabilities"] == pytest.approx(cli[2]["probabilities"], abs=1e-6)
     with Server(trained) as server, Client(server.url) as client:
         served = client.predict(text)
         batch = client.predict([text, "物流太慢了!"])
-    assert served["label"] == cli["label"]
-    assert served["probabilities"] == pytest.approx(cli["probabilities"], abs=1e-6)
-    assert batch[0]["label"] == cli["label"] and len(batch) == 2
-
-
-def test_raw_inputs_are_cleaned_and_deidentified_like_the_training_data(trained: Path) -> None:
-    raw = "我的手机１３９１２３４５６７８收不到验证码\u200b"  # full-width digits, a zero-width space
-    prepared = "我的手机[PHONE]收不到验证码"  # what prepare made of such a text for training
-    cli = [json.loads(tunesmith("predict", str(trained), t, cwd=trained).stdout) for t in (raw, prepared)]
-    assert cli[0]["probabilities"] == pytest.approx(cli[1]["probabilities"], abs=1e-6)
-    with Server(trained) as server, Client(server.url) as client:
-        served = client.predict(raw)
-    assert served["probabilities"] == pytest.approx(cli[1]["probabilities"], abs=1e-6)
+        served_raw = client.predict(raw)
+    assert served["label"] == cli[0]["label"]
+    assert served["probabilities"] == pytest.approx(cli[0]["probabilities"], abs=1e-6)
+    assert batch[0]["label"] == cli[0]["label"] and len(batch) == 2
+    assert served_raw["probabilities"] == pytest.approx(cli[2]["probabilities"], abs=1e-6)
 
 
 def test_predict_file(trained: Path, tmp_path: Path) -> None:
@@ -82,7 +78,7 @@ def test_predict_file(trained: Path, tmp_path: Path) -> None:
 
 
 def test_bad_requests_get_4xx_with_a_message(trained: Path) -> None:
-    with Server(trained, "--max-batch", "4") as server:
+    with Server(trained, "--max-texts", "4") as server:
         url = f"{server.url}/v1/predict"
         cases = {
             "not json": (
@@ -105,16 +101,6 @@ def test_bad_requests_get_4xx_with_a_message(trained: Path) -> None:
         assert httpx.get(f"{server.url}/openapi.json").status_code == 200
         with Client(server.url) as client, pytest.raises(ClientError, match="at most 4"):
             client.predict(["a"] * 5)
-
-
-def test_server_refuses_a_tampered_bundle(trained: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "tampered"
-    shutil.copytree(trained, copy)
-    with (copy / "model" / "labels.json").open("a", encoding="utf-8") as handle:
-        handle.write(" ")
-    result = tunesmith("serve", str(copy), "--port", "1", cwd=tmp_path, check=False)
-    assert result.returncode != 0
-    assert "model/labels.json: checksum differs" in result.stderr
 
 
 def test_run_refuses_an_existing_run_unless_overwrite(trained: Path, tiny_model: Path) -> None:

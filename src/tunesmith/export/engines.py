@@ -58,6 +58,10 @@ class OnnxEngine:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # warnings about unused initializers are not the user's
+        # One thread budget per process, for PyTorch and onnxruntime alike: a server with several
+        # workers sets it (torch.set_num_threads) so that workers x threads fit the cores.
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.outputs = tuple(outputs)

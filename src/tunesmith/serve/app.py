@@ -1,10 +1,14 @@
-"""The FastAPI app: POST /v1/predict, GET /health, GET /ready, OpenAPI docs at /docs.
+"""The FastAPI app over one or more run folders: our API (/v1/predict, /v1/feedback), the Open
+Inference Protocol (/v2), OpenAI-compatible routes, a WebSocket, admin routes, /metrics, and
+OpenAPI docs at /docs. Models load in the background; /ready says why while they are not ready.
 
 Bad input always gets a 4xx whose message says what is wrong; a 500 means a bug of ours.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tunesmith import __version__
-from tunesmith.predict import InvalidExample, Predictor
 from tunesmith.serve.limits import BodySizeLimit
-from tunesmith.serve.schemas import ErrorResponse, PredictRequest, PredictResponse
-
-MAX_BODY_BYTES = 1 << 20
+from tunesmith.serve.observe import Observe
+from tunesmith.serve.routes import admin, openai, v1, v2, websocket
+from tunesmith.serve.schemas import ErrorResponse
+from tunesmith.serve.service import ServeError, Service
+from tunesmith.serve.settings import ServeSettings
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -26,18 +31,23 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {message}"
 
 
-def create_app(
-    run_dir: Path, max_batch: int = 64, max_body_bytes: int = MAX_BODY_BYTES, backend: str = "auto"
-) -> Any:
-    """Build the app for a finished run; refuses a bundle whose checksums do not match."""
-    predictor = Predictor.from_run(run_dir, verify=True, backend=backend)
-    name = predictor.recipe.name
+def build_app(settings: ServeSettings) -> Any:
+    """The ASGI app for `settings` (models load when it starts)."""
+    service = Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.versions.start_loading()
+        yield
+        await service.versions.close()  # uvicorn stopped accepting; finish what was accepted
+
     app = FastAPI(
-        title=f"tunesmith: {name}",
+        title=f"tunesmith: {settings.model_name}",
         version=__version__,
-        description=f"{predictor.recipe.task.type} model '{name}' with {len(predictor.labels)} labels.",
+        description=f"Versions: {', '.join(settings.runs)}.",
+        lifespan=lifespan,
     )
-    app.state.predictor = predictor
+    app.state.service = service
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -50,38 +60,41 @@ def create_app(
         body = ErrorResponse(error="invalid request", details=[_describe(e) for e in errors])
         return JSONResponse(body.model_dump(), status_code=422)
 
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    @app.exception_handler(ServeError)
+    async def refused(_: Request, exc: ServeError) -> JSONResponse:
+        body = ErrorResponse(error=exc.message, details=exc.details)
+        return JSONResponse(body.model_dump(), status_code=exc.status, headers=exc.headers)
 
-    @app.get("/ready")
-    def ready() -> dict[str, Any]:
-        """Readiness: the model is loaded and verified."""
-        return {"status": "ready", "model": name, "labels": predictor.labels, "backend": predictor.backend}
+    for module in (v1, v2, openai, websocket, admin):
+        app.include_router(module.router)
+    wrapped: Any = Observe(app, service.metrics)
+    if settings.cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
 
-    @app.post(
-        "/v1/predict",
-        response_model=PredictResponse,
-        responses={
-            400: {"model": ErrorResponse},
-            413: {"model": ErrorResponse},
-            422: {"model": ErrorResponse},
-        },
+        wrapped = CORSMiddleware(
+            wrapped,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["*"],
+        )
+    return BodySizeLimit(wrapped, settings.max_body_bytes)
+
+
+def create_app(run_dir: Path, backend: str = "auto", **options: Any) -> Any:
+    """The app for one run, keys off (as for a server on localhost): for tests and notebooks."""
+    from tunesmith.recipe import load_resolved
+
+    name = load_resolved(run_dir).name
+    settings = ServeSettings(
+        runs={"default": str(run_dir)}, backend=backend, auth=False, model_name=name, **options
     )
-    def predict(request: PredictRequest) -> Any:
-        """Label and probabilities for `text`, or for each of `texts`."""
-        examples = request.all_examples()
-        if len(examples) > max_batch:
-            body = ErrorResponse(
-                error=f"too many texts: {len(examples)} sent, at most {max_batch} per request",
-                details=["split the batch into several requests"],
-            )
-            return JSONResponse(body.model_dump(), status_code=413)
-        try:
-            return {"model": name, "predictions": predictor.predict_raw(examples)}
-        except InvalidExample as error:
-            body = ErrorResponse(error="invalid request", details=[str(error)])
-            return JSONResponse(body.model_dump(), status_code=422)
+    return build_app(settings)
 
-    return BodySizeLimit(app, max_body_bytes)
+
+def from_environment() -> Any:
+    """uvicorn's factory in each worker: settings from the environment, threads set first."""
+    import torch
+
+    settings = ServeSettings.from_env()
+    torch.set_num_threads(settings.threads)
+    return build_app(settings)

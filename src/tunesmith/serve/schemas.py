@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 
 class PredictRequest(BaseModel):
@@ -22,6 +22,7 @@ class PredictRequest(BaseModel):
     text_pairs: list[StrictStr | None] | None = Field(
         None, description="Second texts, one per item of `texts` (null: none for that text)."
     )
+    version: StrictStr | None = Field(None, description="Ask for this model version (default: routed).")
 
     @model_validator(mode="after")
     def _one_of(self) -> PredictRequest:
@@ -49,6 +50,8 @@ class PredictRequest(BaseModel):
 
 class PredictResponse(BaseModel):
     model: str
+    version: str = Field(description="The version that answered.")
+    request_id: str = Field(description="Send it with the outcome to POST /v1/feedback.")
     predictions: list[dict[str, Any]] = Field(
         description="One answer per text, shaped by the task: classification gives label, score and "
         "probabilities; regression gives value; token_classification gives entities; extractive_qa "
@@ -61,3 +64,11 @@ class PredictResponse(BaseModel):
 class ErrorResponse(BaseModel):
     error: str
     details: list[str] = []
+
+
+class FeedbackRequest(BaseModel):
+    """The outcome of an answer, for the online A/B test (`tunesmith ab-test` reads the log)."""
+
+    model_config = ConfigDict(extra="forbid")
+    request_id: StrictStr = Field(description="The request_id of the answer.")
+    outcome: Literal[0, 1] | StrictBool = Field(description="1 or true: the answer helped; 0 or false: not.")

@@ -63,6 +63,7 @@ def token_f1(prediction: str, truth: str) -> float:
 class ExtractiveQATask(TextLabelDefaults):
     type = "extractive_qa"
     inputs = ("text", "text_pair")
+    pair_required = True  # the context: there is no answer without it
     headline = ("exact_match", "f1")
 
     def check_example(self, record: dict[str, Any]) -> None:
