@@ -15,7 +15,7 @@ import httpx
 TUNESMITH = [sys.executable, "-m", "tunesmith.cli"]
 
 
-def env() -> dict[str, str]:
+def environment() -> dict[str, str]:
     return {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -27,7 +27,7 @@ def env() -> dict[str, str]:
 
 def tunesmith(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*TUNESMITH, *args], cwd=cwd, env=env(), capture_output=True, text=True, timeout=600
+        [*TUNESMITH, *args], cwd=cwd, env=environment(), capture_output=True, text=True, timeout=600
     )
     if check and result.returncode != 0:
         raise AssertionError(f"tunesmith {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -52,7 +52,10 @@ class Server:
         cwd: Path | None = None,
         ready: bool = True,
         key: str | None = None,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        """`command`: a whole command line to run instead (PORT stands for the port)."""
         self.headers = {"authorization": f"Bearer {key}"} if key else {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -60,10 +63,12 @@ class Server:
         self.ready = ready
         self.log = self.cwd / f"server-{self.port}.log"
         self._log_handle = self.log.open("w", encoding="utf-8")
-        runs = [str(run_dir)] if isinstance(run_dir, Path | str) else list(run_dir)
+        argv = [*TUNESMITH, "serve", str(run_dir), "--port", str(self.port), *extra]
+        if command is not None:
+            argv = [str(self.port) if a == "PORT" else a for a in command]
         self.process = subprocess.Popen(
-            [*TUNESMITH, "serve", *runs, "--port", str(self.port), *extra],
-            env=env(),
+            argv,
+            env=environment() | (env or {}),
             cwd=self.cwd,
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
@@ -77,6 +82,7 @@ class Server:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self._log_handle.close()
                 raise AssertionError(f"server exited: {self.output()}")
             try:
                 status = httpx.get(f"{self.url}/v2/health/ready", headers=self.headers, timeout=1).status_code
@@ -85,6 +91,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.__exit__()  # a server that never got ready is not left running
         raise AssertionError(f"server did not become ready in 120 s: {self.output()}")
 
     def __exit__(self, *_: object) -> None:

@@ -549,7 +549,12 @@ class ServeSection(Section):
     """How `tunesmith serve` batches and bounds the work (each is also a flag of the command)."""
 
     max_batch_size: int = Field(32, ge=1, description="Most texts in one model call.")
-    max_wait_ms: float = Field(5.0, ge=0, description="Longest a text waits for its batch to fill.")
+    max_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        description="Longest a text waits for its batch to fill (0: the model never idles; the texts "
+        "that arrive while it runs form the next batch).",
+    )
     max_queue: int = Field(512, ge=1, description="Texts waiting at most; beyond it the server answers 503.")
     timeout_s: float = Field(
         10.0, gt=0, description="Deadline of a request; beyond it the server answers 504."

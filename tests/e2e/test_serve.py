@@ -311,3 +311,77 @@ def test_a_model_that_fails_to_load_keeps_ready_false_and_says_why(trained: Path
         assert ready.status_code == 503 and re.search("labels.json: checksum differs", ready.text)
         predict = httpx.post(f"{server.url}/v1/predict", json={"text": "hi"})
         assert predict.status_code == 503 and "checksum" in predict.text
+
+
+def test_the_image_entrypoint_serves_from_a_clean_install_as_the_dockerfile_makes_it(
+    trained: Path, tmp_path: Path
+) -> None:
+    """The Dockerfile's build stage run command by command: WORKDIR and COPY into a folder, RUN
+    as written with its paths moved under it, then ENTRYPOINT + CMD with the run folder and key
+    file where the image expects them. One difference, since no image can be pulled here: the
+    new venv sees this environment's installed dependencies through a .pth file (pip then finds
+    torch and the rest already satisfied, offline); tunesmith itself is built from the copied
+    source and installed into the new venv, as in the image."""
+    import site
+    import sys
+
+    from deploy_files import DEPLOY, dockerfile, exec_form, stages
+
+    root = Path(__file__).parents[2]
+    build, final = stages(dockerfile(DEPLOY / "docker" / "Dockerfile"))
+    image = tmp_path / "image"
+    mapping = {"/opt/tunesmith": str(image / "opt" / "tunesmith")}
+    workdir = image / "src"
+    for instruction, arguments in build[1:]:
+        for old, new in mapping.items():
+            arguments = arguments.replace(old, new)
+        if instruction == "WORKDIR":
+            workdir = image / arguments.lstrip("/")
+            workdir.mkdir(parents=True, exist_ok=True)
+        elif instruction == "COPY":
+            *sources, target = arguments.split()
+            for source in sources:
+                destination = (
+                    workdir / target / Path(source).name if target.endswith("/") else workdir / target
+                )
+                if (root / source).is_dir():
+                    shutil.copytree(root / source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy(root / source, destination)
+        elif instruction == "RUN":
+            command = arguments.replace("python -m venv", f"{sys.executable} -m venv", 1)
+            done = subprocess.run(
+                command, shell=True, cwd=workdir, capture_output=True, text=True, timeout=600
+            )
+            assert done.returncode == 0, f"RUN {arguments}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            if "-m venv" in arguments:
+                venv_site = next((Path(mapping["/opt/tunesmith"]) / "lib").glob("python3*/site-packages"))
+                (venv_site / "host-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    venv_bin = Path(mapping["/opt/tunesmith"]) / "bin"
+    installed = subprocess.run(
+        [str(venv_bin / "python"), "-c", "import tunesmith; print(tunesmith.__file__)"],
+        capture_output=True,
+        text=True,
+    )
+    assert str(image) in installed.stdout  # the copy built into the new venv, not this checkout
+    entry = exec_form(next(a for i, a in final if i == "ENTRYPOINT"))
+    command = exec_form(next(a for i, a in final if i == "CMD"))
+    keys = tmp_path / "keys.json"
+    key = make_key(tmp_path, "probe").strip()
+    replaced = {"/models/run": str(trained), "/etc/tunesmith/keys.json": str(keys)}
+    command = [replaced.get(a, a) for a in command]
+    port = command.index("--port") + 1
+    command = [*command[:port], "PORT", *command[port + 1 :]]
+    state = command.index("--state-dir") + 1
+    command[state] = str(tmp_path / "state")
+    env_path = {"PATH": f"{venv_bin}:{os.environ['PATH']}"}
+    server = Server(
+        "", ready=True, key=key, command=[str(venv_bin / entry[0]), *entry[1:], *command], env=env_path
+    )
+    with server:
+        assert "0.0.0.0" in command
+        answer = httpx.post(f"{server.url}/v1/predict", json={"text": TEXTS[0]}, headers=bearer(key)).json()[
+            "predictions"
+        ][0]
+        assert answer["label"]
+        assert httpx.get(f"{server.url}/v2/health/live").status_code == 200  # --open-health

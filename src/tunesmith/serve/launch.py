@@ -26,7 +26,9 @@ def check_run(name: str, run_dir: Path) -> None:
     if not run_dir.is_dir():
         raise TunesmithError(f"{run_dir}: no such run folder")
     if not (run_dir / MODEL_DIR / "config.json").is_file():
-        raise BundleError(f"{run_dir}: not a finished run (no trained model); run `tunesmith train {run_dir}`")
+        raise BundleError(
+            f"{run_dir}: not a finished run (no trained model); run `tunesmith train {run_dir}`"
+        )
     if not (run_dir / "manifest.json").is_file():
         raise BundleError(f"{run_dir}: not a finished run (no manifest.json); finish it with `tunesmith run`")
 

@@ -25,7 +25,12 @@ class ServeSettings(BaseModel):
     model_name: str = Field("model", description="The model's name in the V2 protocol and OpenAI routes.")
     backend: str = "auto"
     max_batch_size: int = Field(32, ge=1, description="Most texts in one model call.")
-    max_wait_ms: float = Field(5.0, ge=0, description="Longest a text waits for its batch to fill.")
+    max_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        description="Longest a text waits for its batch to fill (0: the model never idles; the texts "
+        "that arrive while it runs form the next batch).",
+    )
     max_queue: int = Field(512, ge=1, description="Texts waiting at most; beyond it: 503.")
     timeout_s: float = Field(10.0, gt=0, description="Deadline of a request; beyond it: 504.")
     max_texts: int = Field(64, ge=1, description="Most texts in one request.")
