@@ -37,7 +37,10 @@ def main() -> None:
     step("run", tunesmith, "run", str(HERE / "recipe.yaml"), "--output", str(RUN_DIR), "--overwrite")
     port = free_port()
     print(f"\n$ tunesmith serve {RUN_DIR.relative_to(ROOT)} --port {port}", flush=True)
-    server = subprocess.Popen([tunesmith, "serve", str(RUN_DIR), "--port", str(port)])
+    state = RUN_DIR.parent / "serve-state"  # the answer and feedback logs of the server
+    server = subprocess.Popen(
+        [tunesmith, "serve", str(RUN_DIR), "--port", str(port), "--state-dir", str(state)]
+    )
     try:
         from tunesmith.client import Client
 

@@ -222,11 +222,20 @@ def test_v2_protocol_and_websocket_answer_as_v1(
     assert embeddings.status_code == 400 and "classification" in embeddings.json()["error"]
 
 
-def test_admin_moves_traffic_and_rolls_back(ab_server: tuple[Server, dict[str, str]]) -> None:
+def test_admin_adds_a_version_moves_traffic_and_rolls_back(
+    ab_server: tuple[Server, dict[str, str]], trained: Path
+) -> None:
     server, keys = ab_server
     admin, head, url = bearer(keys["admin"]), bearer(keys["user"]), f"{server.url}/v1/predict"
+    added = httpx.post(f"{server.url}/admin/versions", json={"name": "c", "run": str(trained)}, headers=admin)
+    assert added.status_code == 200 and added.json()["weights"]["c"] == 0.0
+    assert (
+        httpx.post(url, json={"text": "hi"}, headers=head | {"x-model-version": "c"}).json()["version"] == "c"
+    )
+    broken = httpx.post(f"{server.url}/admin/versions", json={"name": "d", "run": "/nowhere"}, headers=admin)
+    assert broken.status_code == 409 and "not a finished run" in broken.json()["error"]
     moved = httpx.put(f"{server.url}/admin/weights", json={"weights": {"a": 0, "b": 100}}, headers=admin)
-    assert moved.status_code == 200 and moved.json()["weights"] == {"a": 0.0, "b": 100.0}
+    assert moved.status_code == 200 and moved.json()["weights"] == {"a": 0.0, "b": 100.0, "c": 0.0}
     assert {httpx.post(url, json={"text": "hi"}, headers=head).json()["version"] for _ in range(20)} == {"b"}
     assert (
         httpx.put(f"{server.url}/admin/weights", json={"weights": {"zz": 1}}, headers=admin).status_code
@@ -235,6 +244,7 @@ def test_admin_moves_traffic_and_rolls_back(ab_server: tuple[Server, dict[str, s
     assert httpx.post(f"{server.url}/admin/rollback", headers=admin).json()["weights"] == {
         "a": 70.0,
         "b": 30.0,
+        "c": 0.0,
     }
 
 

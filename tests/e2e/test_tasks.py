@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 import yaml
 from cli_helpers import Server, tunesmith
@@ -27,8 +28,10 @@ from task_data import (
     transaction_rows,
     translation_rows,
 )
+from websockets.sync.client import connect
 
 from tunesmith.client import Client
+from tunesmith.tasks.generation import tidy_generated
 
 
 @dataclass
@@ -290,9 +293,42 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
         response = httpx.post(f"{server.url}/v1/predict", json=body, timeout=60)
         with Client(server.url) as client:  # the SDK, one input at a time
             one = client.predict(texts[0], pairs[0] if pairs else None)
+        _check_openai_and_streaming(server, task_type, texts, cli)
     assert response.status_code == 200, response.text
     assert _rounded(response.json()["predictions"]) == _rounded(cli)
     assert _rounded(one) == _rounded(cli[0])
+
+
+def _check_openai_and_streaming(server: Server, task_type: str, texts: list[str], cli: list[Any]) -> None:
+    """Causal LM: OpenAI chat completions, streamed or not, and WebSocket tokens give the CLI's
+    answer. Bi-encoder: OpenAI embeddings, one unit vector per text."""
+    if task_type == "causal_lm":
+        chat = {"messages": [{"role": "user", "content": texts[0]}]}
+        whole = httpx.post(f"{server.url}/v1/chat/completions", json=chat, timeout=60).json()
+        assert whole["choices"][0]["message"]["content"] == cli[0]["text"]
+        pieces, lines = [], []
+        with httpx.stream(
+            "POST", f"{server.url}/v1/chat/completions", json=chat | {"stream": True}
+        ) as events:
+            assert events.headers["content-type"].startswith("text/event-stream")
+            for line in events.iter_lines():
+                lines.append(line)
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    pieces.append(json.loads(line[6:])["choices"][0]["delta"].get("content", ""))
+        assert [x for x in lines if x][-1] == "data: [DONE]" and tidy_generated("".join(pieces)) == cli[0][
+            "text"
+        ]
+        with connect(f"ws://127.0.0.1:{server.port}/v1/ws") as socket:
+            socket.send(json.dumps({"id": "q", "text": texts[0], "stream": True}))
+            messages = []
+            while not messages or not messages[-1].get("done"):
+                messages.append(json.loads(socket.recv(timeout=60)))
+        tokens = "".join(m["token"] for m in messages if "token" in m)
+        assert tidy_generated(tokens) == cli[0]["text"] == messages[-1]["text"]
+    if task_type == "matching_bi":
+        body = httpx.post(f"{server.url}/v1/embeddings", json={"input": texts[:2]}, timeout=60).json()
+        vectors = [np.array(d["embedding"]) for d in body["data"]]
+        assert len(vectors) == 2 and all(abs(float(np.linalg.norm(v)) - 1) < 1e-3 for v in vectors)
 
 
 def _check_export(run: Path, task_type: str, inputs: Path, answers: list[Any], said: str, cwd: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -78,17 +77,6 @@ def build_app(settings: ServeSettings) -> Any:
             allow_headers=["*"],
         )
     return BodySizeLimit(wrapped, settings.max_body_bytes)
-
-
-def create_app(run_dir: Path, backend: str = "auto", **options: Any) -> Any:
-    """The app for one run, keys off (as for a server on localhost): for tests and notebooks."""
-    from tunesmith.recipe import load_resolved
-
-    name = load_resolved(run_dir).name
-    settings = ServeSettings(
-        runs={"default": str(run_dir)}, backend=backend, auth=False, model_name=name, **options
-    )
-    return build_app(settings)
 
 
 def from_environment() -> Any:

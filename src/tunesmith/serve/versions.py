@@ -214,7 +214,7 @@ class Versions:
         if name in self.served or name in self.shadows:
             raise TunesmithError(f"a version named {name!r} exists")
         if not (run_dir / "manifest.json").is_file():
-            raise TunesmithError(f"{run_dir}: not a finished run folder (no manifest.json)")
+            raise TunesmithError(f"{run_dir}: not a finished run (no manifest.json)")
         version = Version(name, run_dir)
         await self._load(version)
         if version.state != "ready":

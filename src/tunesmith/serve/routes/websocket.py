@@ -18,6 +18,7 @@ from tunesmith.serve.routes.common import VERSION_HEADER, authorized, service_of
 from tunesmith.serve.schemas import PredictRequest
 from tunesmith.serve.service import ServeError, check_examples
 from tunesmith.serve.streaming import stream_answer
+from tunesmith.tasks.generation import tidy_generated
 
 router = APIRouter()
 
@@ -44,7 +45,7 @@ async def _answer(socket: WebSocket, message: dict[str, Any], send: Any) -> None
                 {
                     "id": ident,
                     "done": True,
-                    "text": "".join(pieces).strip(),
+                    "text": tidy_generated("".join(pieces)),
                     "version": version.name,
                     "request_id": request_id,
                 }
