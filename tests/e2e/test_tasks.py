@@ -306,6 +306,14 @@ def _check_openai_and_streaming(server: Server, task_type: str, texts: list[str]
         chat = {"messages": [{"role": "user", "content": texts[0]}]}
         whole = httpx.post(f"{server.url}/v1/chat/completions", json=chat, timeout=60).json()
         assert whole["choices"][0]["message"]["content"] == cli[0]["text"]
+        short = httpx.post(
+            f"{server.url}/v1/chat/completions", json=chat | {"max_tokens": 2}, timeout=60
+        ).json()
+        assert (
+            cli[0]["text"]
+            .replace(" ", "")
+            .startswith(short["choices"][0]["message"]["content"].replace(" ", ""))
+        )
         pieces, lines = [], []
         with httpx.stream(
             "POST", f"{server.url}/v1/chat/completions", json=chat | {"stream": True}

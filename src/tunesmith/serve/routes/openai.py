@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, StrictStr
 from tunesmith.serve.routes.common import VERSION_HEADER, authorized, note, service_of, sticky_of
 from tunesmith.serve.service import ServeError
 from tunesmith.serve.streaming import stream_answer
+from tunesmith.tasks.generation import tidy_generated
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
@@ -80,6 +81,17 @@ def _chunk(request_id: str, version: str, created: int, delta: dict[str, Any], f
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
+def _completion(request_id: str, version: str, created: int, text: str) -> dict[str, Any]:
+    message = {"role": "assistant", "content": text}
+    return {
+        "id": request_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": version,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+    }
+
+
 @router.post("/chat/completions")
 async def chat_completions(body: ChatRequest, request: Request) -> Any:
     authorized(request, "predict")
@@ -97,21 +109,22 @@ async def chat_completions(body: ChatRequest, request: Request) -> Any:
     instruction = users[-1]
     limit = body.max_completion_tokens or body.max_tokens
     created = int(time.time())
+    if not body.stream and limit is not None:  # a length of its own: generated alone, not batched
+        request_id = service.log.new_id(version.name)
+        note(request, version=version.name, request_id=request_id, texts=1)
+        text = tidy_generated(
+            "".join([piece async for piece in stream_answer(predictor, instruction, limit)])
+        )
+        service.log.answer(
+            {"request_id": request_id, "version": version.name, "route": "/v1/chat/completions"}
+        )
+        return _completion(request_id, version.name, created, text)
     if not body.stream:
         answer = await service.answer(
             version, "predict", [{"text": instruction}], "/v1/chat/completions", [instruction]
         )
         note(request, version=answer.version, request_id=answer.request_id, texts=1)
-        text = answer.results[0][0].get("generated", answer.results[0][0].get("text", ""))
-        return {
-            "id": answer.request_id,
-            "object": "chat.completion",
-            "created": created,
-            "model": answer.version,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ],
-        }
+        return _completion(answer.request_id, answer.version, created, answer.results[0][0]["text"])
     request_id = service.log.new_id(version.name)
     note(request, version=version.name, request_id=request_id, texts=1)
 
