@@ -76,7 +76,7 @@ def test_ctrl_c_stops_every_process_after_the_same_step_and_resume_finishes(
     import subprocess
     import time
 
-    from cli_helpers import TUNESMITH, env
+    from cli_helpers import TUNESMITH, environment
 
     from tunesmith.train.checkpoints import is_complete
 
@@ -91,7 +91,7 @@ def test_ctrl_c_stops_every_process_after_the_same_step_and_resume_finishes(
     process = subprocess.Popen(
         [*TUNESMITH, "train", "run", "--nproc", "2"],
         cwd=tmp_path,
-        env=env(),
+        env=environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

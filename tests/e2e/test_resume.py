@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import TUNESMITH, env, tunesmith
+from cli_helpers import TUNESMITH, environment, tunesmith
 from helpers import write_faq_recipe
 
 from tunesmith.train.checkpoints import is_complete, latest_complete
@@ -28,7 +28,12 @@ def _recipe(folder: Path, model: Path) -> Path:
 def _stop_at_first_checkpoint(args: list[str], cwd: Path, checkpoints: Path, signum: int) -> int:
     """Start `tunesmith ARGS`, send `signum` once a checkpoint is complete, return the exit code."""
     process = subprocess.Popen(
-        [*TUNESMITH, *args], cwd=cwd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*TUNESMITH, *args],
+        cwd=cwd,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 300
     while process.poll() is None and time.monotonic() < deadline:
