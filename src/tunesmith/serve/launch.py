@@ -6,6 +6,7 @@ request finish (the batchers drain), then exits."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,9 @@ def serve(settings: ServeSettings, port: int, ssl_certfile: str | None, ssl_keyf
     state.mkdir(parents=True, exist_ok=True)
     write_routing(state / ROUTING_FILE, settings.weights, [], {})  # the command line's split wins
     metrics_dir = None
-    if settings.workers > 1:
+    if settings.workers > 1:  # prometheus-client adds up the workers' figures from this folder
         metrics_dir = tempfile.mkdtemp(prefix="tunesmith-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-        settings = settings.model_copy(update={"metrics_dir": metrics_dir})
     os.environ.update(settings.to_env())
     scheme = "https" if ssl_certfile else "http"
     versions = ", ".join(f"{n}={p}" for n, p in settings.runs.items())
@@ -97,3 +97,5 @@ def serve(settings: ServeSettings, port: int, ssl_certfile: str | None, ssl_keyf
         loop="auto",
         http="auto",
     )
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -81,6 +83,7 @@ class Metrics:
         if self.multiprocess:
             from prometheus_client import multiprocess
 
+            _forget_dead_workers(multiprocess)
             multiprocess.MultiProcessCollector(self.registry)
         ProcessCollector(registry=self.registry)  # this worker's CPU, memory and open files
 
@@ -89,6 +92,19 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _forget_dead_workers(multiprocess: Any) -> None:
+    """A replaced worker's live gauges (queue depth, in flight) leave the sums."""
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    for file in folder.glob("gauge_live*_*.db"):
+        pid = int(file.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, str(folder))
+        except PermissionError:
+            continue
 
 
 class VersionMetrics:

@@ -45,9 +45,6 @@ class ServeSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     state_dir: str = "serve-state"
     log_text: Literal["hash", "deidentified", "none"] = "hash"
-    metrics_dir: str | None = Field(
-        None, description="prometheus-client's multiprocess folder (workers > 1)."
-    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ServeSettings:
@@ -75,10 +72,6 @@ class ServeSettings(BaseModel):
             return {name: float(self.split.get(name, 0.0)) for name in self.runs}
         first = next(iter(self.runs))
         return {name: 100.0 if name == first else 0.0 for name in self.runs}
-
-    @property
-    def needs_keys(self) -> bool:
-        return self.auth
 
     def to_env(self) -> dict[str, str]:
         return {SETTINGS_ENV: self.model_dump_json()}
