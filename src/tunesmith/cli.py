@@ -435,6 +435,8 @@ def serve(
 
         curl -s localhost:8000/v1/predict -H 'content-type: application/json' -d '{"text": "hi"}'
     """
+    from pydantic import ValidationError
+
     from tunesmith.serve.launch import serve as run_server
     from tunesmith.serve.launch import settle
     from tunesmith.serve.settings import parse_runs, parse_split
@@ -468,8 +470,10 @@ def serve(
     }
     try:
         settings = settle(options)
-    except ValueError as error:  # pydantic's check of the settings: say it as the CLI's error
-        raise TunesmithError(str(error).split("\n", 1)[-1].strip()) from None
+    except ValidationError as error:  # pydantic's check of the settings: one line per problem
+        raise TunesmithError(
+            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        ) from None
     run_server(
         settings, port, str(ssl_certfile) if ssl_certfile else None, str(ssl_keyfile) if ssl_keyfile else None
     )
