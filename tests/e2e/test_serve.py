@@ -42,6 +42,7 @@ def ab_server(
         "user": make_key(folder, "user"),
         "admin": make_key(folder, "ops", "--scope", "admin"),
         "slow": make_key(folder, "slow", "--rate-limit", "6"),
+        "burst": make_key(folder, "burst", "--rate-limit", "60"),  # 5 at once, then one a second
     }
     flags = ["--split", "a=70,b=30", "--sticky-header", "X-User-Id", "--shadow", f"s={trained}"]
     flags += [
@@ -220,6 +221,36 @@ def test_v2_protocol_and_websocket_answer_as_v1(
         assert by_id[i]["predictions"][0]["probabilities"] == pytest.approx(p["probabilities"], abs=1e-5)
     embeddings = httpx.post(f"{server.url}/v1/embeddings", json={"input": "hi"}, headers=head)
     assert embeddings.status_code == 400 and "classification" in embeddings.json()["error"]
+
+
+def test_sdk_sync_and_async_clients_agree_retry_after_429_and_pin_versions(
+    ab_server: tuple[Server, dict[str, str]],
+) -> None:
+    from tunesmith.client import AsyncClient, Client, ClientError
+
+    server, keys = ab_server
+    texts = TEXTS + TEXTS[:4]  # 10 texts, sent 4 at a time and put back in order
+    with Client(server.url, api_key=keys["user"], version="b", batch_size=4) as client:
+        sync = client.predict(texts)
+        one = client.predict(TEXTS[1])
+        assert client.feedback(one.request_id, True)["version"] == "b"
+
+    async def in_async() -> list[Any]:
+        async with AsyncClient(server.url, api_key=keys["user"], version="b", batch_size=4) as client:
+            return list(await client.predict(texts))
+
+    asynchronous = asyncio.run(in_async())
+    assert [a["label"] for a in sync] == [a["label"] for a in asynchronous] and len(sync) == 10
+    assert all(a.version == "b" for a in [*sync, *asynchronous]) and sync[1]["label"] == one["label"]
+    assert sync[0]["probabilities"] == pytest.approx(asynchronous[0]["probabilities"], abs=1e-6)
+    started = time.monotonic()
+    with Client(server.url, api_key=keys["burst"], retries=5, backoff=0.01) as client:
+        answers = [client.predict("hi") for _ in range(8)]  # the 6th is refused with 429: retried
+    assert len(answers) == 8 and time.monotonic() - started >= 1.0  # it waited for Retry-After
+    started = time.monotonic()
+    with Client(server.url, api_key="tsk_wrong", retries=5) as client, pytest.raises(ClientError) as refused:
+        client.predict("hi")
+    assert refused.value.status == 403 and time.monotonic() - started < 1.0  # a 403 is not retried
 
 
 def test_admin_adds_a_version_moves_traffic_and_rolls_back(

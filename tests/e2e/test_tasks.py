@@ -4,6 +4,7 @@ small data (a tokenizer built from that data), so the whole file runs in a few m
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from task_data import (
 )
 from websockets.sync.client import connect
 
-from tunesmith.client import Client
+from tunesmith.client import AsyncClient, Client
 from tunesmith.tasks.generation import tidy_generated
 
 
@@ -333,10 +334,22 @@ def _check_openai_and_streaming(server: Server, task_type: str, texts: list[str]
                 messages.append(json.loads(socket.recv(timeout=60)))
         tokens = "".join(m["token"] for m in messages if "token" in m)
         assert tidy_generated(tokens) == cli[0]["text"] == messages[-1]["text"]
+        with Client(server.url) as client:  # the SDK: whole, and streamed
+            assert client.generate(texts[0]) == cli[0]["text"]
+            assert tidy_generated("".join(client.stream(texts[0]))) == cli[0]["text"]
+
+        async def in_async() -> tuple[str, str]:
+            async with AsyncClient(server.url) as client:
+                return await client.generate(texts[0]), "".join([p async for p in client.stream(texts[0])])
+
+        whole_async, streamed_async = asyncio.run(in_async())
+        assert whole_async == tidy_generated(streamed_async) == cli[0]["text"]
     if task_type == "matching_bi":
         body = httpx.post(f"{server.url}/v1/embeddings", json={"input": texts[:2]}, timeout=60).json()
         vectors = [np.array(d["embedding"]) for d in body["data"]]
         assert len(vectors) == 2 and all(abs(float(np.linalg.norm(v)) - 1) < 1e-3 for v in vectors)
+        with Client(server.url, batch_size=1) as client:  # the SDK, one text per request
+            assert np.allclose(client.embed(texts[:2]), vectors, atol=1e-6)
 
 
 def _check_export(run: Path, task_type: str, inputs: Path, answers: list[Any], said: str, cwd: Path) -> None:
