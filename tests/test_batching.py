@@ -87,10 +87,9 @@ def test_a_full_queue_refuses_at_once_and_a_late_request_times_out() -> None:
         late = asyncio.create_task(batcher.submit(["late"], time.monotonic() + 0.1))
         queued = asyncio.create_task(batcher.submit(["q1"], far))
         await asyncio.sleep(0)
-        started = time.monotonic()
         with pytest.raises(QueueFull) as full:
             await batcher.submit(["one more"], far)
-        assert time.monotonic() - started < 0.05 and full.value.retry_after >= 1
+        assert not running.done() and full.value.retry_after >= 1  # refused while the model is busy
         with pytest.raises(DeadlineExceeded):
             await late  # its deadline passes while "busy" runs
         assert await running == ["BUSY"] and await queued == ["Q1"]

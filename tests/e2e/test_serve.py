@@ -243,14 +243,25 @@ def test_sdk_sync_and_async_clients_agree_retry_after_429_and_pin_versions(
     assert [a["label"] for a in sync] == [a["label"] for a in asynchronous] and len(sync) == 10
     assert all(a.version == "b" for a in [*sync, *asynchronous]) and sync[1]["label"] == one["label"]
     assert sync[0]["probabilities"] == pytest.approx(asynchronous[0]["probabilities"], abs=1e-6)
-    started = time.monotonic()
+    admin = bearer(keys["admin"])
+    before = httpx.get(f"{server.url}/metrics", headers=admin).text
     with Client(server.url, api_key=keys["burst"], retries=5, backoff=0.01) as client:
         answers = [client.predict("hi") for _ in range(8)]  # the 6th is refused with 429: retried
-    assert len(answers) == 8 and time.monotonic() - started >= 1.0  # it waited for Retry-After
-    started = time.monotonic()
+    # Five retries 10 ms apart would all meet an empty bucket (one token a second) and fail: the
+    # client succeeded because it waited the Retry-After the server asked for.
+    refusals = metric(
+        httpx.get(f"{server.url}/metrics", headers=admin).text, "tunesmith_requests_total", status="429"
+    )
+    assert len(answers) == 8 and refusals > metric(before, "tunesmith_requests_total", status="429")
+    before = metric(
+        httpx.get(f"{server.url}/metrics", headers=admin).text, "tunesmith_requests_total", status="403"
+    )
     with Client(server.url, api_key="tsk_wrong", retries=5) as client, pytest.raises(ClientError) as refused:
         client.predict("hi")
-    assert refused.value.status == 403 and time.monotonic() - started < 1.0  # a 403 is not retried
+    after = metric(
+        httpx.get(f"{server.url}/metrics", headers=admin).text, "tunesmith_requests_total", status="403"
+    )
+    assert refused.value.status == 403 and after - before == 1  # a 403 is sent once, not retried
 
 
 def test_admin_adds_a_version_moves_traffic_and_rolls_back(
@@ -282,14 +293,12 @@ def test_admin_adds_a_version_moves_traffic_and_rolls_back(
 def test_full_queue_answers_503_at_once_and_deadlines_504(trained: Path) -> None:
     flags = ("--max-queue", "2", "--max-batch-size", "1", "--max-wait-ms", "0", "--timeout", "0.05")
     with Server(trained, *flags) as server:
-        started = time.monotonic()
         responses = many(f"{server.url}/v1/predict", [{"texts": TEXTS[:2]}] * 64, [{}] * 64, limit=64)
-        took = time.monotonic() - started
     statuses = Counter(r.status_code for r in responses)
     assert set(statuses) <= {200, 503, 504} and statuses[503] > 0, statuses
     busy = next(r for r in responses if r.status_code == 503)
     assert int(busy.headers["retry-after"]) >= 1 and "busy" in busy.json()["error"]
-    assert took < 30  # nothing hangs: every request is answered, refused or timed out
+    # nothing hangs: every request was answered, refused or timed out (many() raises otherwise)
 
 
 def _children(pid: int) -> list[int]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunesmith.predict import Example
+from tunesmith.predict import Example, InvalidExample, as_examples
 from tunesmith.serve.access_log import log, logged_texts
 from tunesmith.serve.answer_log import AnswerLog
 from tunesmith.serve.auth import ApiKey, KeyRing, RateLimiter, load_keys
@@ -177,8 +177,6 @@ def _summary(prediction: dict[str, Any]) -> Any:
 
 def check_examples(examples: list[Example], version: Version) -> None:
     """A request that lacks a field the task needs: 422 before it reaches a batch."""
-    from tunesmith.predict import InvalidExample, as_examples
-
     if version.predictor is None:
         return
     try:

@@ -8,32 +8,25 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from tunesmith.errors import TunesmithError
+from tunesmith.recipe import ServeSection
 
 SETTINGS_ENV = "TUNESMITH_SERVE_SETTINGS"
 VERSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class ServeSettings(BaseModel):
+class ServeSettings(ServeSection):
+    """The recipe's `serve:` keys (batch size, wait, queue, deadline, texts per request) and the rest."""
+
     runs: dict[str, str] = Field(description="Version name -> run folder, the first is the default.")
     split: dict[str, float] = Field(default_factory=dict, description="Version -> traffic weight.")
     sticky_header: str | None = Field(None, description="Header whose value keeps a user on one version.")
     shadow: dict[str, str] = Field(default_factory=dict, description="Shadow version -> run folder.")
     model_name: str = Field("model", description="The model's name in the V2 protocol and OpenAI routes.")
     backend: str = "auto"
-    max_batch_size: int = Field(32, ge=1, description="Most texts in one model call.")
-    max_wait_ms: float = Field(
-        0.0,
-        ge=0,
-        description="Longest a text waits for its batch to fill (0: the model never idles; the texts "
-        "that arrive while it runs form the next batch).",
-    )
-    max_queue: int = Field(512, ge=1, description="Texts waiting at most; beyond it: 503.")
-    timeout_s: float = Field(10.0, gt=0, description="Deadline of a request; beyond it: 504.")
-    max_texts: int = Field(64, ge=1, description="Most texts in one request.")
     max_body_bytes: int = Field(1 << 20, ge=1024)
     threads: int = Field(1, ge=1, description="Compute threads of each worker.")
     host: str = "127.0.0.1"
