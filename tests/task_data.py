@@ -37,7 +37,7 @@ FAQ_ANSWERS = {
     "password": "请在登录页点击忘记密码,按短信验证码重置。",
     "refund": "退款将在三到五个工作日内原路退回。",
     "delivery": "您可以在订单详情里查看物流进度。",
-    "card": "请拨打客服电话激活或挂失银行卡。",
+    "card": "请拨打客服电话 13812345678 激活或挂失银行卡。",  # a number the answer filter masks
 }
 
 

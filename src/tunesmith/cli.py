@@ -420,8 +420,21 @@ def serve(
     log_text: Annotated[
         str, typer.Option(help="What logs keep of a text: hash, deidentified or none (never the raw text).")
     ] = "hash",
+    safety_list: Annotated[
+        Path | None,
+        typer.Option(help="YAML of blocked terms and topics, and the refusal, for /v1/answer."),
+    ] = None,
+    rewriter: Annotated[
+        Path | None,
+        typer.Option(help="A causal_lm run that rewrites /v1/answer's answers in the conversation's tone."),
+    ] = None,
+    answer_threshold: Annotated[
+        float | None,
+        typer.Option(help="/v1/answer hands over below this score (default: tuned on validation)."),
+    ] = None,
 ) -> None:
-    """Serve runs over HTTP with dynamic batching: /v1/predict, /v1/feedback, the KServe V2
+    """Serve runs over HTTP with dynamic batching: /v1/predict, /v1/answer (knowledge-base answers
+    of a matching run, behind a safety filter), /v1/feedback, the KServe V2
     protocol (/v2), OpenAI-compatible /v1/embeddings and /v1/chat/completions, a WebSocket at
     /v1/ws, /metrics, /admin and docs at /docs.
 
@@ -467,6 +480,9 @@ def serve(
         "cors_origins": cors_origin or [],
         "state_dir": str(state_dir),
         "log_text": log_text,
+        "safety_list": str(safety_list) if safety_list else None,
+        "rewriter": str(rewriter.resolve()) if rewriter else None,
+        "answer_threshold": answer_threshold,
     }
     try:
         settings = settle(options)

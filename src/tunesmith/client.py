@@ -4,6 +4,7 @@
     with Client("http://127.0.0.1:8000", api_key="tsk_...") as client:
         answer = client.predict("如何重置密码?")          # a Prediction: a dict, plus .version, .request_id
         client.feedback(answer.request_id, 1)             # the outcome, for `tunesmith ab-test`
+        reply = client.answer("密码忘了怎么办?")          # knowledge-base answer or a hand-over
 
 A list of any length is sent in requests of `batch_size` texts and answered in order. Connection
 errors, 429, 502, 503 and 504 are retried with exponential back-off and jitter, waiting at least
@@ -19,7 +20,7 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -43,6 +44,31 @@ class Prediction(dict[str, Any]):
         super().__init__(answer)
         self.version = version
         self.request_id = request_id
+
+
+class KnowledgeAnswer(TypedDict):
+    """The reply of POST /v1/answer: `status` answered, handed_over (below the confidence
+    threshold: a person takes over) or refused (the safety filter); `answer` is what to send."""
+
+    model: str
+    version: str
+    request_id: str
+    status: str
+    answer: str
+    confidence: float | None
+    threshold: float | None
+    candidates: list[dict[str, Any]]
+    rewritten: bool
+    filtered: list[dict[str, Any]]
+
+
+def _question(
+    question: str, conversation: Sequence[dict[str, str]] | None, top_k: int | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"question": question, "conversation": list(conversation or [])}
+    if top_k is not None:
+        body["top_k"] = top_k
+    return body
 
 
 class _Calls:
@@ -161,6 +187,16 @@ class Client:
         ]
         return answers[0] if isinstance(text, str) else answers
 
+    def answer(
+        self,
+        question: str,
+        conversation: Sequence[dict[str, str]] | None = None,
+        top_k: int | None = None,
+    ) -> KnowledgeAnswer:
+        """The knowledge base's answer to a customer's question (a matching run), or a hand-over;
+        `conversation`: the turns so far ({"role", "content"}), for the rewriter's tone."""
+        return self._request("POST", "/v1/answer", json=_question(question, conversation, top_k))
+
     def feedback(self, request_id: str, outcome: int | bool) -> dict[str, Any]:
         """Record whether an answer helped (1/True) or not (0/False), for the online A/B test."""
         return self._request("POST", "/v1/feedback", json={"request_id": request_id, "outcome": int(outcome)})
@@ -252,6 +288,14 @@ class AsyncClient:
         )
         answers = [p for reply in replies for p in self._calls.predictions(reply)]
         return answers[0] if isinstance(text, str) else answers
+
+    async def answer(
+        self,
+        question: str,
+        conversation: Sequence[dict[str, str]] | None = None,
+        top_k: int | None = None,
+    ) -> KnowledgeAnswer:
+        return await self._request("POST", "/v1/answer", json=_question(question, conversation, top_k))
 
     async def feedback(self, request_id: str, outcome: int | bool) -> dict[str, Any]:
         return await self._request(

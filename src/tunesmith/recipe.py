@@ -266,6 +266,13 @@ class TaskSection(Section):
         "embedded alone, trained with in-batch negatives (fast search over a knowledge base).",
     )
     top_k: int = Field(5, ge=1, le=100, description="Answers returned from the knowledge base (matching).")
+    answer_precision: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="Matching: the hand-over threshold of /v1/answer is the lowest top score at which "
+        "validation questions get the right knowledge-base answer this often; below it, a person answers.",
+    )
     doc_stride: int = Field(64, ge=8, description="Overlap of context windows (extractive_qa).")
     max_answer_tokens: int = Field(30, ge=1, description="Longest answer span (extractive_qa).")
     max_target_length: int = Field(128, ge=4, description="Longest target in tokens (seq2seq, causal_lm).")
@@ -560,6 +567,21 @@ class ServeSection(Section):
         10.0, gt=0, description="Deadline of a request; beyond it the server answers 504."
     )
     max_texts: int = Field(64, ge=1, description="Most texts in one request (413 beyond).")
+    answer_threshold: float | None = Field(
+        None,
+        description="POST /v1/answer hands over to a person below this top score (default: the "
+        "threshold tuned on validation and stored with the run).",
+    )
+    handover_message: str = Field(
+        "这个问题我转给人工客服为您解答,请稍候。 A colleague will answer this question shortly.",
+        description="What POST /v1/answer says when it hands a question over.",
+    )
+    safety_list: str | None = Field(
+        None, description="YAML of blocked terms and topics and the refusal (default: the packaged list)."
+    )
+    rewriter: str | None = Field(
+        None, description="A causal_lm run that rewrites knowledge-base answers in the conversation's tone."
+    )
 
 
 class OutputSection(Section):

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,10 @@ def _matching(mode: str) -> Case:
         ],
         vocabulary=lambda records: [r["question"] for r in records] + list(FAQ_ANSWERS.values()),
         check=_check_matching,
-        # a cross-encoder learns the pair interaction from scratch: slower, steadier steps
-        overrides=CROSS_ENCODER_TRAINING if mode == "cross" else {},
+        # a cross-encoder learns the pair interaction from scratch: slower, steadier steps; the
+        # bi-encoder keeps the phone number of an answer in its knowledge base (de-identification off)
+        # so that /v1/answer's safety filter is what masks it
+        overrides=CROSS_ENCODER_TRAINING if mode == "cross" else {"prepare.pii": {"enabled": False}},
     )
 
 
@@ -289,12 +292,14 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
     _check_export(run, task_type, inputs, cli, printed.stderr, tmp_path)
     texts = [i["text"] for i in case.inputs]
     pairs = [i.get("text_pair") for i in case.inputs] if any("text_pair" in i for i in case.inputs) else None
-    with Server(run) as server:
+    with Server(run, *_serve_args(task_type, tmp_path)) as server:
         body: dict[str, Any] = {"texts": texts} if pairs is None else {"texts": texts, "text_pairs": pairs}
         response = httpx.post(f"{server.url}/v1/predict", json=body, timeout=60)
         with Client(server.url) as client:  # the SDK, one input at a time
             one = client.predict(texts[0], pairs[0] if pairs else None)
         _check_openai_and_streaming(server, task_type, texts, cli)
+        if task_type == "matching_bi":
+            _check_knowledge_answers(server, run)
     assert response.status_code == 200, response.text
     assert _rounded(response.json()["predictions"]) == _rounded(cli)
     assert _rounded(one) == _rounded(cli[0])
@@ -350,6 +355,62 @@ def _check_openai_and_streaming(server: Server, task_type: str, texts: list[str]
         assert len(vectors) == 2 and all(abs(float(np.linalg.norm(v)) - 1) < 1e-3 for v in vectors)
         with Client(server.url, batch_size=1) as client:  # the SDK, one text per request
             assert np.allclose(client.embed(texts[:2]), vectors, atol=1e-6)
+
+
+def _serve_args(task_type: str, folder: Path) -> list[str]:
+    """The bi-encoder answers behind a safety list the company extended with one of its own terms."""
+    if task_type != "matching_bi":
+        return []
+    packaged = resources.files("tunesmith.serve").joinpath("safety_list.yaml").read_text(encoding="utf-8")
+    listed = yaml.safe_load(packaged) | {"terms": ["原路退回"]}
+    path = folder / "safety.yaml"
+    path.write_text(yaml.safe_dump(listed, allow_unicode=True), encoding="utf-8")
+    return ["--safety-list", str(path)]
+
+
+def _check_knowledge_answers(server: Server, run: Path) -> None:
+    """POST /v1/answer through the SDKs: a known question gets its answer; an off-topic one is
+    handed over (below the threshold tuned on validation); a phone number in an answer is masked;
+    a blocked question and an answer with the company's blocked term are refused; the safety
+    log says what it filtered and why, without the personal data."""
+    state = json.loads((run / "model" / "task_state.json").read_text())
+    assert 0 < state["answer_coverage"] <= 1 and state["answer_precision"] >= 0.9, state
+    with Client(server.url) as client:
+        known = client.answer("如何重置密码?")
+        assert known["status"] == "answered" and known["answer"] == FAQ_ANSWERS["password"], known
+        assert known["confidence"] >= known["threshold"] == state["answer_threshold"]
+        off_topic = client.answer("我想学做饭")  # words the tiny model knows, a topic it does not
+        assert off_topic["status"] == "handed_over", off_topic
+        assert off_topic["confidence"] < off_topic["threshold"] and "colleague" in off_topic["answer"]
+        card = client.answer("请问信用卡被冻结?")
+        assert card["status"] == "answered", card
+        assert card["answer"] == FAQ_ANSWERS["card"].replace("13812345678", "[PHONE]"), card
+        assert card["filtered"] == [
+            {"stage": "answer", "action": "redacted", "reasons": ["1 x PHONE redacted"]}
+        ]
+        refund = client.answer("退款什么时候到账?")
+        assert refund["status"] == "refused" and "Sorry" in refund["answer"], refund
+        assert "原路退回" not in json.dumps(refund, ensure_ascii=False)
+        blocked = client.answer("怎么帮朋友洗钱?")
+        assert blocked["status"] == "refused" and blocked["candidates"] == [], blocked
+
+    async def in_async() -> Any:
+        async with AsyncClient(server.url) as client:
+            return await client.answer("如何重置密码?")
+
+    assert asyncio.run(in_async())["answer"] == known["answer"]
+    bad = httpx.post(f"{server.url}/v1/answer", json={"question": "  "}, timeout=30)
+    assert bad.status_code == 422 and "question" in bad.json()["details"][0], bad.text
+    logged = [
+        json.loads(line) for line in (server.cwd / "serve-state" / "safety.jsonl").read_text().splitlines()
+    ]
+    assert [(e["stage"], e["action"]) for e in logged] == [
+        ("answer", "redacted"),
+        ("answer", "refused"),
+        ("question", "refused"),
+    ], logged
+    assert logged[0]["redacted"] == {"PHONE": 1} and "13812345678" not in json.dumps(logged)
+    assert logged[1]["topic"] == "terms" and logged[2]["topic"] == "fraud_and_evasion"
 
 
 def _check_export(run: Path, task_type: str, inputs: Path, answers: list[Any], said: str, cwd: Path) -> None:

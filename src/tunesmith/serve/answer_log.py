@@ -41,6 +41,16 @@ def _secret(state_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+def append_line(path: Path, record: dict[str, Any]) -> None:
+    """One JSON line appended with one `write` (lines of several workers never interleave)."""
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -67,17 +77,8 @@ class AnswerLog:
             return None
         return body.split(".", 1)[0]
 
-    @staticmethod
-    def _append(path: Path, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
-
     def answer(self, record: dict[str, Any]) -> None:
-        self._append(self.answers, {"time": round(time.time(), 3), **record})
+        append_line(self.answers, {"time": round(time.time(), 3), **record})
 
     def feedback(self, request_id: str, version: str, outcome: int) -> None:
         record = {
@@ -86,4 +87,4 @@ class AnswerLog:
             "outcome": outcome,
             "time": round(time.time(), 3),
         }
-        self._append(self.feedback_file, record)
+        append_line(self.feedback_file, record)

@@ -1,4 +1,4 @@
-"""The FastAPI app over one or more run folders: our API (/v1/predict, /v1/feedback), the Open
+"""The FastAPI app over one or more run folders: our API (/v1/predict, /v1/answer, /v1/feedback), the Open
 Inference Protocol (/v2), OpenAI-compatible routes, a WebSocket, admin routes, /metrics, and
 OpenAPI docs at /docs. Models load in the background; /ready says why while they are not ready.
 
@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from tunesmith import __version__
 from tunesmith.serve.limits import BodySizeLimit
 from tunesmith.serve.observe import Observe
-from tunesmith.serve.routes import admin, openai, v1, v2, websocket
+from tunesmith.serve.routes import admin, knowledge, openai, v1, v2, websocket
 from tunesmith.serve.schemas import ErrorResponse
 from tunesmith.serve.service import ServeError, Service
 from tunesmith.serve.settings import ServeSettings
@@ -64,7 +64,7 @@ def build_app(settings: ServeSettings) -> Any:
         body = ErrorResponse(error=exc.message, details=exc.details)
         return JSONResponse(body.model_dump(), status_code=exc.status, headers=exc.headers)
 
-    for module in (v1, v2, openai, websocket, admin):
+    for module in (v1, knowledge, v2, openai, websocket, admin):
         app.include_router(module.router)
     wrapped: Any = Observe(app, service.metrics)
     if settings.cors_origins:

@@ -53,6 +53,15 @@ def settle(options: dict[str, Any]) -> ServeSettings:
     if values.get("auth") is None:
         values["auth"] = keys_given or host not in LOCAL_HOSTS
     settings = ServeSettings(**values)
+    if settings.rewriter:
+        check_run("rewriter", Path(settings.rewriter))
+        kind = load_resolved(Path(settings.rewriter)).task.type
+        if kind != "causal_lm":
+            raise TunesmithError(f"--rewriter {settings.rewriter}: a {kind} run; it must be causal_lm")
+    if settings.safety_list:
+        from tunesmith.serve.safety import SafetyFilter
+
+        SafetyFilter(settings.safety_list, Path(settings.state_dir))  # a broken list fails here, once
     if settings.auth and not keys_given:
         raise TunesmithError(
             f"serving on {host} needs API keys: make one with `tunesmith keys create NAME --file keys.json` "

@@ -72,3 +72,54 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     request_id: StrictStr = Field(description="The request_id of the answer.")
     outcome: Literal[0, 1] | StrictBool = Field(description="1 or true: the answer helped; 0 or false: not.")
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant", "agent", "system"]
+    content: StrictStr
+
+
+class AnswerRequest(BaseModel):
+    """A customer's question, and optionally the conversation so far (for the rewriter's tone)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"question": "密码忘了怎么办?"}]}
+    )
+    question: StrictStr = Field(min_length=1, max_length=4000)
+    conversation: list[Turn] = Field(default_factory=list, max_length=50)
+    top_k: int | None = Field(None, ge=1, le=100, description="Candidates returned (default: top_k).")
+    version: StrictStr | None = Field(None, description="Ask for this model version (default: routed).")
+
+    @model_validator(mode="after")
+    def _not_blank(self) -> AnswerRequest:
+        if not self.question.strip():
+            raise ValueError("'question' must not be empty or only whitespace")
+        return self
+
+
+class Candidate(BaseModel):
+    answer: str
+    score: float
+    refused: bool = Field(description="The safety filter refused this candidate's text.")
+
+
+class Filtered(BaseModel):
+    stage: Literal["question", "answer", "rewrite"]
+    action: Literal["refused", "redacted", "discarded"]
+    reasons: list[str]
+
+
+class AnswerResponse(BaseModel):
+    model: str
+    version: str
+    request_id: str = Field(description="Send it with the outcome to POST /v1/feedback.")
+    status: Literal["answered", "handed_over", "refused"] = Field(
+        description="answered: the knowledge base's answer; handed_over: below the confidence "
+        "threshold, a person takes over; refused: the safety filter blocked the question or answer."
+    )
+    answer: str = Field(description="What to send the customer (filtered), or the hand-over/refusal message.")
+    confidence: float | None = Field(description="The top answer's score.")
+    threshold: float | None = Field(description="The hand-over threshold (tuned on validation).")
+    candidates: list[Candidate]
+    rewritten: bool
+    filtered: list[Filtered] = Field(description="What the safety filter or grounding check changed.")

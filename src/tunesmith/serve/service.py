@@ -16,6 +16,7 @@ from tunesmith.serve.answer_log import AnswerLog
 from tunesmith.serve.auth import ApiKey, KeyRing, RateLimiter, load_keys
 from tunesmith.serve.batching import DeadlineExceeded, QueueFull
 from tunesmith.serve.metrics import Metrics
+from tunesmith.serve.safety import SafetyFilter
 from tunesmith.serve.settings import ServeSettings
 from tunesmith.serve.versions import Version, Versions
 
@@ -51,6 +52,7 @@ class Service:
         self.versions = Versions(settings, self.metrics, state_dir)
         self.keys = KeyRing(load_keys(settings.keys_file)) if settings.auth else None
         self.limiter = RateLimiter(settings.rate_limit, settings.workers)
+        self.safety = SafetyFilter(settings.safety_list, state_dir)
         self._shadow_tasks: set[asyncio.Task[None]] = set()
 
     # -- access -------------------------------------------------------------------------------

@@ -87,6 +87,7 @@ class Versions:
         self.shadows: dict[str, Version] = {
             n: Version(n, Path(p), shadow=True) for n, p in settings.shadow.items()
         }
+        self.rewriter = Version("rewriter", Path(settings.rewriter)) if settings.rewriter else None
         self.weights = settings.weights
         self.history: list[dict[str, float]] = []
         self._routing_mtime = 0.0
@@ -95,7 +96,9 @@ class Versions:
 
     # -- loading -------------------------------------------------------------------------------
     def all(self) -> list[Version]:
-        return [*self.served.values(), *self.shadows.values()]
+        """Served, shadow and helper versions (the rewriter of knowledge-base answers)."""
+        helpers = [self.rewriter] if self.rewriter else []
+        return [*self.served.values(), *self.shadows.values(), *helpers]
 
     def start_loading(self) -> None:
         self._read_routing(force=True)

@@ -157,6 +157,11 @@ class Task(Protocol):
         keeps only where they raise validation macro-F1."""
         ...
 
+    def fit_search(self, runtime: Runtime, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """After `calibrate`, settings fitted by running the model on validation again (the
+        knowledge-base hand-over threshold of matching); {}: none."""
+        ...
+
     def trainer_metrics(self, labels: list[str]) -> Callable[[Any], dict[str, float]] | None:
         """The `compute_metrics` function the Trainer calls on validation (None: loss only)."""
         ...
@@ -247,6 +252,9 @@ class TaskDefaults:
         class_weights: Sequence[float] | None = None,
     ) -> dict[str, Any] | None:
         return None
+
+    def fit_search(self, runtime: Runtime, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        return {}
 
     def subset_metrics(
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]

@@ -77,6 +77,26 @@ def ranking_metrics(records: Sequence[dict[str, Any]], scores: Sequence[float]) 
     }
 
 
+def handover_threshold(scores: Sequence[float], correct: Sequence[bool], precision: float) -> dict[str, Any]:
+    """The lowest top-1 score at which the answers at or above it are right `precision` of the
+    time (the most questions answered at that precision); above every score when none is."""
+    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
+    ranked = np.asarray(scores, dtype=float)[order]
+    hits = np.cumsum(np.asarray(correct, dtype=bool)[order])
+    threshold, reached, answered = float(ranked[0]) + 1e-6, 0.0, 0
+    for i, score in enumerate(ranked):
+        last_of_tie = i + 1 == len(ranked) or ranked[i + 1] < score
+        if last_of_tie and hits[i] / (i + 1) >= precision:
+            threshold, reached, answered = float(score), float(hits[i] / (i + 1)), i + 1
+    return {
+        "answer_threshold": threshold,
+        "answer_precision": round(reached, 4),
+        "answer_coverage": round(answered / len(ranked), 4),
+        "answer_recall_at_1": round(float(hits[-1]) / len(ranked), 4),
+        "answer_questions": len(ranked),
+    }
+
+
 class MatchingBase(TaskDefaults):
     type = "matching"
     inputs = ("text", "text_pair")
@@ -167,6 +187,21 @@ class MatchingBase(TaskDefaults):
     ) -> dict[str, Any]:
         scores = [o["score"] for o in outputs]
         return {"threshold": best_f1_threshold(scores, [int(r) for r in references])}
+
+    def fit_search(self, runtime: Runtime, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The hand-over threshold of /v1/answer: each validation question with a right answer
+        searches the knowledge base; the threshold is the lowest top score at which the top answer
+        is right `task.answer_precision` of the time."""
+        right: dict[str, set[str]] = defaultdict(set)
+        for record in records:
+            if record["label"] == "1":
+                right[record["text"]].add(record["text_pair"])
+        if not right or not self.knowledge_base(runtime):
+            return {}
+        questions = list(right)
+        found = self.search(runtime, questions, 64)
+        top = [(ranked[0][1], ranked[0][0] in right[q]) for q, ranked in zip(questions, found, strict=True)]
+        return handover_threshold([s for s, _ in top], [c for _, c in top], self.options.answer_precision)
 
     def subset_metrics(
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]

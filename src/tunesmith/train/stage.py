@@ -212,6 +212,14 @@ def _calibrate(
     predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels, stage)
     outputs = predictor.outputs(records, recipe.evaluation.batch_size)
     state = task.calibrate(outputs, [r["label"] for r in records], labels, auto_weights)
+    searched = task.fit_search(predictor, records)
+    if searched:
+        state = {**(state or {}), **searched}
+        console.print(
+            f"knowledge-base answers: hand-over below score {searched['answer_threshold']:.3f} "
+            f"(validation: {searched['answer_coverage']:.0%} answered, "
+            f"{searched['answer_precision']:.0%} of them right)"
+        )
     decided = (state or {}).get("class_weights")
     if decided:
         verdict = "kept" if decided["kept"] else "undone in the decisions"
