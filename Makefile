@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean java-client
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,11 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/train_speed.py
 
+# The Java client as one jar with no dependencies (JDK 17): clients/java/build/tunesmith-client.jar
+java-client:
+	rm -rf clients/java/build && mkdir -p clients/java/build/classes
+	javac -Xlint:all -Werror -d clients/java/build/classes $$(find clients/java/src -name '*.java')
+	jar --create --file clients/java/build/tunesmith-client.jar -C clients/java/build/classes .
+
 clean:
-	rm -rf $(VENV) runs build .pytest_cache
+	rm -rf $(VENV) runs build .pytest_cache clients/java/build

@@ -101,3 +101,26 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._log_handle.close()
+
+
+JAVA_CLIENT = Path(__file__).resolve().parents[1] / "clients" / "java"
+
+
+def build_java_client(out: Path) -> Path:
+    """`clients/java` compiled with javac (warnings are errors) into `out`; its JSON checks run."""
+    sources = sorted(str(p) for p in JAVA_CLIENT.rglob("*.java"))
+    subprocess.run(["javac", "-Xlint:all", "-Werror", "-d", str(out), *sources], check=True)
+    checked = java(out, "io.tunesmith.client.JsonTest")
+    assert "all checks passed" in checked.stdout, checked.stdout + checked.stderr
+    return out
+
+
+def java(classes: Path, main: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["java", "-ea", "-cp", str(classes), main, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import tunesmith
+from cli_helpers import build_java_client, tunesmith
 from conftest import fast_overrides
 from helpers import faq_records, write_jsonl
 
@@ -20,3 +20,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
     sets = [arg for item in fast_overrides(tiny_model) for arg in ("--set", item)]
     tunesmith("run", "recipe.yaml", *sets, "--output", "runs/faq", cwd=work)
     return work / "runs" / "faq"
+
+
+@pytest.fixture(scope="session")
+def java_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Java client's classes, built once (javac: the JDK 17 the project needs)."""
+    return build_java_client(tmp_path_factory.mktemp("java"))

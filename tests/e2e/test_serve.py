@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_helpers import Server, tunesmith
+from cli_helpers import Server, java, tunesmith
 from websockets.sync.client import connect
 
+JAVA_MAIN = "io.tunesmith.client.Main"
 TEXTS = ["如何重置密码?", "物流太慢了!", "退款什么时候到账", "my card was declined", "密码忘了怎么办", "好"]
 
 
@@ -262,6 +263,41 @@ def test_sdk_sync_and_async_clients_agree_retry_after_429_and_pin_versions(
         httpx.get(f"{server.url}/metrics", headers=admin).text, "tunesmith_requests_total", status="403"
     )
     assert refused.value.status == 403 and after - before == 1  # a 403 is sent once, not retried
+
+
+def test_java_client_answers_as_the_python_client_retries_after_429_and_refuses_once(
+    ab_server: tuple[Server, dict[str, str]], java_client: Path
+) -> None:
+    from tunesmith.client import Client
+
+    server, keys = ab_server
+    texts = TEXTS + TEXTS[:4]  # 10 texts in requests of 4: answers put back in order
+    flags = ["--key", keys["user"], "--version", "b", "--batch-size", "4"]
+    ran = java(java_client, JAVA_MAIN, server.url, "predict", *flags, stdin="\n".join(texts))
+    assert ran.returncode == 0, ran.stderr
+    from_java = [json.loads(line) for line in ran.stdout.splitlines()]
+    with Client(server.url, api_key=keys["user"], version="b", batch_size=4) as client:
+        from_python = client.predict(texts)
+    assert [a["label"] for a in from_java] == [a["label"] for a in from_python] and len(from_java) == 10
+    for j, p in zip(from_java, from_python, strict=True):
+        assert j["probabilities"] == pytest.approx(p["probabilities"], abs=1e-6) and j["version"] == "b"
+    assert len({a["request_id"] for a in from_java}) == 3  # one request id per request of 4, 4 and 2
+    admin = bearer(keys["admin"])
+
+    def counted(status: str) -> float:
+        page = httpx.get(f"{server.url}/metrics", headers=admin).text
+        return metric(page, "tunesmith_requests_total", status=status)
+
+    before = counted("429")
+    burst = ["--key", keys["burst"], "--batch-size", "1", "--retries", "5", "--backoff", "0.01"]
+    ran = java(java_client, JAVA_MAIN, server.url, "predict", *burst, stdin="\n".join(["hi"] * 8))
+    assert ran.returncode == 0 and len(ran.stdout.splitlines()) == 8, ran.stderr
+    assert counted("429") > before  # refused on the way, answered after waiting the Retry-After
+    before = counted("403")
+    ran = java(java_client, JAVA_MAIN, server.url, "predict", "--key", "tsk_wrong", "--retries", "5", "hi")
+    assert ran.returncode == 1 and "403: unknown API key" in ran.stderr and counted("403") - before == 1
+    ran = java(java_client, JAVA_MAIN, server.url, "answer", "--key", keys["user"], "如何重置密码?")
+    assert ran.returncode == 1 and "400: version" in ran.stderr and "needs a matching run" in ran.stderr
 
 
 def test_admin_adds_a_version_moves_traffic_and_rolls_back(

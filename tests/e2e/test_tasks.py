@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 import pytest
 import yaml
-from cli_helpers import Server, tunesmith
+from cli_helpers import Server, java, tunesmith
 from helpers import build_tiny_causal_lm, build_tiny_model, write_jsonl
 from task_data import (
     FAQ_ANSWERS,
@@ -262,7 +262,9 @@ COMPARED = {"seq2seq": "sacrebleu paired bootstrap", "token_classification": "pa
 
 
 @pytest.mark.parametrize("task_type", sorted(CASES))
-def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str, tmp_path: Path) -> None:
+def test_task_trains_reloads_and_answers_alike_from_cli_and_http(
+    task_type: str, tmp_path: Path, java_client: Path
+) -> None:
     case = CASES[task_type]
     records = case.records()
     data_file = write_jsonl(tmp_path / "data.jsonl", records)
@@ -299,7 +301,7 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(task_type: str,
             one = client.predict(texts[0], pairs[0] if pairs else None)
         _check_openai_and_streaming(server, task_type, texts, cli)
         if task_type == "matching_bi":
-            _check_knowledge_answers(server, run)
+            _check_knowledge_answers(server, run, java_client)
     assert response.status_code == 200, response.text
     assert _rounded(response.json()["predictions"]) == _rounded(cli)
     assert _rounded(one) == _rounded(cli[0])
@@ -368,7 +370,7 @@ def _serve_args(task_type: str, folder: Path) -> list[str]:
     return ["--safety-list", str(path)]
 
 
-def _check_knowledge_answers(server: Server, run: Path) -> None:
+def _check_knowledge_answers(server: Server, run: Path, java_client: Path) -> None:
     """POST /v1/answer through the SDKs: a known question gets its answer; an off-topic one is
     handed over (below the threshold tuned on validation); a phone number in an answer is masked;
     a blocked question and an answer with the company's blocked term are refused; the safety
@@ -411,6 +413,15 @@ def _check_knowledge_answers(server: Server, run: Path) -> None:
     ], logged
     assert logged[0]["redacted"] == {"PHONE": 1} and "13812345678" not in json.dumps(logged)
     assert logged[1]["topic"] == "terms" and logged[2]["topic"] == "fraud_and_evasion"
+    # the Java client's answer is the Python client's
+    ran = java(java_client, "io.tunesmith.client.Main", server.url, "answer", "请问信用卡被冻结?")
+    from_java = json.loads(ran.stdout)
+    assert (from_java["status"], from_java["answer"], from_java["filtered"]) == (
+        card["status"],
+        card["answer"],
+        card["filtered"],
+    ), ran.stderr
+    assert from_java["confidence"] == pytest.approx(card["confidence"], abs=1e-6)
 
 
 def _check_export(run: Path, task_type: str, inputs: Path, answers: list[Any], said: str, cwd: Path) -> None:

@@ -190,7 +190,7 @@ public final class Json {
 
     private void expect(char c) {
         if (!peek(c)) {
-            throw error("expected '" + c + "'");
+            throw error(at >= text.length() ? "unexpected end" : "expected '" + c + "'");
         }
     }
 
