@@ -72,3 +72,18 @@ def test_freezing_lower_layers_stops_their_gradients(tiny_model: Path) -> None:
     assert frozen == sum(p.numel() for p in model.parameters() if not p.requires_grad)
     with pytest.raises(RecipeError, match="leaves nothing to train"):
         freeze(model, word_embeddings=True, lower_layers=2)
+
+
+def test_a_bi_encoder_freezes_like_any_encoder(tiny_model: Path) -> None:
+    """A bi-encoder over a pretrained model trains with the default frozen word embeddings."""
+    from transformers import AutoModel
+
+    from tunesmith.tasks.matching import BiEncoder
+    from tunesmith.train.freeze import encoder_layers, freeze
+
+    model = BiEncoder(AutoModel.from_pretrained(tiny_model))
+    assert freeze(model, word_embeddings=True, lower_layers=1) > 0
+    layers = encoder_layers(model)
+    assert layers is not None and not any(p.requires_grad for p in layers[0].parameters())
+    assert not model.get_input_embeddings().weight.requires_grad
+    assert all(p.requires_grad for p in layers[1].parameters())

@@ -307,6 +307,13 @@ class BiEncoder(torch.nn.Module):
         self.config = encoder.config
         self.scale = scale
 
+    @property
+    def base_model(self) -> Any:  # what `train.freeze` walks for the layer stack
+        return self.encoder.base_model
+
+    def get_input_embeddings(self) -> Any:
+        return self.encoder.get_input_embeddings()
+
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return F.normalize(mean_pool(hidden, attention_mask), dim=-1)
