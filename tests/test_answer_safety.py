@@ -15,21 +15,24 @@ from tunesmith.tasks.matching import handover_threshold
 
 
 def test_threshold_answers_the_most_questions_at_the_asked_precision() -> None:
-    scores = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6]
-    correct = [True, True, True, False, True, False]
-    fitted = handover_threshold(scores, correct, precision=0.8)
-    assert fitted["answer_threshold"] == 0.7  # 4 of the top 5 right; all 6: 4/6 < 0.8
-    assert fitted["answer_coverage"] == round(5 / 6, 4) and fitted["answer_precision"] == 0.8
-    assert fitted["answer_recall_at_1"] == round(4 / 6, 4)
-    strict = handover_threshold(scores, correct, precision=1.0)
+    answerable = [(0.95, True), (0.9, True), (0.85, True), (0.8, False), (0.7, True), (0.6, False)]
+    unanswerable = [0.75, 0.5, 0.4]  # the best wrong answer once the right one is gone
+    fitted = handover_threshold(answerable, unanswerable, precision=0.75)
+    # down to 0.8: 3 right of 4 given; one lower the unanswerable 0.75 would be answered (3 of 5)
+    assert fitted["answer_threshold"] == 0.8 and fitted["answer_precision"] == 0.75
+    assert fitted["answer_coverage"] == round(4 / 6, 4) and fitted["answer_unanswerable_handed_over"] == 1.0
+    strict = handover_threshold(answerable, unanswerable, precision=1.0)
     assert strict["answer_threshold"] == 0.85 and strict["answer_coverage"] == 0.5
-    never = handover_threshold([0.9, 0.5], [False, True], precision=0.9)
-    assert never["answer_threshold"] > 0.9 and never["answer_coverage"] == 0  # every question to a person
+    assert strict["answer_unanswerable_handed_over"] == 1.0 and strict["answer_recall_at_1"] == round(
+        4 / 6, 4
+    )
+    never = handover_threshold([(0.9, False), (0.5, True)], [0.95], precision=0.9)
+    assert never["answer_threshold"] > 0.95 and never["answer_coverage"] == 0  # every question to a person
 
 
 def test_ties_are_answered_or_handed_over_together() -> None:
-    fitted = handover_threshold([0.9, 0.8, 0.8], [True, True, False], precision=0.9)
-    assert fitted["answer_threshold"] == 0.9 and fitted["answer_coverage"] == round(1 / 3, 4)
+    fitted = handover_threshold([(0.9, True), (0.8, True)], [0.8], precision=0.9)
+    assert fitted["answer_threshold"] == 0.9 and fitted["answer_coverage"] == 0.5
 
 
 def test_a_rewrite_is_grounded_only_on_the_answers_numbers_and_words() -> None:

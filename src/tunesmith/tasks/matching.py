@@ -77,23 +77,32 @@ def ranking_metrics(records: Sequence[dict[str, Any]], scores: Sequence[float]) 
     }
 
 
-def handover_threshold(scores: Sequence[float], correct: Sequence[bool], precision: float) -> dict[str, Any]:
-    """The lowest top-1 score at which the answers at or above it are right `precision` of the
-    time (the most questions answered at that precision); above every score when none is."""
-    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    ranked = np.asarray(scores, dtype=float)[order]
-    hits = np.cumsum(np.asarray(correct, dtype=bool)[order])
-    threshold, reached, answered = float(ranked[0]) + 1e-6, 0.0, 0
+def handover_threshold(
+    answerable: Sequence[tuple[float, bool]], unanswerable: Sequence[float], precision: float
+) -> dict[str, Any]:
+    """The lowest top score at which the answers given are right `precision` of the time, over
+    answerable questions (score, top answer right) and as many unanswerable ones (every answer
+    given is wrong); above every score when no threshold reaches it."""
+    scores = np.asarray([s for s, _ in answerable] + list(unanswerable), dtype=float)
+    right = np.asarray([c for _, c in answerable] + [False] * len(unanswerable), dtype=bool)
+    is_answerable = np.arange(len(scores)) < len(answerable)
+    order = np.argsort(-scores, kind="stable")
+    ranked, hits = scores[order], np.cumsum(right[order])
+    threshold, reached = float(ranked[0]) + 1e-6, 0.0
     for i, score in enumerate(ranked):
         last_of_tie = i + 1 == len(ranked) or ranked[i + 1] < score
         if last_of_tie and hits[i] / (i + 1) >= precision:
-            threshold, reached, answered = float(score), float(hits[i] / (i + 1)), i + 1
+            threshold, reached = float(score), float(hits[i] / (i + 1))
+    answered = scores >= threshold
     return {
         "answer_threshold": threshold,
         "answer_precision": round(reached, 4),
-        "answer_coverage": round(answered / len(ranked), 4),
-        "answer_recall_at_1": round(float(hits[-1]) / len(ranked), 4),
-        "answer_questions": len(ranked),
+        "answer_coverage": round(float(answered[is_answerable].mean()), 4),
+        "answer_recall_at_1": round(float(right[is_answerable].mean()), 4),
+        "answer_unanswerable_handed_over": round(float((~answered[~is_answerable]).mean()), 4)
+        if len(unanswerable)
+        else None,
+        "answer_questions": len(answerable),
     }
 
 
@@ -142,7 +151,9 @@ class MatchingBase(TaskDefaults):
     ) -> np.ndarray:
         raise NotImplementedError
 
-    def search(self, runtime: Runtime, queries: list[str], batch_size: int) -> list[list[tuple[str, float]]]:
+    def search(
+        self, runtime: Runtime, queries: list[str], batch_size: int, top_k: int | None = None
+    ) -> list[list[tuple[str, float]]]:
         raise NotImplementedError
 
     def outputs(
@@ -189,19 +200,27 @@ class MatchingBase(TaskDefaults):
         return {"threshold": best_f1_threshold(scores, [int(r) for r in references])}
 
     def fit_search(self, runtime: Runtime, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """The hand-over threshold of /v1/answer: each validation question with a right answer
-        searches the knowledge base; the threshold is the lowest top score at which the top answer
-        is right `task.answer_precision` of the time."""
+        """The hand-over threshold of /v1/answer, from the validation questions with a right answer:
+        each searches the knowledge base as it is (answerable: is the top answer right?) and once
+        more without its right answers (unanswerable: the best wrong answer's score, what a
+        question the knowledge base cannot answer scores)."""
         right: dict[str, set[str]] = defaultdict(set)
         for record in records:
             if record["label"] == "1":
                 right[record["text"]].add(record["text_pair"])
-        if not right or not self.knowledge_base(runtime):
+        base = self.knowledge_base(runtime)
+        if not right or len(base) < 2:
             return {}
         questions = list(right)
-        found = self.search(runtime, questions, 64)
-        top = [(ranked[0][1], ranked[0][0] in right[q]) for q, ranked in zip(questions, found, strict=True)]
-        return handover_threshold([s for s, _ in top], [c for _, c in top], self.options.answer_precision)
+        deepest = min(len(base), max(len(r) for r in right.values()) + 1)
+        found = self.search(runtime, questions, 64, top_k=deepest)
+        answerable, unanswerable = [], []
+        for question, ranked in zip(questions, found, strict=True):
+            answerable.append((ranked[0][1], ranked[0][0] in right[question]))
+            wrong = [score for answer, score in ranked if answer not in right[question]]
+            if wrong:
+                unanswerable.append(wrong[0])
+        return handover_threshold(answerable, unanswerable, self.options.answer_precision)
 
     def subset_metrics(
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
@@ -274,7 +293,9 @@ class CrossEncoderMatching(MatchingBase, SequenceHead):
     ) -> np.ndarray:
         return softmax(sequence_logits(runtime, examples, batch_size, show).astype(np.float64))[:, 1]
 
-    def search(self, runtime: Runtime, queries: list[str], batch_size: int) -> list[list[tuple[str, float]]]:
+    def search(
+        self, runtime: Runtime, queries: list[str], batch_size: int, top_k: int | None = None
+    ) -> list[list[tuple[str, float]]]:
         """Every knowledge-base answer scored against the query: exact, and linear in its size."""
         base = self.knowledge_base(runtime)
         results = []
@@ -285,7 +306,7 @@ class CrossEncoderMatching(MatchingBase, SequenceHead):
             scores = self.pair_scores(
                 runtime, [{"text": query, "text_pair": a} for a in base], batch_size, False
             )
-            top = np.argsort(-scores)[: self.options.top_k]
+            top = np.argsort(-scores)[: top_k or self.options.top_k]
             results.append([(base[j], float(scores[j])) for j in top])
         return results
 
@@ -438,7 +459,9 @@ class BiEncoderMatching(MatchingBase):
         answers = self.embeddings(runtime, [e["text_pair"] for e in examples], batch_size, show)
         return (questions * answers).sum(-1)
 
-    def search(self, runtime: Runtime, queries: list[str], batch_size: int) -> list[list[tuple[str, float]]]:
+    def search(
+        self, runtime: Runtime, queries: list[str], batch_size: int, top_k: int | None = None
+    ) -> list[list[tuple[str, float]]]:
         base = self.knowledge_base(runtime)
         if not base:
             return [[] for _ in queries]
@@ -447,7 +470,7 @@ class BiEncoderMatching(MatchingBase):
             fits = stored is not None and len(stored) == len(base)
             runtime.cache[KB_VECTORS] = stored if fits else self.embeddings(runtime, base, batch_size)
         scores = self.embeddings(runtime, queries, batch_size) @ runtime.cache[KB_VECTORS].T
-        top = np.argsort(-scores, axis=1)[:, : self.options.top_k]
+        top = np.argsort(-scores, axis=1)[:, : top_k or self.options.top_k]
         return [[(base[j], float(row[j])) for j in picks] for row, picks in zip(scores, top, strict=True)]
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:

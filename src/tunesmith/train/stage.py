@@ -217,8 +217,9 @@ def _calibrate(
         state = {**(state or {}), **searched}
         console.print(
             f"knowledge-base answers: hand-over below score {searched['answer_threshold']:.3f} "
-            f"(validation: {searched['answer_coverage']:.0%} answered, "
-            f"{searched['answer_precision']:.0%} of them right)"
+            f"(validation: {searched['answer_coverage']:.0%} of the questions answered, "
+            f"{searched['answer_unanswerable_handed_over'] or 0:.0%} of those without their answer "
+            f"handed over, {searched['answer_precision']:.0%} of answers right)"
         )
     decided = (state or {}).get("class_weights")
     if decided:

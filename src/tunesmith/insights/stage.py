@@ -1,0 +1,346 @@
+"""`tunesmith insights RUN SOURCE -o OUT`: read the records, score the new ones in batches (texts
+cleaned and de-identified as the run's recipe says, as training and serving do), store the scores,
+then write the report and the figures over every record scored so far."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tunesmith import atomic
+from tunesmith.console import console, progress
+from tunesmith.errors import DataError, TunesmithError
+from tunesmith.insights.analysis import (
+    Item,
+    characteristic_terms,
+    choose_period,
+    counts_by_period,
+    counts_by_segment,
+    examples_by_label,
+    find_segment_columns,
+    find_spikes,
+)
+from tunesmith.insights.report import figures_rows, write_figures, write_report
+from tunesmith.insights.source import TIME_NAMES, Records, pick_column, read_source, row_key
+from tunesmith.insights.store import FileStore, TableStore
+
+REJECTED_FILE = "rejected.jsonl"
+LABELLED_TASKS = ("classification", "multilabel")
+
+
+@dataclass
+class Options:
+    text_column: str | None = None
+    id_column: str | None = None
+    time_column: str | None = None
+    segments: list[str] | None = None  # None: found automatically
+    by: str = "id"  # id | time: what a second run skips
+    period: str = "auto"
+    batch_size: int = 64
+    backend: str = "auto"
+    scores_table: str | None = None
+
+
+@dataclass
+class Outcome:
+    read: int
+    scored_now: int
+    total: int
+    rejected: int
+    report: Path
+    figures: Path
+    store: str
+    spikes: int
+
+
+def _time(value: Any, where: str) -> pd.Timestamp | None:
+    if value in (None, ""):
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise DataError(f"{where}: {value!r} is not a date or time") from None
+    return stamp.tz_convert(None) if stamp.tzinfo else stamp
+
+
+def insights(run_dir: Path, source: str, table: str | None, out: Path, options: Options) -> Outcome:
+    from tunesmith.predict import Predictor
+
+    predictor = Predictor.from_run(run_dir, backend=options.backend)
+    if predictor.task.type not in LABELLED_TASKS:
+        raise TunesmithError(
+            f"{run_dir}: a {predictor.task.type} run; insights need a classifier (sentiment, intent, "
+            "topic: task.type classification or multilabel)"
+        )
+    records = read_source(source, table)
+    text_column = pick_column(records, options.text_column, "text", (predictor.recipe.data.text_field,))
+    if text_column is None:
+        raise DataError(
+            f"{records.where}: no column {predictor.recipe.data.text_field!r} (the run's text field); "
+            f"name the text with --text-column (columns: {', '.join(records.columns)})"
+        )
+    id_column = pick_column(records, options.id_column, "id", ("id",))
+    time_column = pick_column(records, options.time_column, "time", TIME_NAMES)
+    if records.engine is not None and id_column is None:
+        raise DataError(f"{records.where}: scores go back to the database by id: name it with --id-column")
+    if options.by == "time" and time_column is None:
+        raise DataError(f"{records.where}: --by time needs a time column (--time-column)")
+    out.mkdir(parents=True, exist_ok=True)
+    store = (
+        TableStore(records.engine, records.table or "", options.scores_table)
+        if records.engine is not None
+        else FileStore(out)
+    )
+    rows, rejected = _usable(records, text_column, time_column)
+    rows = _unique(rows, id_column, rejected, records.where)
+    done = store.scored()
+    fresh = _new_rows(rows, done, options.by)
+    run_name = str(run_dir.resolve())
+    scored = _score(predictor, fresh, text_column, run_name, options.batch_size)
+    store.add([_stored(r, records.engine is not None, text_column) for r in scored])
+    _write_rejected(out, rejected)
+    done = store.scored()
+    items = _items(rows, done, text_column, records.engine is not None)
+    return _report(
+        out,
+        run_dir,
+        records,
+        items,
+        predictor.labels,
+        options,
+        text_column,
+        id_column,
+        time_column,
+        len(rows),
+        len(scored),
+        len(rejected),
+        store.where,
+    )
+
+
+def _usable(
+    records: Records, text_column: str, time_column: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows with a text (and a readable time); the others with the reason, for rejected.jsonl."""
+    rows, rejected = [], []
+    for line, why in records.unreadable:
+        rejected.append({"source": records.where, "line": line, "reason": why})
+    for row, line in zip(records.rows, records.lines, strict=True):
+        where = f"{records.where}:{line}" if line else records.where
+        text = row.get(text_column)
+        if not isinstance(text, str) or not text.strip():
+            rejected.append(
+                {
+                    "source": records.where,
+                    "line": line,
+                    "field": text_column,
+                    "reason": "missing or empty text",
+                    "record": _plain(row),
+                }
+            )
+            continue
+        try:
+            stamp = _time(row.get(time_column), f"{where} field {time_column}") if time_column else None
+        except DataError as error:
+            rejected.append(
+                {
+                    "source": records.where,
+                    "line": line,
+                    "field": time_column,
+                    "reason": str(error),
+                    "record": _plain(row),
+                }
+            )
+            continue
+        rows.append({"_row": row, "_time": stamp, "_line": line})
+    if not rows:
+        raise DataError(f"{records.where}: no record has a text in {text_column!r}")
+    return rows, rejected
+
+
+def _unique(
+    rows: list[dict[str, Any]], id_column: str | None, rejected: list[dict[str, Any]], where: str
+) -> list[dict[str, Any]]:
+    """Each row keyed; a later row with a key already seen is rejected (a repeated id or record)."""
+    seen: dict[str, int] = {}
+    kept = []
+    for row in rows:
+        row["_key"] = row_key(row["_row"], id_column)
+        if row["_key"] in seen:
+            what = f"{id_column} {row['_key']}" if id_column else "record"
+            rejected.append(
+                {
+                    "source": where,
+                    "line": row["_line"],
+                    "field": id_column,
+                    "reason": f"duplicate {what} (first at line {seen[row['_key']]})",
+                    "record": _plain(row["_row"]),
+                }
+            )
+            continue
+        seen[row["_key"]] = row["_line"]
+        kept.append(row)
+    return kept
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(row, default=str, ensure_ascii=False))
+
+
+def _new_rows(rows: list[dict[str, Any]], done: dict[str, dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    """Rows not scored yet; with `by` time, only those after the latest time scored."""
+    fresh = [r for r in rows if r["_key"] not in done]
+    if by != "time":
+        return fresh
+    stamps = [pd.Timestamp(t) for t in (s.get("_time") or s.get("time") for s in done.values()) if t]
+    if not stamps:
+        return fresh
+    mark = max(stamps)
+    return [r for r in fresh if r["_time"] is not None and r["_time"] > mark]
+
+
+def _score(
+    predictor: Any, rows: list[dict[str, Any]], text_column: str, run_name: str, batch_size: int
+) -> list[dict[str, Any]]:
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with progress(show=bool(rows)) as bar:
+        task = bar.add_task("scoring", total=len(rows))
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            seen = predictor.model_input([r["_row"][text_column] for r in chunk])
+            answers = predictor.predict(seen, batch_size=len(seen))
+            for row, example, answer in zip(chunk, seen, answers, strict=True):
+                row["_text"] = example["text"]
+                row["label"] = answer["label"] if "label" in answer else ",".join(answer.get("labels", []))
+                row["score"] = answer.get("score")
+                row["scored_at"] = now
+                row["_run"] = run_name
+            bar.advance(task, len(chunk))
+    return rows
+
+
+def _stored(row: dict[str, Any], table: bool, text_column: str) -> dict[str, Any]:
+    """What the store keeps: for a table the scores; for the file the record, text as scored."""
+    time = row["_time"].isoformat() if row["_time"] is not None else None
+    base = {
+        "_key": row["_key"],
+        "_time": time,
+        "label": row["label"],
+        "score": row["score"],
+        "scored_at": row["scored_at"],
+    }
+    if table:
+        return base | {"_text": row["_text"], "_run": row["_run"]}
+    return _plain(row["_row"]) | {text_column: row["_text"]} | base
+
+
+def _items(
+    rows: list[dict[str, Any]], done: dict[str, dict[str, Any]], text_column: str, table: bool
+) -> list[Item]:
+    """Every scored record, old and new: scores from the store, segments from the record."""
+    by_key = {r["_key"]: r for r in rows}
+    items = []
+    for key, stored in done.items():
+        source = by_key.get(key)
+        fields = source["_row"] if source is not None else ({} if table else stored)
+        text = stored.get("text") if table else stored.get(text_column)
+        time = stored.get("time") if table else stored.get("_time")
+        items.append(
+            Item(
+                key,
+                str(text or ""),
+                str(stored["label"]),
+                stored.get("score"),
+                pd.Timestamp(time) if time else None,
+                {k: str(v) for k, v in fields.items() if not str(k).startswith("_")},
+            )
+        )
+    return items
+
+
+def _report(
+    out: Path,
+    run_dir: Path,
+    records: Records,
+    items: list[Item],
+    labels: list[str],
+    options: Options,
+    text_column: str,
+    id_column: str | None,
+    time_column: str | None,
+    read: int,
+    scored_now: int,
+    rejected: int,
+    store: str,
+) -> Outcome:
+    present = [label for label in labels if any(i.label == label for i in items)] or labels
+    extra = sorted({i.label for i in items} - set(present))
+    labels = present + extra
+    timed = [i.time for i in items if i.time is not None]
+    period = (choose_period(timed) if options.period == "auto" else options.period) if timed else None
+    counts = counts_by_period(items, period, labels) if period else None
+    skip = {text_column, id_column or "", time_column or "", "label", "score", "scored_at"}
+    rows = [{k: v for k, v in i.segments.items()} for i in items]
+    columns = options.segments if options.segments is not None else find_segment_columns(rows, skip)
+    missing = [c for c in columns if c not in records.columns]
+    if missing:
+        raise DataError(
+            f"{records.where}: no column {', '.join(missing)} to segment by "
+            f"(columns: {', '.join(records.columns)})"
+        )
+    segments = {c: counts_by_segment(items, c, labels) for c in columns}
+    terms = characteristic_terms(items, labels)
+    spikes = find_spikes(counts, items, period) if counts is not None else []
+    summary = {
+        "records": f"{len(items):,}",
+        "scored this run": f"{scored_now:,}",
+        "labels": str(len(labels)),
+        "spikes": str(len(spikes)),
+    }
+    if timed:
+        summary["from"] = min(timed).date().isoformat()
+        summary["to"] = max(timed).date().isoformat()
+    title = f"Insights: {records.where} scored by {run_dir.name}"
+    report = write_report(
+        out,
+        title,
+        summary,
+        items,
+        labels,
+        counts,
+        period,
+        segments,
+        terms,
+        spikes,
+        examples_by_label(items, labels),
+    )
+    figures = write_figures(out, figures_rows(counts, segments, terms, spikes))
+    return Outcome(read, scored_now, len(items), rejected, report, figures, store, len(spikes))
+
+
+def _write_rejected(out: Path, rejected: list[dict[str, Any]]) -> None:
+    path = out / REJECTED_FILE
+    if rejected:
+        atomic.write_text(
+            path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rejected)
+        )
+    elif path.exists():
+        path.unlink()
+
+
+def say(outcome: Outcome) -> None:
+    console.print(
+        f"read {outcome.read:,} records, scored {outcome.scored_now:,} new ({outcome.total:,} in all) "
+        f"-> {outcome.store}"
+    )
+    if outcome.rejected:
+        console.print(
+            f"[yellow]rejected {outcome.rejected:,} records[/] (no text or a bad time) -> "
+            f"{outcome.report.parent / REJECTED_FILE}"
+        )
+    console.print(f"report: {outcome.report} ({outcome.spikes} spike(s)); figures: {outcome.figures}")

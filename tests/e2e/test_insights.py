@@ -1,0 +1,153 @@
+"""`tunesmith insights` through the real CLI with the shared tiny intent run: a CSV export and a
+real SQLite database, scored incrementally (a second run scores only the new records), an insight
+report that finds a planted spike, and the mistakes a user makes named plainly."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from cli_helpers import tunesmith
+from helpers import faq_records
+
+SPIKE_DAY = "2026-10-15"
+
+
+def tickets(first_id: int, count: int, seed: int) -> list[dict[str, Any]]:
+    """Questions spread over 60 days on three channels; every 50th holds a phone number."""
+    rng = random.Random(seed)
+    rows = []
+    for i, record in enumerate(faq_records(count, seed)):
+        question = record["question"] + (" 我的电话 13812345678" if i % 50 == 0 else "")
+        day = dt.date(2026, 9, 1) + dt.timedelta(days=rng.randrange(60))
+        channel = rng.choice(["app", "web", "phone"])
+        rows.append({"id": first_id + i, "question": question, "date": day.isoformat(), "channel": channel})
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_csv_export_is_scored_incrementally_into_a_report_with_its_spike(
+    trained: Path, tmp_path: Path
+) -> None:
+    rows = tickets(0, 600, seed=1)
+    rows += [
+        {"id": 1000 + j, "question": "忘记登录密码怎么办", "date": SPIKE_DAY, "channel": "app"}
+        for j in range(40)
+    ]
+    rows.append({"id": 2000, "question": " ", "date": "2026-10-01", "channel": "web"})  # no text
+    rows.append({"id": 2001, "question": "物流太慢了", "date": "last week", "channel": "web"})  # bad date
+    rows.append({"id": 7, "question": "物流太慢了", "date": "2026-10-02", "channel": "web"})  # repeated id
+    write_csv(tmp_path / "tickets.csv", rows)
+    first = tunesmith("insights", str(trained), "tickets.csv", "-o", "out", cwd=tmp_path)
+    assert "read 640 records, scored 640 new (640 in all)" in first.stdout, first.stdout
+    assert "rejected 3 records" in first.stdout
+    out = tmp_path / "out"
+    scored = [json.loads(line) for line in (out / "scored.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(scored) == 640 and {"label", "score", "scored_at"} <= set(scored[0])
+    assert scored[0]["question"].endswith("我的电话 [PHONE]")  # de-identified as the recipe says
+    assert "13812345678" not in (out / "scored.jsonl").read_text(encoding="utf-8")
+    rejected = {
+        r["line"]: r["reason"] for r in map(json.loads, (out / "rejected.jsonl").read_text().splitlines())
+    }
+    assert rejected[642] == "missing or empty text" and "'last week' is not a date" in rejected[643]
+    assert rejected[644] == "duplicate id 7 (first at line 9)", rejected
+    figures = list(csv.DictReader((out / "figures.csv").open(encoding="utf-8")))
+    spikes = [f for f in figures if f["section"].startswith("spike:")]
+    assert any(f["section"] == "spike:volume" and f["key"] == SPIKE_DAY for f in spikes), spikes
+    assert any(f["section"] == "spike:password" and f["key"] == SPIKE_DAY for f in spikes), spikes
+    channels = {f["key"] for f in figures if f["section"] == "segment:channel"}  # found without asking
+    assert channels == {"app", "web", "phone"}
+    password_terms = [f["key"] for f in figures if f["section"] == "term" and f["label"] == "password"]
+    assert "密码" in password_terms[:5], password_terms  # jieba words
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 2 and "<script" not in page  # two plots, inline
+    assert f"<b>{SPIKE_DAY}: 'password'" in page and "忘记登录密码怎么办" in page  # the spike's examples
+    before = {r["id"]: r["scored_at"] for r in scored}
+
+    write_csv(tmp_path / "tickets.csv", rows + tickets(5000, 30, seed=2))  # the next day's export
+    second = tunesmith("insights", str(trained), "tickets.csv", "-o", "out", cwd=tmp_path)
+    assert "read 670 records, scored 30 new (670 in all)" in second.stdout, second.stdout
+    again = [json.loads(line) for line in (out / "scored.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(again) == 670 and {r["id"]: r["scored_at"] for r in again[:640]} == before
+    assert "<b>670</b>records" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_sqlite_table_gets_its_scores_table_and_only_new_rows_are_scored(
+    trained: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "crm.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "create table tickets (ticket_id integer primary key, body text, created_at text, region text)"
+        )
+        rows = [
+            (r["id"], r["question"], r["date"] + " 10:00:00", r["channel"]) for r in tickets(0, 200, seed=3)
+        ]
+        connection.executemany("insert into tickets values (?, ?, ?, ?)", rows)
+    flags = [
+        "--table",
+        "tickets",
+        "--id-column",
+        "ticket_id",
+        "--text-column",
+        "body",
+        "--time-column",
+        "created_at",
+        "--segment",
+        "region",
+        "--by",
+        "time",
+    ]
+    first = tunesmith("insights", str(trained), str(database), *flags, "-o", "out", cwd=tmp_path)
+    assert "scored 200 new (200 in all) -> table tickets_insights" in first.stdout, first.stdout
+    with sqlite3.connect(database) as connection:
+        later = [(r["id"], r["question"], "2026-11-05 09:00:00", "app") for r in tickets(900, 12, seed=4)]
+        connection.executemany("insert into tickets values (?, ?, ?, ?)", later)
+    second = tunesmith("insights", str(trained), str(database), *flags, "-o", "out", cwd=tmp_path)
+    assert "scored 12 new (212 in all)" in second.stdout, second.stdout
+    with sqlite3.connect(database) as connection:
+        runs = dict(connection.execute("select scored_at, count(*) from tickets_insights group by scored_at"))
+        joined = connection.execute(
+            "select count(*) from tickets t join tickets_insights s on s.key = cast(t.ticket_id as text)"
+        ).fetchone()[0]
+        masked = connection.execute("select text from tickets_insights where key = '0'").fetchone()[0]
+    assert sorted(runs.values()) == [12, 200] and joined == 212 and masked.endswith("[PHONE]")
+    figures = list(csv.DictReader((tmp_path / "out" / "figures.csv").open(encoding="utf-8")))
+    assert {f["key"] for f in figures if f["section"] == "segment:region"} == {"app", "web", "phone"}
+
+
+def test_bad_sources_are_named_and_nothing_is_written(trained: Path, tmp_path: Path) -> None:
+    write_csv(tmp_path / "tickets.csv", tickets(0, 20, seed=5))
+
+    def refused(*args: str) -> str:
+        done = tunesmith("insights", str(trained), *args, "-o", "out", cwd=tmp_path, check=False)
+        assert done.returncode != 0, done.stdout
+        return " ".join(done.stderr.split())
+
+    said = refused("tickets.csv", "--text-column", "body")
+    assert "tickets.csv: no column 'body' for the text (columns: id, question, date, channel)" in said
+    said = refused("sqlite:////no/such/folder/crm.db", "--table", "tickets")
+    assert "cannot reach the database" in said and "check the URL" in said
+    said = refused("postgresql://crm:s3cret@127.0.0.1:9/crm", "--table", "tickets")
+    assert "s3cret" not in said and "postgresql://crm:***@127.0.0.1:9/crm" in said
+    with sqlite3.connect(tmp_path / "crm.db") as connection:
+        connection.execute("create table calls (id integer, note text)")
+        connection.execute("insert into calls values (1, '你好')")
+    said = refused("crm.db", "--table", "tickets")
+    assert "no table 'tickets' (tables: calls)" in said
+    said = refused("crm.db", "--table", "calls", "--text-column", "note", "--by", "time")
+    assert "--by time needs a time column" in said
+    assert (
+        not (tmp_path / "out" / "scored.jsonl").exists() and not (tmp_path / "out" / "report.html").exists()
+    )
