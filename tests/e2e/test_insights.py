@@ -9,9 +9,11 @@ import datetime as dt
 import json
 import random
 import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cli_helpers import tunesmith
 from helpers import faq_records
 
@@ -28,6 +30,10 @@ def tickets(first_id: int, count: int, seed: int) -> list[dict[str, Any]]:
         channel = rng.choice(["app", "web", "phone"])
         rows.append({"id": first_id + i, "question": question, "date": day.isoformat(), "channel": channel})
     return rows
+
+
+def said(done: subprocess.CompletedProcess[str]) -> str:
+    return " ".join((done.stdout + done.stderr).split())
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -50,8 +56,8 @@ def test_a_csv_export_is_scored_incrementally_into_a_report_with_its_spike(
     rows.append({"id": 7, "question": "物流太慢了", "date": "2026-10-02", "channel": "web"})  # repeated id
     write_csv(tmp_path / "tickets.csv", rows)
     first = tunesmith("insights", str(trained), "tickets.csv", "-o", "out", cwd=tmp_path)
-    assert "read 640 records, scored 640 new (640 in all)" in first.stdout, first.stdout
-    assert "rejected 3 records" in first.stdout
+    assert "read 640 records, scored 640 new (640 in all)" in said(first), said(first)
+    assert "rejected 3 records" in said(first)
     out = tmp_path / "out"
     scored = [json.loads(line) for line in (out / "scored.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(scored) == 640 and {"label", "score", "scored_at"} <= set(scored[0])
@@ -77,7 +83,7 @@ def test_a_csv_export_is_scored_incrementally_into_a_report_with_its_spike(
 
     write_csv(tmp_path / "tickets.csv", rows + tickets(5000, 30, seed=2))  # the next day's export
     second = tunesmith("insights", str(trained), "tickets.csv", "-o", "out", cwd=tmp_path)
-    assert "read 670 records, scored 30 new (670 in all)" in second.stdout, second.stdout
+    assert "read 670 records, scored 30 new (670 in all)" in said(second), said(second)
     again = [json.loads(line) for line in (out / "scored.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(again) == 670 and {r["id"]: r["scored_at"] for r in again[:640]} == before
     assert "<b>670</b>records" in (out / "report.html").read_text(encoding="utf-8")
@@ -110,12 +116,12 @@ def test_a_sqlite_table_gets_its_scores_table_and_only_new_rows_are_scored(
         "time",
     ]
     first = tunesmith("insights", str(trained), str(database), *flags, "-o", "out", cwd=tmp_path)
-    assert "scored 200 new (200 in all) -> table tickets_insights" in first.stdout, first.stdout
+    assert "scored 200 new (200 in all) -> table tickets_insights" in said(first), said(first)
     with sqlite3.connect(database) as connection:
         later = [(r["id"], r["question"], "2026-11-05 09:00:00", "app") for r in tickets(900, 12, seed=4)]
         connection.executemany("insert into tickets values (?, ?, ?, ?)", later)
     second = tunesmith("insights", str(trained), str(database), *flags, "-o", "out", cwd=tmp_path)
-    assert "scored 12 new (212 in all)" in second.stdout, second.stdout
+    assert "scored 12 new (212 in all)" in said(second), said(second)
     with sqlite3.connect(database) as connection:
         runs = dict(connection.execute("select scored_at, count(*) from tickets_insights group by scored_at"))
         joined = connection.execute(
@@ -128,26 +134,39 @@ def test_a_sqlite_table_gets_its_scores_table_and_only_new_rows_are_scored(
 
 
 def test_bad_sources_are_named_and_nothing_is_written(trained: Path, tmp_path: Path) -> None:
+    from tunesmith.errors import TunesmithError
+    from tunesmith.insights.stage import Options, insights
+
     write_csv(tmp_path / "tickets.csv", tickets(0, 20, seed=5))
+    done = tunesmith(
+        "insights",
+        str(trained),
+        "tickets.csv",
+        "--text-column",
+        "body",
+        "-o",
+        "out",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 2 and (
+        "tickets.csv: no column 'body' for the text (columns: id, question, date, channel)" in said(done)
+    ), said(done)
 
-    def refused(*args: str) -> str:
-        done = tunesmith("insights", str(trained), *args, "-o", "out", cwd=tmp_path, check=False)
-        assert done.returncode != 0, done.stdout
-        return " ".join(done.stderr.split())
+    def refused(source: str, table: str | None, **options: str) -> str:  # what the CLI prints
+        with pytest.raises(TunesmithError) as error:
+            insights(trained, source, table, tmp_path / "out", Options(**options))  # type: ignore[arg-type]
+        return str(error.value)
 
-    said = refused("tickets.csv", "--text-column", "body")
-    assert "tickets.csv: no column 'body' for the text (columns: id, question, date, channel)" in said
-    said = refused("sqlite:////no/such/folder/crm.db", "--table", "tickets")
-    assert "cannot reach the database" in said and "check the URL" in said
-    said = refused("postgresql://crm:s3cret@127.0.0.1:9/crm", "--table", "tickets")
-    assert "s3cret" not in said and "postgresql://crm:***@127.0.0.1:9/crm" in said
+    message = refused("sqlite:////no/such/folder/crm.db", "tickets")
+    assert "cannot reach the database" in message and "check the URL" in message
+    message = refused("postgresql://crm:s3cret@127.0.0.1:9/crm", "tickets")
+    assert "s3cret" not in message and "postgresql://crm:***@127.0.0.1:9/crm" in message
     with sqlite3.connect(tmp_path / "crm.db") as connection:
         connection.execute("create table calls (id integer, note text)")
         connection.execute("insert into calls values (1, '你好')")
-    said = refused("crm.db", "--table", "tickets")
-    assert "no table 'tickets' (tables: calls)" in said
-    said = refused("crm.db", "--table", "calls", "--text-column", "note", "--by", "time")
-    assert "--by time needs a time column" in said
-    assert (
-        not (tmp_path / "out" / "scored.jsonl").exists() and not (tmp_path / "out" / "report.html").exists()
-    )
+    assert "no table 'tickets' (tables: calls)" in refused(str(tmp_path / "crm.db"), "tickets")
+    message = refused(str(tmp_path / "crm.db"), "calls", text_column="note", by="time")
+    assert "--by time needs a time column" in message
+    assert "a database source needs --table" in refused(str(tmp_path / "crm.db"), None)
+    assert not (tmp_path / "out").exists()

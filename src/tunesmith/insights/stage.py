@@ -70,18 +70,23 @@ def _time(value: Any, where: str) -> pd.Timestamp | None:
 
 def insights(run_dir: Path, source: str, table: str | None, out: Path, options: Options) -> Outcome:
     from tunesmith.predict import Predictor
+    from tunesmith.recipe import load_resolved
 
-    predictor = Predictor.from_run(run_dir, backend=options.backend)
-    if predictor.task.type not in LABELLED_TASKS:
+    if not (run_dir / "manifest.json").is_file():
         raise TunesmithError(
-            f"{run_dir}: a {predictor.task.type} run; insights need a classifier (sentiment, intent, "
+            f"{run_dir}: not a finished run (no manifest.json); finish it with `tunesmith run`"
+        )
+    recipe = load_resolved(run_dir)
+    if recipe.task.type not in LABELLED_TASKS:
+        raise TunesmithError(
+            f"{run_dir}: a {recipe.task.type} run; insights need a classifier (sentiment, intent, "
             "topic: task.type classification or multilabel)"
         )
-    records = read_source(source, table)
-    text_column = pick_column(records, options.text_column, "text", (predictor.recipe.data.text_field,))
+    records = read_source(source, table)  # the source's mistakes are found before the model loads
+    text_column = pick_column(records, options.text_column, "text", (recipe.data.text_field,))
     if text_column is None:
         raise DataError(
-            f"{records.where}: no column {predictor.recipe.data.text_field!r} (the run's text field); "
+            f"{records.where}: no column {recipe.data.text_field!r} (the run's text field); "
             f"name the text with --text-column (columns: {', '.join(records.columns)})"
         )
     id_column = pick_column(records, options.id_column, "id", ("id",))
@@ -90,6 +95,7 @@ def insights(run_dir: Path, source: str, table: str | None, out: Path, options: 
         raise DataError(f"{records.where}: scores go back to the database by id: name it with --id-column")
     if options.by == "time" and time_column is None:
         raise DataError(f"{records.where}: --by time needs a time column (--time-column)")
+    predictor = Predictor.from_run(run_dir, backend=options.backend)
     out.mkdir(parents=True, exist_ok=True)
     store = (
         TableStore(records.engine, records.table or "", options.scores_table)
