@@ -401,6 +401,9 @@ def _check_knowledge_answers(server: Server, run: Path, java_client: Path) -> No
             return await client.answer("如何重置密码?")
 
     assert asyncio.run(in_async())["answer"] == known["answer"]
+    page = httpx.get(f"{server.url}/metrics", timeout=30).text
+    assert 'tunesmith_kb_answers_total{version="task",status="handed_over"} 1.0' in page
+    assert 'tunesmith_safety_filtered_total{stage="question",action="refused"} 1.0' in page
     bad = httpx.post(f"{server.url}/v1/answer", json={"question": "  "}, timeout=30)
     assert bad.status_code == 422 and "question" in bad.json()["details"][0], bad.text
     logged = [

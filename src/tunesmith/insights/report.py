@@ -15,6 +15,8 @@ from tunesmith.html_page import escape, page, png, table
 from tunesmith.insights.analysis import Item, Spike
 
 REPORT_FILE = "report.html"
+LISTED_LABELS = 25  # rows of the labels table
+SHOWN_LABELS = 10  # the largest labels drawn and listed; the rest as 'other' (figures.csv has all)
 FIGURES_FILE = "figures.csv"
 
 
@@ -26,11 +28,15 @@ def _plot_over_time(shares: pd.DataFrame, counts: pd.DataFrame, spikes: list[Spi
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, height_ratios=[3, 1])
     top.stackplot(
-        shares.index, [shares[c] for c in shares.columns], labels=[str(c) for c in shares.columns], alpha=0.85
+        shares.index,
+        [shares[c] for c in shares.columns],
+        labels=[str(c) for c in shares.columns],
+        colors=_colours(list(shares.columns)),
+        alpha=0.9,
     )
     top.set_ylim(0, 1)
     top.set_ylabel("share of records")
-    top.legend(loc="upper left", fontsize=8, ncol=min(6, len(shares.columns)))
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     volume = counts.sum(axis=1)
     bottom.bar(volume.index, volume.values, width=_bar_width(volume.index), color="#7a8ca3")
     bottom.set_ylabel("records")
@@ -45,9 +51,16 @@ def _plot_over_time(shares: pd.DataFrame, counts: pd.DataFrame, spikes: list[Spi
             ha="center",
             va="top",
         )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def _colours(labels: list[str]) -> list[Any]:
+    """A distinct colour per label (tab10, then tab20), grey for 'other'."""
+    import matplotlib
+
+    palette = matplotlib.colormaps["tab10" if len(labels) <= 10 else "tab20"]
+    return ["#b0b0b0" if label == "other" else palette(i % palette.N) for i, label in enumerate(labels)]
 
 
 def _bar_width(index: pd.Index) -> float:
@@ -70,17 +83,32 @@ def _plot_segments(tables: dict[str, pd.DataFrame], path: Path) -> None:
     )
     for axis, (column, counts) in zip(axes[:, 0], tables.items(), strict=True):
         shares = counts.div(counts.sum(axis=1), axis=0)
+        colours = dict(zip(shares.columns, _colours(list(shares.columns)), strict=True))
         left = pd.Series(0.0, index=shares.index)
         for label in shares.columns:
-            axis.barh([str(v) for v in shares.index], shares[label], left=left, label=str(label))
+            axis.barh(
+                [str(v) for v in shares.index],
+                shares[label],
+                left=left,
+                label=str(label),
+                color=colours[label],
+            )
             left += shares[label]
         axis.invert_yaxis()
         axis.set_xlim(0, 1)
         axis.set_title(f"label shares by {column}", fontsize=10, loc="left")
-        axis.legend(loc="lower right", fontsize=7, ncol=min(6, len(shares.columns)))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def _top(table_: pd.DataFrame, shown: list[str]) -> pd.DataFrame:
+    """The shown labels' columns, the others summed as 'other'."""
+    rest = [c for c in table_.columns if c not in shown]
+    top = table_[[c for c in shown if c in table_.columns]].copy()
+    if rest:
+        top["other"] = table_[rest].sum(axis=1)
+    return top
 
 
 def _quote(item: Item, limit: int = 220) -> str:
@@ -158,14 +186,27 @@ def write_report(
     parts.append(
         table(
             ["label", "records", "share"],
-            [[label, int(n), f"{n / max(1, len(items)):.1%}"] for label, n in overall.items()],
+            [[label, int(n), f"{n / max(1, len(items)):.1%}"] for label, n in overall.items()][
+                :LISTED_LABELS
+            ],
         )
     )
+    if len(overall) > LISTED_LABELS:
+        parts.append(
+            f"<p>... and {len(overall) - LISTED_LABELS} smaller labels (figures.csv has them all).</p>"
+        )
+    shown = labels[:SHOWN_LABELS]
+    if len(labels) > len(shown):
+        parts.append(
+            f"<p>Plots, terms and examples show the {len(shown)} largest of {len(labels)} labels "
+            "(the rest as 'other'); figures.csv has every label.</p>"
+        )
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         if counts is not None and len(counts):
-            shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
-            _plot_over_time(shares, counts, spikes, folder / "time.png")
+            drawn = _top(counts, shown)
+            shares = drawn.div(drawn.sum(axis=1).replace(0, 1), axis=0)
+            _plot_over_time(shares, drawn, spikes, folder / "time.png")
             parts.append(f"<h2>Label shares by {escape(period)}</h2>")
             parts.append(png(folder / "time.png", "label shares over time"))
         else:
@@ -174,6 +215,7 @@ def write_report(
                 "(--time-column).</div>"
             )
         if segments:
+            segments = {column: _top(counts_, shown) for column, counts_ in segments.items()}
             _plot_segments(segments, folder / "segments.png")
             parts.append("<h2>Segments</h2>")
             parts.append(png(folder / "segments.png", "label shares by segment"))
@@ -182,7 +224,9 @@ def write_report(
                     [str(v), int(r.sum()), *[f"{n / max(1, r.sum()):.1%}" for n in r]]
                     for v, r in counts_.iterrows()
                 ]
-                parts.append(f"<h3>{escape(column)}</h3>" + table([column, "records", *labels], rows))
+                parts.append(
+                    f"<h3>{escape(column)}</h3>" + table([column, "records", *counts_.columns], rows)
+                )
         parts.append(_spikes_html(spikes, period))
         parts.append("<h2>Terms that characterise each label</h2>")
         parts.append(
@@ -190,7 +234,7 @@ def write_report(
             "against all others (≥ 2 is notable).</p>"
         )
         cells = []
-        for label in labels:
+        for label in shown:
             found = terms.get(label, [])
             rows = [[term, n, z] for term, n, z in found]
             cells.append(
@@ -203,7 +247,7 @@ def write_report(
             "<h2>Examples per label</h2><p>The records the model is surest of (texts as "
             "scored: de-identified).</p>"
         )
-        for label in labels:
+        for label in shown:
             quotes = "".join(_quote(i) for i in examples.get(label, []))
             parts.append(f"<h3>{escape(label)}</h3><ul>{quotes or '<li>none</li>'}</ul>")
         html = page(title, "".join(parts))

@@ -286,7 +286,8 @@ def _report(
 ) -> Outcome:
     present = [label for label in labels if any(i.label == label for i in items)] or labels
     extra = sorted({i.label for i in items} - set(present))
-    labels = present + extra
+    volume = pd.Series([i.label for i in items]).value_counts()
+    labels = sorted(present + extra, key=lambda label: -int(volume.get(label, 0)))  # largest first
     timed = [i.time for i in items if i.time is not None]
     period = (choose_period(timed) if options.period == "auto" else options.period) if timed else None
     counts = counts_by_period(items, period, labels) if period else None

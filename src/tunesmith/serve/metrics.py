@@ -77,6 +77,18 @@ class Metrics:
             registry=registry,
             multiprocess_mode="max",
         )
+        self.answers = Counter(
+            "tunesmith_kb_answers",
+            "POST /v1/answer replies by status (answered, handed_over, refused).",
+            ["version", "status"],
+            registry=registry,
+        )
+        self.filtered = Counter(
+            "tunesmith_safety_filtered",
+            "Texts the safety filter changed, by stage (question, answer) and action.",
+            ["stage", "action"],
+            registry=registry,
+        )
         self.shadow_errors = Counter(
             "tunesmith_shadow_errors", "Shadow answers that failed.", ["version"], registry=registry
         )

@@ -27,6 +27,9 @@ async def answer(body: AnswerRequest, request: Request) -> Any:
     conversation = [t.model_dump() for t in body.conversation]
     request_id, reply = await answer_question(service, version, body.question, conversation, body.top_k)
     note(request, version=version.name, request_id=request_id, texts=1)
+    service.metrics.answers.labels(version.name, reply.status).inc()
+    for change in reply.filtered:
+        service.metrics.filtered.labels(change["stage"], change["action"]).inc()
     assert version.predictor is not None
     content = {"model": version.predictor.recipe.name, "version": version.name, "request_id": request_id}
     content |= asdict(reply)
