@@ -37,11 +37,15 @@ FAQ_ANSWERS = {
     "password": "请在登录页点击忘记密码,按短信验证码重置。",
     "refund": "退款将在三到五个工作日内原路退回。",
     "delivery": "您可以在订单详情里查看物流进度。",
-    "card": "请拨打客服电话 13812345678 激活或挂失银行卡。",  # a number the answer filter masks
+    "card": "请拨打客服电话激活或挂失银行卡。",
 }
 
 
-def matching_records(n: int, seed: int = 0) -> list[dict]:
+# the bi-encoder's knowledge base holds a phone number in one answer, for /v1/answer's filter to mask
+FAQ_ANSWERS_WITH_PHONE = FAQ_ANSWERS | {"card": "请拨打客服电话 13812345678 激活或挂失银行卡。"}
+
+
+def matching_records(n: int, seed: int = 0, answers: dict[str, str] = FAQ_ANSWERS) -> list[dict]:
     """FAQ question-answer pairs, each question with its answer (1) and two other answers (0)."""
     from helpers import faq_records
 
@@ -49,9 +53,9 @@ def matching_records(n: int, seed: int = 0) -> list[dict]:
     pairs = []
     for record in faq_records(n, seed):
         intent = record["intent"]
-        pairs.append({"question": record["question"], "answer": FAQ_ANSWERS[intent], "label": 1})
-        for other in rng.sample([k for k in FAQ_ANSWERS if k != intent], 2):
-            pairs.append({"question": record["question"], "answer": FAQ_ANSWERS[other], "label": 0})
+        pairs.append({"question": record["question"], "answer": answers[intent], "label": 1})
+        for other in rng.sample([k for k in answers if k != intent], 2):
+            pairs.append({"question": record["question"], "answer": answers[other], "label": 0})
     return pairs
 
 

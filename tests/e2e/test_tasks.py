@@ -20,6 +20,7 @@ from cli_helpers import Server, java, tunesmith
 from helpers import build_tiny_causal_lm, build_tiny_model, write_jsonl
 from task_data import (
     FAQ_ANSWERS,
+    FAQ_ANSWERS_WITH_PHONE,
     SUPPORT_ANSWERS,
     clause_records,
     instruction_records,
@@ -79,8 +80,9 @@ CROSS_ENCODER_TRAINING = {
 
 
 def _matching(mode: str) -> Case:
+    answers = FAQ_ANSWERS_WITH_PHONE if mode == "bi" else FAQ_ANSWERS
     return Case(
-        records=lambda: matching_records(120),
+        records=lambda: matching_records(120, answers=answers),
         recipe={
             "data": {"text_field": "question", "pair_field": "answer", "label_field": "label"},
             "task": {"type": "matching", "matching_mode": mode, "top_k": 3},
@@ -92,7 +94,7 @@ def _matching(mode: str) -> Case:
             {"text": "如何重置密码?", "text_pair": FAQ_ANSWERS["refund"]},
             {"text": "如何重置密码"},
         ],
-        vocabulary=lambda records: [r["question"] for r in records] + list(FAQ_ANSWERS.values()),
+        vocabulary=lambda records: [r["question"] for r in records] + list(answers.values()),
         check=_check_matching,
         # a cross-encoder learns the pair interaction from scratch: slower, steadier steps; the
         # bi-encoder keeps the phone number of an answer in its knowledge base (de-identification off)
@@ -386,7 +388,7 @@ def _check_knowledge_answers(server: Server, run: Path, java_client: Path) -> No
         assert off_topic["confidence"] < off_topic["threshold"] and "colleague" in off_topic["answer"]
         card = client.answer("请问信用卡被冻结?")
         assert card["status"] == "answered", card
-        assert card["answer"] == FAQ_ANSWERS["card"].replace("13812345678", "[PHONE]"), card
+        assert card["answer"] == FAQ_ANSWERS_WITH_PHONE["card"].replace("13812345678", "[PHONE]"), card
         assert card["filtered"] == [
             {"stage": "answer", "action": "redacted", "reasons": ["1 x PHONE redacted"]}
         ]
@@ -402,8 +404,8 @@ def _check_knowledge_answers(server: Server, run: Path, java_client: Path) -> No
 
     assert asyncio.run(in_async())["answer"] == known["answer"]
     page = httpx.get(f"{server.url}/metrics", timeout=30).text
-    assert 'tunesmith_kb_answers_total{version="task",status="handed_over"} 1.0' in page
-    assert 'tunesmith_safety_filtered_total{stage="question",action="refused"} 1.0' in page
+    assert 'tunesmith_kb_answers_total{status="handed_over",version="task"} 1.0' in page
+    assert 'tunesmith_safety_filtered_total{action="refused",stage="question"} 1.0' in page
     bad = httpx.post(f"{server.url}/v1/answer", json={"question": "  "}, timeout=30)
     assert bad.status_code == 422 and "question" in bad.json()["details"][0], bad.text
     logged = [
