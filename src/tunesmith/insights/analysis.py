@@ -55,10 +55,6 @@ class Spike:
     z: float
     examples: list[Item]
 
-    @property
-    def direction(self) -> str:
-        return "up" if self.value > self.baseline else "down"
-
 
 def choose_period(times: Sequence[pd.Timestamp]) -> str:
     """day, week or month: the finest that keeps the report to about 120 periods at most."""
@@ -190,7 +186,7 @@ def find_spikes(table: pd.DataFrame, items: Sequence[Item], period: str) -> list
             error = math.sqrt(max(base * (1 - base), 1e-4) / count)
             z = (share - base) / error
             moved = abs(share - base) >= MIN_SHARE_MOVE and table[label].iloc[position] >= MIN_COUNT
-            if abs(z) >= SPIKE_Z and moved and share > base:
+            if z >= SPIKE_Z and moved:  # a rise; a fall in one label is another's rise
                 spikes.append(
                     Spike(
                         when,

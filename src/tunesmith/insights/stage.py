@@ -27,7 +27,7 @@ from tunesmith.insights.analysis import (
 )
 from tunesmith.insights.report import figures_rows, write_figures, write_report
 from tunesmith.insights.source import TIME_NAMES, Records, pick_column, read_source, row_key
-from tunesmith.insights.store import FileStore, TableStore
+from tunesmith.insights.store import FileStore, TableStore, plain
 
 REJECTED_FILE = "rejected.jsonl"
 LABELLED_TASKS = ("classification", "multilabel")
@@ -100,7 +100,7 @@ def insights(run_dir: Path, source: str, table: str | None, out: Path, options: 
     store = (
         TableStore(records.engine, records.table or "", options.scores_table)
         if records.engine is not None
-        else FileStore(out)
+        else FileStore(out, text_column)
     )
     rows, rejected = _usable(records, text_column, time_column)
     rows = _unique(rows, id_column, rejected, records.where)
@@ -108,10 +108,9 @@ def insights(run_dir: Path, source: str, table: str | None, out: Path, options: 
     fresh = _new_rows(rows, done, options.by)
     run_name = str(run_dir.resolve())
     scored = _score(predictor, fresh, text_column, run_name, options.batch_size)
-    store.add([_stored(r, records.engine is not None, text_column) for r in scored])
+    store.add(scored)
     _write_rejected(out, rejected)
-    done = store.scored()
-    items = _items(rows, done, text_column, records.engine is not None)
+    items = _items(rows, store.scored())
     return _report(
         out,
         run_dir,
@@ -140,28 +139,12 @@ def _usable(
         where = f"{records.where}:{line}" if line else records.where
         text = row.get(text_column)
         if not isinstance(text, str) or not text.strip():
-            rejected.append(
-                {
-                    "source": records.where,
-                    "line": line,
-                    "field": text_column,
-                    "reason": "missing or empty text",
-                    "record": _plain(row),
-                }
-            )
+            rejected.append(_rejected(records.where, line, text_column, "missing or empty text", row))
             continue
         try:
             stamp = _time(row.get(time_column), f"{where} field {time_column}") if time_column else None
         except DataError as error:
-            rejected.append(
-                {
-                    "source": records.where,
-                    "line": line,
-                    "field": time_column,
-                    "reason": str(error),
-                    "record": _plain(row),
-                }
-            )
+            rejected.append(_rejected(records.where, line, time_column, str(error), row))
             continue
         rows.append({"_row": row, "_time": stamp, "_line": line})
     if not rows:
@@ -179,23 +162,16 @@ def _unique(
         row["_key"] = row_key(row["_row"], id_column)
         if row["_key"] in seen:
             what = f"{id_column} {row['_key']}" if id_column else "record"
-            rejected.append(
-                {
-                    "source": where,
-                    "line": row["_line"],
-                    "field": id_column,
-                    "reason": f"duplicate {what} (first at line {seen[row['_key']]})",
-                    "record": _plain(row["_row"]),
-                }
-            )
+            reason = f"duplicate {what} (first at line {seen[row['_key']]})"
+            rejected.append(_rejected(where, row["_line"], id_column, reason, row["_row"]))
             continue
         seen[row["_key"]] = row["_line"]
         kept.append(row)
     return kept
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(row, default=str, ensure_ascii=False))
+def _rejected(where: str, line: int, field: str | None, reason: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {"source": where, "line": line, "field": field, "reason": reason, "record": plain(row)}
 
 
 def _new_rows(rows: list[dict[str, Any]], done: dict[str, dict[str, Any]], by: str) -> list[dict[str, Any]]:
@@ -203,7 +179,7 @@ def _new_rows(rows: list[dict[str, Any]], done: dict[str, dict[str, Any]], by: s
     fresh = [r for r in rows if r["_key"] not in done]
     if by != "time":
         return fresh
-    stamps = [pd.Timestamp(t) for t in (s.get("_time") or s.get("time") for s in done.values()) if t]
+    stamps = [pd.Timestamp(s["time"]) for s in done.values() if s["time"]]
     if not stamps:
         return fresh
     mark = max(stamps)
@@ -230,39 +206,20 @@ def _score(
     return rows
 
 
-def _stored(row: dict[str, Any], table: bool, text_column: str) -> dict[str, Any]:
-    """What the store keeps: for a table the scores; for the file the record, text as scored."""
-    time = row["_time"].isoformat() if row["_time"] is not None else None
-    base = {
-        "_key": row["_key"],
-        "_time": time,
-        "label": row["label"],
-        "score": row["score"],
-        "scored_at": row["scored_at"],
-    }
-    if table:
-        return base | {"_text": row["_text"], "_run": row["_run"]}
-    return _plain(row["_row"]) | {text_column: row["_text"]} | base
-
-
-def _items(
-    rows: list[dict[str, Any]], done: dict[str, dict[str, Any]], text_column: str, table: bool
-) -> list[Item]:
-    """Every scored record, old and new: scores from the store, segments from the record."""
-    by_key = {r["_key"]: r for r in rows}
+def _items(rows: list[dict[str, Any]], done: dict[str, dict[str, Any]]) -> list[Item]:
+    """Every scored record, old and new: scores from the store, segments from the source record
+    (or, for a record no longer in a file source, from the enriched file)."""
+    by_key = {r["_key"]: r["_row"] for r in rows}
     items = []
     for key, stored in done.items():
-        source = by_key.get(key)
-        fields = source["_row"] if source is not None else ({} if table else stored)
-        text = stored.get("text") if table else stored.get(text_column)
-        time = stored.get("time") if table else stored.get("_time")
+        fields = by_key.get(key, stored["fields"])
         items.append(
             Item(
                 key,
-                str(text or ""),
+                str(stored["text"] or ""),
                 str(stored["label"]),
-                stored.get("score"),
-                pd.Timestamp(time) if time else None,
+                stored["score"],
+                pd.Timestamp(stored["time"]) if stored["time"] else None,
                 {k: str(v) for k, v in fields.items() if not str(k).startswith("_")},
             )
         )
@@ -284,16 +241,15 @@ def _report(
     rejected: int,
     store: str,
 ) -> Outcome:
-    present = [label for label in labels if any(i.label == label for i in items)] or labels
-    extra = sorted({i.label for i in items} - set(present))
     volume = pd.Series([i.label for i in items]).value_counts()
-    labels = sorted(present + extra, key=lambda label: -int(volume.get(label, 0)))  # largest first
+    order = {label: n for n, label in enumerate(labels)}  # ties keep the model's order
+    labels = sorted(volume.index, key=lambda label: (-volume[label], order.get(label, len(order)), label))
     timed = [i.time for i in items if i.time is not None]
     period = (choose_period(timed) if options.period == "auto" else options.period) if timed else None
     counts = counts_by_period(items, period, labels) if period else None
     skip = {text_column, id_column or "", time_column or "", "label", "score", "scored_at"}
-    rows = [{k: v for k, v in i.segments.items()} for i in items]
-    columns = options.segments if options.segments is not None else find_segment_columns(rows, skip)
+    found = options.segments is None
+    columns = find_segment_columns([i.segments for i in items], skip) if found else options.segments
     missing = [c for c in columns if c not in records.columns]
     if missing:
         raise DataError(

@@ -17,11 +17,21 @@ from tunesmith import atomic
 from tunesmith.errors import TunesmithError
 
 ENRICHED_FILE = "scored.jsonl"
-FIELDS = ("label", "score", "scored_at")  # added to each record (and `_key`)
+
+
+def scored_view(text: Any, time: Any, label: Any, score: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """What both stores answer for a scored record, whatever they keep on disk."""
+    return {"text": text, "time": time, "label": label, "score": score, "fields": fields}
+
+
+def plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A record as JSON keeps it (dates and decimals as text)."""
+    return json.loads(json.dumps(row, default=str, ensure_ascii=False))
 
 
 class FileStore:
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, text_column: str) -> None:
+        self.text_column = text_column
         self.path = out / ENRICHED_FILE
         self.where = str(self.path)
         self._lines: list[str] = []
@@ -39,14 +49,35 @@ class FileStore:
                 self._lines.append(line)
 
     def scored(self) -> dict[str, dict[str, Any]]:
-        """Key -> the enriched record."""
-        return self._records
+        """Key -> `scored_view` of the enriched record (its own fields as the segments)."""
+        return {key: self._view(record) for key, record in self._records.items()}
 
-    def add(self, records: list[dict[str, Any]]) -> None:
+    def _view(self, record: dict[str, Any]) -> dict[str, Any]:
+        return scored_view(
+            record.get(self.text_column), record.get("_time"), record["label"], record.get("score"), record
+        )
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        """Each scored row as its record, the text as scored (de-identified), plus the scores."""
+        records = [plain(r["_row"]) | {self.text_column: r["_text"]} | _scores(r) for r in rows]
         lines = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
         atomic.write_text(self.path, "".join(f"{line}\n" for line in [*self._lines, *lines]))
         self._lines += lines
         self._records.update({str(r["_key"]): r for r in records})
+
+
+def _iso(time: Any) -> str | None:
+    return time.isoformat() if time is not None else None
+
+
+def _scores(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "_key": row["_key"],
+        "_time": _iso(row["_time"]),
+        "label": row["label"],
+        "score": row["score"],
+        "scored_at": row["scored_at"],
+    }
 
 
 class TableStore:
@@ -71,28 +102,38 @@ class TableStore:
             Column("scored_at", String(40)),
         )
         meta.create_all(engine)
+        self._scored: dict[str, dict[str, Any]] | None = None
 
     def scored(self) -> dict[str, dict[str, Any]]:
-        from sqlalchemy import select
+        """Key -> `scored_view` (no fields: they stay in the source table)."""
+        if self._scored is None:
+            from sqlalchemy import select
 
-        with self.engine.connect() as connection:
-            rows = connection.execute(select(self.table)).mappings()
-            return {str(r["key"]): dict(r) for r in rows}
+            with self.engine.connect() as connection:
+                rows = connection.execute(select(self.table)).mappings()
+                self._scored = {
+                    str(r["key"]): scored_view(r["text"], r["time"], r["label"], r["score"], {}) for r in rows
+                }
+        return self._scored
 
-    def add(self, records: list[dict[str, Any]]) -> None:
-        if not records:
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        """This run's scores in one transaction: all of them, or none."""
+        if not rows:
             return
-        rows = [
+        values = [
             {
                 "key": r["_key"],
                 "label": r["label"],
                 "score": r["score"],
                 "text": r["_text"],
-                "time": r.get("_time"),
+                "time": _iso(r["_time"]),
                 "run": r["_run"],
                 "scored_at": r["scored_at"],
             }
-            for r in records
+            for r in rows
         ]
-        with self.engine.begin() as connection:  # all of this run's rows, or none
-            connection.execute(self.table.insert(), rows)
+        with self.engine.begin() as connection:
+            connection.execute(self.table.insert(), values)
+        scored = self.scored()
+        for v in values:
+            scored[str(v["key"])] = scored_view(v["text"], v["time"], v["label"], v["score"], {})

@@ -105,23 +105,22 @@ async def answer_question(
     result = await service.answer(version, "predict", [{"text": question}], "/v1/answer", [question])
     ranked = result.results[0][0]["answers"][: top_k or None]
     threshold = threshold_of(service, version)
-    top = ranked[0] if ranked else None
-    reply = Reply("answered", "", top["score"] if top else None, threshold)
-    for candidate in ranked:
-        checked = safety.check(candidate["answer"])
-        reply.candidates.append(
-            {"answer": checked.text, "score": candidate["score"], "refused": checked.refused}
-        )
-    if top is None or (threshold is not None and top["score"] < threshold):
+    top = ranked[0]  # check_answerable refused an empty knowledge base
+    reply = Reply("answered", "", top["score"], threshold)
+    checks = [safety.check(candidate["answer"]) for candidate in ranked]
+    reply.candidates = [
+        {"answer": checked.text, "score": candidate["score"], "refused": checked.refused}
+        for candidate, checked in zip(ranked, checks, strict=True)
+    ]
+    if threshold is not None and top["score"] < threshold:
         reply.status, reply.answer = "handed_over", service.settings.handover_message
         return result.request_id, reply
-    text = top["answer"]
-    rewritten, why = await _rewrite(service, text, [*conversation, {"role": "user", "content": question}])
-    if rewritten is not None:
-        text, reply.rewritten = rewritten, True
-    elif why:
+    turns = [*conversation, {"role": "user", "content": question}]
+    rewritten, why = await _rewrite(service, top["answer"], turns)
+    if why:
         reply.filtered.append({"stage": "rewrite", "action": "discarded", "reasons": [why]})
-    sent = safety.check(text)
+    reply.rewritten = rewritten is not None
+    sent = checks[0] if rewritten is None else safety.check(rewritten)  # the top answer: checked above
     safety.log(result.request_id, version.name, "answer", sent)
     if sent.refused or sent.redacted:
         reply.filtered.append(_filtered("answer", sent))
