@@ -47,6 +47,7 @@ from tunesmith.train.losses import (
 from tunesmith.train.memory import advice, available_bytes, estimate_for
 from tunesmith.train.oversample import oversampled_indices
 from tunesmith.train.precision import choose_precision
+from tunesmith.train.progress import ProgressFile
 from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
 from tunesmith.train.tracking import is_main_process, tracking_callbacks
 
@@ -426,7 +427,7 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             console.print(f"auto: {resolved.describe()}")
         has_validation = "validation" in splits
         args = training_arguments(recipe, checkpoints, has_validation, precision)
-        callbacks += [stop, *extra_callbacks]
+        callbacks += [stop, ProgressFile(run_dir), *extra_callbacks]
         if recipe.training.checkpoint_steps:
             callbacks.append(SaveEverySteps(recipe.training.checkpoint_steps))
         if has_validation and recipe.training.early_stopping_patience:
