@@ -495,6 +495,66 @@ def serve(
     )
 
 
+@app.command("console")
+def console_command(
+    root: Annotated[Path, typer.Option(help="Folder that holds the run folders (made if missing).")] = Path(
+        "runs"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; beyond localhost, API keys are required.")
+    ] = "127.0.0.1",
+    data: Annotated[
+        Path | None, typer.Option("--data", help="A folder whose data files can be picked for a new run.")
+    ] = None,
+    api_keys: Annotated[
+        Path | None,
+        typer.Option(
+            help="Key file from `tunesmith keys create` (--scope read or run; or TUNESMITH_API_KEYS)."
+        ),
+    ] = None,
+    auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--auth/--no-auth", help="Require keys (default: when keys are given or host is not local)."
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        float, typer.Option(min=0.001, help="Largest data file an upload may be.")
+    ] = 100.0,
+    parallel: Annotated[int, typer.Option(min=1, help="Runs that execute at once; the rest wait.")] = 1,
+    server: Annotated[
+        str | None, typer.Option(help="A `tunesmith serve` URL to show on the served-models page.")
+    ] = None,
+    server_key_file: Annotated[
+        Path | None,
+        typer.Option(help="File with that server's admin key (or set TUNESMITH_SERVER_KEY)."),
+    ] = None,
+) -> None:
+    """A web console over the runs under --root: list and read runs, start one from an uploaded
+    file (init's guesses as a form), watch it train, compare two, try a model, see a server.
+
+    Examples:
+
+        tunesmith console --root runs --port 8080
+
+        tunesmith console --root runs --data /srv/exports --parallel 2
+
+        tunesmith console --host 0.0.0.0 --api-keys keys.json --server http://127.0.0.1:8000
+    """
+    import uvicorn
+
+    from tunesmith.web.app import create_app
+    from tunesmith.web.settings import settle
+
+    settings = settle(root, data, host, auth, api_keys, max_upload_mb, parallel, server, server_key_file)
+    console.print(
+        f"console on http://{host}:{port} over {settings.root} "
+        f"(keys {'on' if settings.auth else 'off'}; {parallel} run(s) at a time)"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
 keys_app = typer.Typer(help="API keys of `tunesmith serve`.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -503,7 +563,12 @@ app.add_typer(keys_app, name="keys")
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who or what uses the key (shown in logs).")],
     file: Annotated[Path, typer.Option(help="Key file (only hashes are stored in it).")] = Path("keys.json"),
-    scope: Annotated[list[str] | None, typer.Option(help="predict (default) or admin; repeatable.")] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="predict (default) or admin for the server; read or run for the console; repeatable."
+        ),
+    ] = None,
     rate_limit: Annotated[float | None, typer.Option(help="Requests per minute for this key.")] = None,
 ) -> None:
     """Make a new API key: its hash goes to FILE, the key is printed once.
@@ -726,8 +791,6 @@ runs_app = typer.Typer(
 )
 app.add_typer(runs_app, name="runs")
 
-_KEY_METRICS = ("accuracy", "macro_f1", "f1", "pr_auc", "mrr_at_10", "rmse", "bleu", "exact_match", "loss")
-
 
 @runs_app.callback()
 def runs_list(
@@ -748,7 +811,7 @@ def runs_list(
         return
     from rich.table import Table
 
-    from tunesmith.runs.listing import find_runs
+    from tunesmith.runs.listing import KEY_METRICS, find_runs
 
     if not root.is_dir():
         raise TunesmithError(f"{root}: no such folder; pass --root with the folder that holds your runs")
@@ -756,7 +819,7 @@ def runs_list(
     if not found:
         console.print(f"no runs under {root}")
         return
-    shown = [m for m in _KEY_METRICS if any(m in info.metrics for info in found)][:4]
+    shown = [m for m in KEY_METRICS if any(m in info.metrics for info in found)][:4]
     table = Table(title=f"runs under {root}")
     for column in ("run", "status", "task", "model", "created", *shown, "train s"):
         table.add_column(column, overflow="fold")

@@ -11,6 +11,9 @@ import yaml
 from tunesmith.bundle import MANIFEST, read_json_if_present
 from tunesmith.recipe import RECIPE_FILE
 
+# The metrics a list of runs shows, the first found first, when the task's own are not known.
+KEY_METRICS = ("accuracy", "macro_f1", "f1", "pr_auc", "mrr_at_10", "rmse", "bleu", "exact_match", "loss")
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -46,6 +49,26 @@ def headline_metrics(run_dir: Path) -> dict[str, float]:
     metrics = read_json(run_dir / "metrics.json")
     split = metrics.get("test") or metrics.get("validation") or {}
     return {k: float(v) for k, v in split.items() if isinstance(v, int | float) and k != "count"}
+
+
+@dataclass(frozen=True)
+class Headline:
+    metric: str
+    value: float
+    interval: tuple[float, float] | None  # the 95% bootstrap interval, when evaluate wrote one
+
+
+def headline(run_dir: Path, task_headline: tuple[str, ...] = ()) -> Headline | None:
+    """The run's first headline metric on test (else validation), with its interval."""
+    metrics = read_json(run_dir / "metrics.json")
+    split = metrics.get("test") or metrics.get("validation") or {}
+    for name in (*task_headline, *KEY_METRICS):
+        value = split.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            interval = (split.get("confidence_intervals") or {}).get(name)
+            bounds = (float(interval[0]), float(interval[1])) if isinstance(interval, list) else None
+            return Headline(name, float(value), bounds)
+    return None
 
 
 def run_info(run_dir: Path) -> RunInfo | None:

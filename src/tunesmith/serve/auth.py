@@ -1,7 +1,8 @@
 """API keys and per-key rate limits. A key file holds only SHA-256 hashes of the keys (a key is
 32 random bytes, so a fast hash is as safe as a slow one); `tunesmith keys create` writes it and
 prints the key once. Scopes: `predict` (answers, feedback) and `admin` (change versions and
-weights; implies predict)."""
+weights; implies every other scope) for the server; `read` (see runs, reports, playground) and `run`
+(upload data, start, stop and resume runs; implies read) for the web console."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from tunesmith import atomic
 from tunesmith.errors import TunesmithError
 
 KEYS_ENV = "TUNESMITH_API_KEYS"
-SCOPES = ("predict", "admin")
+SCOPES = ("predict", "admin", "read", "run")
 PREFIX = "tsk_"
 
 
@@ -36,7 +37,8 @@ class ApiKey:
     rate_limit: float | None = None  # requests per minute; None: the server's default
 
     def allows(self, scope: str) -> bool:
-        return scope in self.scopes or "admin" in self.scopes
+        implied = scope == "read" and "run" in self.scopes
+        return scope in self.scopes or "admin" in self.scopes or implied
 
 
 def _parse_keys(data: Any, where: str) -> list[ApiKey]:
