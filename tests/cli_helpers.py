@@ -54,13 +54,16 @@ class Server:
         key: str | None = None,
         command: list[str] | None = None,
         env: dict[str, str] | None = None,
+        probe: str = "/v2/health/ready",
     ) -> None:
-        """`command`: a whole command line to run instead (PORT stands for the port)."""
+        """`command`: a whole command line to run instead (PORT stands for the port); `probe`: the
+        path that answers 200 once it is ready."""
         self.headers = {"authorization": f"Bearer {key}"} if key else {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cwd = cwd or Path(tempfile.mkdtemp(prefix="serve-"))
         self.ready = ready
+        self.probe = probe
         self.log = self.cwd / f"server-{self.port}.log"
         self._log_handle = self.log.open("w", encoding="utf-8")
         argv = [*TUNESMITH, "serve", str(run_dir), "--port", str(self.port), *extra]
@@ -85,7 +88,7 @@ class Server:
                 self._log_handle.close()
                 raise AssertionError(f"server exited: {self.output()}")
             try:
-                status = httpx.get(f"{self.url}/v2/health/ready", headers=self.headers, timeout=1).status_code
+                status = httpx.get(f"{self.url}{self.probe}", headers=self.headers, timeout=1).status_code
                 if status == 200 or (not self.ready and status in (503,)):
                     return self
             except httpx.HTTPError:

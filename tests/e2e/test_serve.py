@@ -471,3 +471,28 @@ def test_the_image_entrypoint_serves_from_a_clean_install_as_the_dockerfile_make
         ][0]
         assert answer["label"]
         assert httpx.get(f"{server.url}/v2/health/live").status_code == 200  # --open-health
+
+
+def test_console_served_view_reads_versions_split_and_live_load(
+    ab_server: tuple[Server, dict[str, str]],
+) -> None:
+    """What the console's served-models page shows, read from this real server."""
+    from tunesmith.web.served import ServedWatch
+
+    server, keys = ab_server
+    watch = ServedWatch(server.url, keys["admin"])
+    watch.look()  # the first reading
+    for _ in range(12):
+        httpx.post(f"{server.url}/v1/predict", json={"text": "hi"}, headers=bearer(keys["user"]))
+    view = watch.look()
+    state = httpx.get(f"{server.url}/admin/versions", headers=bearer(keys["admin"])).json()
+    assert not view.problems
+    assert view.weights == state["weights"] and {"a", "b", "s"} <= {v["name"] for v in view.versions}
+    assert all(v["weight"] == state["weights"].get(v["name"], 0.0) for v in view.versions)
+    answered = {load.version: load for load in view.loads if load.rate > 0}
+    assert answered and set(answered) <= {"a", "b", "s", "c"}
+    assert sum(load.rate for load in answered.values()) * view.window_s == pytest.approx(12, abs=0.5)
+    assert all(load.mean_ms is not None and load.mean_ms > 0 for load in answered.values())
+    assert all(load.p95_ms is not None and load.error_rate == 0 for load in answered.values())
+    user_view = ServedWatch(server.url, keys["user"]).look()  # not an admin: says what it needs
+    assert any("admin scope" in p for p in user_view.problems)
