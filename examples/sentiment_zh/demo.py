@@ -61,6 +61,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(f"\ndemo finished in {time.monotonic() - started:.0f} s; the run is in {RUN_DIR}")
+    print("see it in a browser: .venv/bin/tunesmith console --root runs, then open http://127.0.0.1:8080")
 
 
 if __name__ == "__main__":

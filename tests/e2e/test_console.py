@@ -58,7 +58,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield Console(server, root, work, run_key, read_key)
 
 
-def _start_run(page: Any, url: str, data: Path, name: str, overrides: list[str]) -> str:
+def _start_run(
+    page: Any, url: str, data: Path, name: str, overrides: list[str], shot: Any = lambda name: None
+) -> str:
     """Upload `data`, check init's guesses, fill the recipe form and start; the job page's URL."""
     from playwright.sync_api import expect
 
@@ -74,6 +76,7 @@ def _start_run(page: Any, url: str, data: Path, name: str, overrides: list[str])
     form = dict(item.split("=", 1) for item in overrides)
     field("model.name").fill(form.pop("model.name"))
     field("training.epochs").fill(form.pop("training.epochs"))
+    shot("03-new-run-form")
     page.get_by_label("More settings").fill("\n".join(f"{k}={v}" for k, v in form.items()))
     page.get_by_role("button", name="Start run").click()
     page.wait_for_url("**/jobs/*")
@@ -120,8 +123,8 @@ def test_console_in_a_browser(console: Console, tiny_model: Path, tmp_path: Path
         page.get_by_role("button", name="Analyse").click()
         expect(page.get_by_role("alert")).to_contain_text(f"limit of {LIMIT_MB:g} MB")
 
-        first = _start_run(page, console.url, data, "faq-a", overrides)
-        shot("03-job-running")
+        first = _start_run(page, console.url, data, "faq-a", overrides, shot)
+        shot("04-job-running")
         # a second run while the first trains: it waits in the queue (one at a time); stop it,
         # then resume it - the CLI's Ctrl-C and --resume
         page2 = context.new_page()  # the same signed-in session
@@ -129,12 +132,12 @@ def test_console_in_a_browser(console: Console, tiny_model: Path, tmp_path: Path
         _start_run(page2, console.url, data, "faq-b", [*overrides, "training.epochs=2"])
         page2.get_by_role("button", name="Stop").click()
         expect(page2.locator("#state")).to_have_text("stopped", timeout=120_000)
-        shot("04-job-stopped", page2)
+        shot("05-job-stopped", page2)
 
         page.goto(first)
         expect(page.locator("#state")).to_have_text("finished", timeout=240_000)  # live, then reloaded
         expect(page.locator("#log")).to_contain_text("done in")
-        shot("05-job-finished")
+        shot("06-job-finished")
         page2.get_by_role("button", name="Resume").click()
         expect(page2.locator("#state")).to_have_text("finished", timeout=240_000)
         assert "--resume" in page2.locator("#log").inner_text()
@@ -158,14 +161,14 @@ def test_console_in_a_browser(console: Console, tiny_model: Path, tmp_path: Path
         expect(page.locator("#card")).to_contain_text("faq-a")
         expect(page.locator("#files")).to_contain_text("model/model.safetensors")
         assert page.locator("img[alt^='Training curves']").evaluate("img => img.naturalWidth") > 100
-        shot("06-run")
+        shot("07-run")
         page.get_by_role("link", name="Data validation report").click()
         expect(page.locator("h1")).to_contain_text("Data")
-        shot("07-data-report")
+        shot("08-data-report")
         page.go_back()
         page.get_by_role("link", name="Full report").click()
         expect(page.get_by_role("heading", name="Release gates")).to_be_visible()
-        shot("08-report")
+        shot("09-report")
 
         page.goto(f"{console.url}/compare")
         page.get_by_label("Run A").select_option("faq-a")
@@ -174,20 +177,20 @@ def test_console_in_a_browser(console: Console, tiny_model: Path, tmp_path: Path
         expect(page.get_by_role("heading", name="Verdict")).to_be_visible(timeout=120_000)
         expect(page.locator("#diff-h + table")).to_contain_text("training.epochs")
         expect(page.locator("table").first).to_contain_text("95% CI")
-        shot("09-compare")
+        shot("10-compare")
 
         page.goto(f"{console.url}/playground")
         page.get_by_label("Run").select_option("faq-a")
         page.get_by_label("Text", exact=True).fill(QUESTION)
         page.get_by_role("button", name="Ask").click()
         expect(page.get_by_role("heading", name="Answer")).to_be_visible(timeout=60_000)
-        shot("10-playground")
+        shot("11-playground")
         shown = json.loads(page.locator("#answer-json").text_content() or "")
         seen = page.locator("#seen-text").inner_text()
         backend = page.locator("#answer-backend").inner_text()
         expect(page.locator("table.bars tbody tr")).to_have_count(len(shown["probabilities"]))
         page.goto(f"{console.url}/served")
-        shot("11-served-none")
+        shot("12-served-none")
 
         # without JavaScript: signing in, the list, a run, a job's log and the playground all work
         plain = browser.new_context(java_script_enabled=False).new_page()

@@ -21,13 +21,17 @@ class Answer:
     seen: dict[str, str]  # each input as the model saw it
     answer: dict[str, Any]
     bars: list[tuple[str, float]]  # (label, probability), largest first: the chart
+    more: int  # labels left out of the chart (it shows the most probable BARS)
+
+
+BARS = 20
 
 
 def _bars(answer: dict[str, Any]) -> list[tuple[str, float]]:
     probabilities = answer.get("probabilities")
     if isinstance(probabilities, dict):
         numbers = {str(k): float(v) for k, v in probabilities.items() if isinstance(v, int | float)}
-        return sorted(numbers.items(), key=lambda kv: -kv[1])[:20]
+        return sorted(numbers.items(), key=lambda kv: -kv[1])
     return []
 
 
@@ -56,4 +60,13 @@ class Playground:
         example = {"text": text} if not text_pair else {"text": text, "text_pair": text_pair}
         seen = predictor.model_input([example])[0]
         answer = predictor.predict([seen])[0]
-        return Answer(run_dir.name, predictor.backend, version, dict(seen), answer, _bars(answer))
+        bars = _bars(answer)
+        return Answer(
+            run_dir.name,
+            predictor.backend,
+            version,
+            dict(seen),
+            answer,
+            bars[:BARS],
+            max(0, len(bars) - BARS),
+        )

@@ -79,8 +79,9 @@ def shown(value: Any) -> str:
 
 
 def values(recipe: Path) -> dict[str, str]:
-    """Each form field's value as the recipe file sets it (the template stands for the text)."""
-    raw = recipe_io.read_yaml(recipe)
+    """Each form field's value as the run would take it: what the recipe file sets, else the
+    recipe's default ('auto' epochs); a text template stands for the text field."""
+    raw = recipe_io.load(recipe).model_dump(mode="json")
     found = {f.key: shown(_get(raw, f.key)) for f in FIELDS}
     if not found["data.text_field"] and _get(raw, "data.text_template"):
         found["data.text_field"] = str(_get(raw, "data.text_template"))
