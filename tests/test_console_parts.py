@@ -134,3 +134,29 @@ def test_rates_and_latency_come_from_two_readings_of_the_metrics() -> None:
     assert load.rate == pytest.approx(24 / 2) and load.error_rate == pytest.approx(4 / 24)
     assert load.mean_ms == pytest.approx(1000 * (18 * 0.005 + 0.55) / 20)
     assert load.p95_ms == pytest.approx(100.0)  # the 19th of 20 answers fell in the 0.1 s bucket
+
+
+def test_the_form_is_the_recipe_init_wrote(tmp_path: Path) -> None:
+    from helpers import faq_records, write_jsonl
+
+    from tunesmith.errors import TunesmithError
+    from tunesmith.web import recipe_form
+
+    data = write_jsonl(tmp_path / "faq.jsonl", faq_records(60))
+    recipe = tmp_path / "job" / "recipe.yaml"
+    recipe.parent.mkdir()
+    lines = recipe_form.analyse(data, recipe)
+    assert lines == recipe_form.read_findings(recipe) and "classification" in lines[0]
+    current = recipe_form.values(recipe)
+    assert current["data.label_field"] == "intent" and current["training.epochs"] == "auto"
+    assert recipe_form.wishes_of(dict(current), current) is None
+    changed = dict(current) | {"model.name": "/models/tiny", "training.epochs": "3", "data.label_field": "id"}
+    wishes = recipe_form.wishes_of(changed, current)
+    assert wishes is not None and wishes.label == "id" and wishes.text == "question"
+    overrides = recipe_form.overrides_of(changed, current, "# a comment\n\ntraining.warmup_ratio=0.2\n")
+    assert overrides == ["model.name=/models/tiny", "training.epochs=3", "training.warmup_ratio=0.2"]
+    with pytest.raises(TunesmithError, match="line 1"):
+        recipe_form.overrides_of(current, current, "warmup 0.2")
+    assert recipe_form.check(recipe, ["name=faq-2", "training.epochs=3"]) == "faq-2"
+    with pytest.raises(TunesmithError, match=r"training\.epochz"):
+        recipe_form.check(recipe, ["training.epochz=3"])

@@ -130,8 +130,8 @@ async def draft_start(request: Request, job_id: str) -> Response:
             current = recipe_form.values(recipe)
             if form.get("action") == "reanalyse":
                 return _draft_page(request, job, current | {"name": form.get("name", current["name"])}, extra)
-        elif form.get("action") == "reanalyse":
-            return _draft_page(request, job, current, extra)
+        elif form.get("action") == "reanalyse":  # nothing init decides changed: the form as sent
+            return _draft_page(request, job, current | {k: v for k, v in form.items() if k in current}, extra)
         overrides = recipe_form.overrides_of(form, current, extra)
         name = await run_in_threadpool(recipe_form.check, recipe, overrides)
         problem = state.queue.name_taken(name, job.id)
