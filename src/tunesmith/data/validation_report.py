@@ -135,7 +135,7 @@ def write_validation_report(
     language = report.get("language_mix", {})
     sections = [
         ("Warnings and advice", warnings),
-        ("Rows", cards + rejected_html),
+        ("Rows", f'<div class="cards">{cards}</div>' + rejected_html),
         ("Labels", _labels_section(report) if targets is None else _target_section(report, targets)),
         ("Text length", _lengths_section(report, chars, tokens)),
         ("Duplicates and leakage", _duplicates_section(report)),
