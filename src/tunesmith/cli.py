@@ -47,6 +47,14 @@ ForceOption = Annotated[
     ),
 ]
 BackendOption = Annotated[str, typer.Option("--backend", help=BACKEND_HELP)]
+# `serve` and `console`: where to listen, and whether keys are required (serve/settings.default_auth).
+HostOption = Annotated[str, typer.Option(help="Address to bind; beyond localhost, API keys are required.")]
+AuthOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--auth/--no-auth", help="Require keys (default: when keys are given or host is not local)."
+    ),
+]
 NnodesOption = Annotated[int, typer.Option("--nnodes", help="Nodes in the job; each runs this command.")]
 NodeRankOption = Annotated[int, typer.Option("--node-rank", help="This node's rank, 0 .. nnodes-1.")]
 MasterAddrOption = Annotated[str, typer.Option("--master-addr", help="Address of the rank-0 node.")]
@@ -362,9 +370,7 @@ def serve(
         list[str],
         typer.Argument(help="Run folders to serve, RUN or NAME=RUN; the first gets the traffic by default."),
     ],
-    host: Annotated[
-        str, typer.Option(help="Address to bind; beyond localhost, API keys are required.")
-    ] = "127.0.0.1",
+    host: HostOption = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Processes, each with the model loaded once.")] = 1,
     threads: Annotated[
@@ -393,12 +399,7 @@ def serve(
     api_keys: Annotated[
         Path | None, typer.Option(help="Key file from `tunesmith keys create` (or set TUNESMITH_API_KEYS).")
     ] = None,
-    auth: Annotated[
-        bool | None,
-        typer.Option(
-            "--auth/--no-auth", help="Require keys (default: when keys are given or host is not local)."
-        ),
-    ] = None,
+    auth: AuthOption = None,
     rate_limit: Annotated[
         float, typer.Option(help="Requests per minute per key (a key's own limit wins).")
     ] = 600.0,
@@ -501,9 +502,7 @@ def console_command(
         "runs"
     ),
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    host: Annotated[
-        str, typer.Option(help="Address to bind; beyond localhost, API keys are required.")
-    ] = "127.0.0.1",
+    host: HostOption = "127.0.0.1",
     data: Annotated[
         Path | None, typer.Option("--data", help="A folder whose data files can be picked for a new run.")
     ] = None,
@@ -513,12 +512,7 @@ def console_command(
             help="Key file from `tunesmith keys create` (--scope read or run; or TUNESMITH_API_KEYS)."
         ),
     ] = None,
-    auth: Annotated[
-        bool | None,
-        typer.Option(
-            "--auth/--no-auth", help="Require keys (default: when keys are given or host is not local)."
-        ),
-    ] = None,
+    auth: AuthOption = None,
     max_upload_mb: Annotated[
         float, typer.Option(min=0.001, help="Largest data file an upload may be.")
     ] = 100.0,

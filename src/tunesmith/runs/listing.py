@@ -25,6 +25,7 @@ class RunInfo:
     created: str
     metrics: dict[str, float] = field(default_factory=dict)  # test split (else validation), numbers only
     train_seconds: float | None = None
+    releasable: bool | None = None  # the manifest's verdict; None before the run is bundled
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -99,6 +100,7 @@ def run_info(run_dir: Path) -> RunInfo | None:
         created=created,
         metrics=headline_metrics(run_dir),
         train_seconds=summary.get("train_runtime_s"),
+        releasable=manifest.get("releasable"),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tunesmith.console import console
 from tunesmith.errors import BundleError, TunesmithError
-from tunesmith.serve.settings import LOCAL_HOSTS, ServeSettings
+from tunesmith.serve.settings import ServeSettings, default_auth
 from tunesmith.serve.versions import ROUTING_FILE, write_routing
 
 GRACEFUL_SECONDS = 30
@@ -50,8 +50,7 @@ def settle(options: dict[str, Any]) -> ServeSettings:
     values.setdefault("threads", max(1, cores // values.get("workers", 1)))
     host = values.get("host", "127.0.0.1")
     keys_given = bool(values.get("keys_file") or os.environ.get("TUNESMITH_API_KEYS"))
-    if values.get("auth") is None:
-        values["auth"] = keys_given or host not in LOCAL_HOSTS
+    values["auth"] = default_auth(values.get("auth"), keys_given, host)
     settings = ServeSettings(**values)
     if settings.rewriter:
         check_run("rewriter", Path(settings.rewriter))

@@ -18,6 +18,11 @@ VERSION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def default_auth(auth: bool | None, keys_given: bool, host: str) -> bool:
+    """Keys are required when asked for, when keys are given, or beyond localhost (serve, console)."""
+    return auth if auth is not None else keys_given or host not in LOCAL_HOSTS
+
+
 class ServeSettings(ServeSection):
     """The recipe's `serve:` keys (batch size, wait, queue, deadline, texts per request) and the rest."""
 

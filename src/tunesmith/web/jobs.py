@@ -33,8 +33,8 @@ RESUMABLE = ("stopped", "interrupted", "failed")
 # The exit codes of `tunesmith run` (cli.main): 3 gates failed, 130 stopped by Ctrl-C/SIGINT.
 _ENDED = {0: "finished", 3: "not releasable", 130: "stopped", -signal.SIGINT: "stopped"}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# (stage, share of the whole run when it starts)
-_STAGES = (("prepare", 0.0), ("train", 0.1), ("evaluate", 0.85), ("bundle", 0.95))
+# stage -> (share of the whole run when it starts, when it ends)
+_STAGES = {"prepare": (0.0, 0.1), "train": (0.1, 0.85), "evaluate": (0.85, 0.95), "bundle": (0.95, 1.0)}
 
 
 @dataclass
@@ -265,10 +265,8 @@ class JobQueue:
                     detail = f"step {seen['step']} of {seen['max_steps']}{loss}"
                 except (OSError, ValueError, KeyError, TypeError):
                     pass
-        starts = dict(_STAGES)
-        ends = [s for _, s in _STAGES[1:]] + [1.0]
-        end = ends[[n for n, _ in _STAGES].index(stage)]
-        fraction = starts[stage] + (end - starts[stage]) * min(1.0, within)
+        start, end = _STAGES[stage]
+        fraction = start + (end - start) * min(1.0, within)
         return {"state": job.state, "stage": stage, "fraction": round(fraction, 3), "detail": detail}
 
 

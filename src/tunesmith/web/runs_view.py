@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunesmith.runs.listing import Headline, RunInfo, find_runs, headline, read_json, run_info
+from tunesmith.runs.listing import Headline, RunInfo, find_runs, headline
 from tunesmith.web.jobs import Job
 
 SORT_KEYS = ("name", "status", "task", "model", "created", "metric")
@@ -44,24 +44,26 @@ def task_headline(run_dir: Path) -> tuple[str, ...]:
         return ()
 
 
-def row(run_dir: Path, jobs: dict[str, Job]) -> RunRow | None:
-    info = run_info(run_dir)
-    if info is None:
-        return None
-    manifest = read_json(run_dir / "manifest.json")
-    releasable = manifest.get("releasable") if manifest else None
-    name = run_dir.name
-    job = jobs.get(name.removeprefix(".").removesuffix(".partial"))
-    return RunRow(name, info, headline(run_dir, task_headline(run_dir)), releasable, job)
+def jobs_by_name(jobs: list[Job]) -> dict[str, Job]:
+    """Each run name's newest job."""
+    return {job.name: job for job in sorted(jobs, key=lambda j: j.created) if job.name}
+
+
+def row(info: RunInfo, jobs: dict[str, Job]) -> RunRow:
+    name = info.path.name
+    job = jobs.get(name.removeprefix(".").removesuffix(".partial"))  # a staging folder is its run's
+    return RunRow(name, info, headline(info.path, task_headline(info.path)), info.releasable, job)
 
 
 def rows(root: Path, jobs: list[Job]) -> list[RunRow]:
-    by_output = {}
-    for job in sorted(jobs, key=lambda j: j.created):  # the newest job of a name wins
-        if job.name:
-            by_output[job.name] = job
-    found = [r for info in find_runs(root) if (r := row(info.path, by_output)) is not None]
-    return found
+    by_name = jobs_by_name(jobs)
+    return [row(info, by_name) for info in find_runs(root)]
+
+
+def sort_order(query: dict[str, Any]) -> tuple[str, str]:
+    """The column the list is sorted by and "asc" or "desc" (default: newest first)."""
+    key = query.get("sort") if query.get("sort") in SORT_KEYS else "created"
+    return str(key), str(query.get("order", "desc" if key == "created" else "asc"))
 
 
 def select(found: list[RunRow], query: dict[str, Any]) -> list[RunRow]:
@@ -75,8 +77,8 @@ def select(found: list[RunRow], query: dict[str, Any]) -> list[RunRow]:
         and (not status or r.status == status)
         and (not task or r.info.task == task)
     ]
-    key = query.get("sort") if query.get("sort") in SORT_KEYS else "created"
-    reverse = query.get("order", "desc" if key == "created" else "asc") == "desc"
+    key, order = sort_order(query)
+    reverse = order == "desc"
 
     def sort_value(r: RunRow) -> Any:
         if key == "metric":

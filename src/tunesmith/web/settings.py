@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tunesmith.errors import TunesmithError
 from tunesmith.serve.auth import ApiKey, load_keys
-from tunesmith.serve.settings import LOCAL_HOSTS
+from tunesmith.serve.settings import default_auth
 
 SERVER_KEY_ENV = "TUNESMITH_SERVER_KEY"
 WORK_DIR = ".console"  # under the root: uploads, drafts, the queue's jobs and their logs
@@ -56,8 +56,7 @@ def settle(
     if data_dir is not None and not data_dir.is_dir():
         raise TunesmithError(f"--data {data_dir}: no such folder")
     keys = load_keys(str(keys_file) if keys_file else None)
-    if auth is None:
-        auth = bool(keys) or host not in LOCAL_HOSTS
+    auth = default_auth(auth, bool(keys), host)
     if auth and not keys:
         raise TunesmithError(
             f"the console on {host} needs API keys: make one with "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
@@ -88,17 +89,11 @@ async def job_events(request: Request, job_id: str, offset: int = 0) -> Response
     )
 
 
-@router.post("/jobs/{job_id}/stop")
-def job_stop(request: Request, job_id: str) -> Response:
+@router.post("/jobs/{job_id}/{action}")
+def job_action(request: Request, job_id: str, action: Literal["stop", "resume"]) -> Response:
+    """Stop (the CLI's Ctrl-C) or resume (its --resume), then back to the job's page."""
     state = state_of(request)
     state.access.require(request, "run")
-    state.queue.stop(_job(request, job_id).id)
-    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-
-
-@router.post("/jobs/{job_id}/resume")
-def job_resume(request: Request, job_id: str) -> Response:
-    state = state_of(request)
-    state.access.require(request, "run")
-    state.queue.resume(_job(request, job_id).id)
+    job = _job(request, job_id)
+    (state.queue.stop if action == "stop" else state.queue.resume)(job.id)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)

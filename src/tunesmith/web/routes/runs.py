@@ -7,9 +7,18 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from markdown_it import MarkdownIt
 
-from tunesmith.runs.listing import read_json, read_recipe
+from tunesmith.runs.listing import read_json, read_recipe, run_info
 from tunesmith.web.app import render, state_of
-from tunesmith.web.runs_view import SORT_KEYS, resolve_file, resolve_run, row, rows, run_files, select
+from tunesmith.web.runs_view import (
+    jobs_by_name,
+    resolve_file,
+    resolve_run,
+    row,
+    rows,
+    run_files,
+    select,
+    sort_order,
+)
 
 router = APIRouter()
 # A run's own HTML files (reports) are shown as they are, with nothing able to run in them.
@@ -32,14 +41,15 @@ def runs_list(request: Request) -> Response:
     found = rows(state.settings.root, jobs)
     shown = select(found, query)
     active = [j for j in jobs if j.state in ("queued", "running")]
+    sort, order = sort_order(query)
     return render(
         request,
         "runs.html",
         runs=shown,
         total=len(found),
         query=query,
-        sort=query.get("sort") if query.get("sort") in SORT_KEYS else "created",
-        order=query.get("order", "desc" if query.get("sort", "created") == "created" else "asc"),
+        sort=sort,
+        order=order,
         statuses=sorted({r.status for r in found}),
         tasks=sorted({r.info.task for r in found if r.info.task}),
         active=active,
@@ -52,8 +62,8 @@ def run_page(request: Request, name: str) -> Response:
     state = state_of(request)
     state.access.require(request, "read")
     run_dir = _run_dir(request, name)
-    jobs = {j.name: j for j in sorted(state.queue.all(), key=lambda j: j.created) if j.name}
-    found = row(run_dir, jobs)
+    info = run_info(run_dir)
+    found = row(info, jobs_by_name(state.queue.all())) if info is not None else None
     metrics = read_json(run_dir / "metrics.json")
     card = run_dir / "model" / "README.md"
     card_html = ""
