@@ -22,9 +22,17 @@ def encoder_layers(model: Any) -> nn.ModuleList | None:
     return None
 
 
+def unsaved_parameters(model: Any) -> list[nn.Parameter]:
+    """Parameters the model's `save_pretrained` leaves out (Marian's sinusoidal positions: they are
+    recomputed on load). Trained, they would change a model that the bundle then does not hold."""
+    skipped = set(getattr(model, "_keys_to_ignore_on_save", None) or ())
+    return [p for name, p in model.named_parameters() if name in skipped]
+
+
 def freeze(model: Any, word_embeddings: bool, lower_layers: int) -> int:
-    """Freeze what the recipe asks; return how many parameters no longer train."""
-    frozen: list[nn.Parameter] = []
+    """Freeze what the recipe asks, and what the saved model would not keep; return how many
+    parameters no longer train."""
+    frozen: list[nn.Parameter] = unsaved_parameters(model)
     if word_embeddings or lower_layers:
         frozen.append(model.get_input_embeddings().weight)
     if lower_layers:
