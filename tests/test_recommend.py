@@ -40,9 +40,11 @@ def test_language_domain_and_budget_shape_the_ranking() -> None:
     fits = [c for c in tight if c.fits]
     assert fits and all(c.memory_bytes <= 2e9 and c.latency_ms <= 100 for c in fits)
     seq2seq = recommend("seq2seq", "en", flops=FLOPS)
-    assert {c.model.kind for c in seq2seq} == {"seq2seq", "encoder"}  # encoders warm-start bert2bert
+    # encoders warm-start bert2bert; decoders read the source as a prompt
+    assert {c.model.kind for c in seq2seq} == {"seq2seq", "decoder", "encoder"}
     assert seq2seq[0].model.kind == "seq2seq"
     assert all("bert2bert" in " ".join(c.reasons) for c in seq2seq if c.model.kind == "encoder")
+    assert all("prompt" in " ".join(c.reasons) for c in seq2seq if c.model.kind == "decoder")
     with pytest.raises(ValueError, match="unknown task"):
         recommend("astrology", "en", flops=FLOPS)
 
@@ -50,6 +52,8 @@ def test_language_domain_and_budget_shape_the_ranking() -> None:
 def test_auto_picks_an_offline_model_that_reads_the_language() -> None:
     assert choose_auto("classification", "zh", 32, 128).model.name == "multilingual-e5-small"
     assert choose_auto("regression", "en", 32, 128).model.offline
+    # the offline choice for translation is the packaged multilingual decoder, not bert2bert
+    assert choose_auto("seq2seq", "mixed", 32, 64).model.name == "gemma-3-270m"
 
 
 def test_recommend_command_prints_the_table(tmp_path: Path) -> None:

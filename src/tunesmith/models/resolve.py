@@ -26,7 +26,8 @@ def resolve_model(name: str) -> Path:
     """Return a folder holding config, weights and tokenizer for `name`."""
     path = Path(name).expanduser()
     if path.suffix.lower() == ".gguf" and path.is_file():
-        from tunesmith.models.gguf import import_gguf, imported_dir
+        from tunesmith.models.gguf import import_gguf
+        from tunesmith.models.imported import imported_dir
 
         converted = imported_dir(path.stem.lower())
         return converted if (converted / "source.json").is_file() else import_gguf(path)
@@ -40,7 +41,7 @@ def resolve_model(name: str) -> Path:
     key = name.strip().lower()
     if key in PACKAGED:
         return packaged_model_dir(key)
-    from tunesmith.models.gguf import imported_dir
+    from tunesmith.models.imported import imported_dir
 
     if (imported_dir(key) / "config.json").is_file():  # `tunesmith models import x.gguf --name key`
         return imported_dir(key)
