@@ -89,3 +89,37 @@ def test_split_functions_directly() -> None:
         placed = dict(zip(documents, assign_by_group(documents, 0.1, 0.1, seed=seed), strict=True))
         assert set(placed.values()) == {"train", "validation", "test"}, (seed, Counter(placed.values()))
     assert parse_time("2024-01-01") == parse_time(1704067200) == parse_time("1704067200000")
+
+
+def test_a_group_split_of_labelled_records_brings_every_label_to_every_split() -> None:
+    """Forty documents of clauses, nine categories, a few held by only three or four documents
+    (the CLAUDETTE shape): whole documents stay in one split, and a label that at least three
+    documents hold reaches train, validation and test; the record shares stay near 80/10/10."""
+    import random
+
+    rng = random.Random(7)
+    groups: list[str] = []
+    labels: list[list[str]] = []
+    rare = {"a": {3, 17, 29}, "pinc": {5, 11, 23, 31}}  # each held by a few documents only
+    for doc in range(40):
+        for _ in range(rng.randrange(150, 500)):
+            names = [c for c in ("ltd", "ter", "ch", "use") if rng.random() < 0.03]
+            names += [c for c, holders in rare.items() if doc in holders and rng.random() < 0.2]
+            groups.append(f"doc{doc}")
+            labels.append(names or ["(none)"])
+    for seed in range(5):
+        splits = assign_by_group(groups, 0.1, 0.1, seed=seed, labels=labels)
+        by_doc: dict[str, set[str]] = {}
+        per_split: dict[str, Counter[str]] = {s: Counter() for s in ("train", "validation", "test")}
+        for group, names, split in zip(groups, labels, splits, strict=True):
+            by_doc.setdefault(group, set()).add(split)
+            per_split[split].update(names)
+        assert all(len(s) == 1 for s in by_doc.values())  # a document is never cut
+        for name in ("a", "pinc", "ltd", "ter", "ch", "use"):
+            assert all(per_split[s][name] > 0 for s in per_split), (seed, name, per_split)
+        shares = Counter(splits)
+        assert 0.05 < shares["test"] / len(splits) < 0.2 and 0.05 < shares["validation"] / len(splits) < 0.2
+    # shuffled in a seeded way: the same seed places the same documents
+    assert assign_by_group(groups, 0.1, 0.1, 3, labels=labels) == assign_by_group(
+        groups, 0.1, 0.1, 3, labels=labels
+    )

@@ -285,7 +285,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         redactor = Redactor.from_recipe(recipe.prepare.pii)
         scrub = redactor.scrub if recipe.prepare.pii.enabled else None
         quarantine = Quarantine(stage / "rejected.jsonl", scrub)
-        pool = Pool(Path(scratch), recipe.prepare.dedup.enabled, _fields_for_split(recipe))
+        pool = Pool(Path(scratch), recipe.prepare.dedup.enabled, _fields_for_split(recipe, task))
         try:
             accepted = _read_all(recipe, task, quarantine, redactor, pool)
             rejected_on_read = quarantine.count  # duplicates are quarantined later, from the accepted
@@ -297,7 +297,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
                 f"{recipe.data.train}: no usable records ({quarantine.count} rejected; see the "
                 "reasons in rejected.jsonl). Check data.text_field and data.label_field."
             )
-        codes = _decide_splits(pool, recipe)
+        codes = _decide_splits(pool, recipe, task)
         duplicates = _remove_duplicates(pool, codes, recipe, quarantine)
         quarantine.close()
         counts, label_counts, labels, targets = _write_splits(pool, codes, task, stage)
@@ -339,11 +339,12 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
     return PreparedData(out, labels, counts, quarantine.count)
 
 
-def _fields_for_split(recipe: Recipe) -> list[str]:
-    """Per-record values the split method needs besides the label (kept in memory)."""
+def _fields_for_split(recipe: Recipe, task: Task) -> list[str]:
+    """Per-record values the split method needs besides the stratum (kept in memory): a group
+    split of labelled data also keeps each label, to spread every label over the splits."""
     method = recipe.split.method
     if method == "group":
-        return ["group"]
+        return ["group", "label"] if task.categorical else ["group"]
     if method == "time":
         return ["time"]
     if method == "hash":
@@ -351,7 +352,7 @@ def _fields_for_split(recipe: Recipe) -> list[str]:
     return []
 
 
-def _decide_splits(pool: Pool, recipe: Recipe) -> np.ndarray:
+def _decide_splits(pool: Pool, recipe: Recipe, task: Task) -> np.ndarray:
     """Split codes (0 train, 1 validation, 2 test): a record with a fixed split keeps it; the
     others are divided by the recipe's method."""
     fixed = pool.array("fixed")
@@ -366,7 +367,9 @@ def _decide_splits(pool: Pool, recipe: Recipe) -> np.ndarray:
     ratios = (options.validation, options.test)
     if options.method == "group":
         groups = pool.kept_fields["group"]
-        chosen = assign_by_group([groups[i] for i in free], *ratios, recipe.seed, want)
+        labels = pool.kept_fields.get("label")
+        names = [task.count_keys(labels[i]) for i in free] if labels is not None else None
+        chosen = assign_by_group([groups[i] for i in free], *ratios, recipe.seed, want, names)
     elif options.method == "time":
         times = pool.kept_fields["time"]
         chosen = assign_by_time([times[i] for i in free], *ratios, want)
