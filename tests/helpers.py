@@ -171,3 +171,48 @@ def build_tiny_causal_lm(folder: Path, texts: list[str]) -> Path:
     LlamaForCausalLM(config).save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
+
+
+def build_tiny_marian(folder: Path, texts: list[str]) -> Path:
+    """A 2-layer, 32-wide MarianMT (the opus-mt architecture) with one word/character vocabulary
+    for both languages, built from `texts`, saved as `save_pretrained` writes a downloaded
+    opus-mt folder: what `tunesmith models import` brings into the cache."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import MarianConfig, MarianMTModel, PreTrainedTokenizerFast
+
+    specials = ["<pad>", "</s>", "<unk>"]
+    normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    words = {w for t in texts for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(t))}
+    vocab = {p: i for i, p in enumerate([*specials, *sorted(words)])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
+    tok.post_processor = processors.TemplateProcessing(
+        single="$A </s>", special_tokens=[("</s>", vocab["</s>"])]
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="</s>", model_max_length=512
+    )
+    config = MarianConfig(
+        vocab_size=len(vocab),
+        d_model=32,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        dropout=0.0,  # a tiny model memorising a small vocabulary: dropout only slows it
+        pad_token_id=vocab["<pad>"],
+        eos_token_id=vocab["</s>"],
+        decoder_start_token_id=vocab["<pad>"],  # Marian starts decoding from <pad>
+        forced_eos_token_id=vocab["</s>"],
+    )
+    import torch
+
+    torch.manual_seed(0)
+    MarianMTModel(config).save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder

@@ -122,7 +122,11 @@ def test_two_language_columns_are_a_translation(tmp_path: Path) -> None:
     recipe = _recipe(out)
     assert plan.task.value == "seq2seq" and recipe["data"]["columns"] == ["en", "zh"]
     assert (recipe["data"]["text_field"], recipe["data"]["label_field"]) == ("en", "zh")
-    assert recipe["model"]["name"] == "multilingual-e5-small" and recipe["task"]["max_target_length"] >= 16
+    assert recipe["task"]["max_target_length"] >= 16
+    # the packaged multilingual decoder, reading the source inside a prompt named for both languages
+    assert recipe["model"]["name"] == "gemma-3-270m"
+    assert recipe["task"]["prompt"] == "English: {text}\nChinese:"
+    assert validate(recipe).task.prompt == "English: {text}\nChinese:"  # the YAML round-trips the line break
 
 
 def test_a_numeric_table_is_tabular_without_ids_and_with_policies(tmp_path: Path) -> None:
@@ -148,6 +152,8 @@ def test_a_numeric_table_is_tabular_without_ids_and_with_policies(tmp_path: Path
         assert unused not in template
     assert recipe.prepare.pii.columns == {"cc_num": "mask", "first": "mask"}
     assert plan.time_field == "unix_time" and plan.roles["trans_num"].startswith("an id")
+    # numbers, categories and a date, no free text: the trees path alone
+    assert recipe.task.tabular_model == "trees" and "gradient-boosted trees" in plan.task.reason
 
 
 def test_word_tag_lines_are_ner_with_names_left_unmasked(tmp_path: Path) -> None:

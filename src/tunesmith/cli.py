@@ -227,15 +227,16 @@ def export(
     from tunesmith.evaluate.stage import METRICS_FILE, judge_gates, raise_if_not_releasable
     from tunesmith.export.formats import format_named
     from tunesmith.export.stage import export as export_stage
+    from tunesmith.export.summary import eager_name
     from tunesmith.run import bundle
 
     fmt = format_named(format_, quantize)
     parity = export_stage(run_dir, fmt)
-    speed = parity["speed"]
+    speed, eager = parity["speed"], parity["reference"]
     console.print(f"{fmt.name}: {parity['verdict']}")
     console.print(
-        f"one text: {speed[fmt.name]['latency_ms_p50']:.1f} ms ({speed['torch']['latency_ms_p50']:.1f} ms "
-        f"PyTorch); {parity['file']}"
+        f"one input: {speed[fmt.name]['latency_ms_p50']:.2f} ms ({speed[eager]['latency_ms_p50']:.2f} ms "
+        f"{eager_name(eager)}); {parity['file']}"
     )
     judge_gates(run_dir, recipe_io.load_resolved(run_dir), read_json_if_present(run_dir / METRICS_FILE))
     write_report(run_dir)
@@ -305,13 +306,20 @@ def tune(
 @app.command()
 def predict(
     run_dir: RunDir,
-    text: Annotated[str | None, typer.Argument(help="One text.")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="One text (a tabular run: one row as a JSON object).")
+    ] = None,
     pair: Annotated[
         str | None, typer.Option("--pair", help="Second text: the context (QA) or a candidate (matching).")
     ] = None,
     file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help="JSONL with 'text' (and 'text_pair') fields, or plain lines."),
+        typer.Option(
+            "--file",
+            "-f",
+            help="JSONL with 'text' (and 'text_pair') fields, or plain lines; a tabular run reads rows "
+            "from any data file prepare reads (CSV, TSV, JSON, JSONL, Parquet).",
+        ),
     ] = None,
     backend: BackendOption = "auto",
 ) -> None:
@@ -324,19 +332,57 @@ def predict(
         tunesmith predict runs/qa "who signed?" --pair "The contract was signed by ACME."
 
         tunesmith predict runs/faq --file inputs.jsonl > answers.jsonl
+
+        tunesmith predict runs/fraud '{"amount": 8000.5, "type": "TRANSFER", "hour": 2}'
+
+        tunesmith predict runs/fraud --file transactions.csv > answers.jsonl
     """
     from tunesmith.predict import Predictor
 
     if (text is None) == (file is None):
         raise TunesmithError("give either one TEXT or --file FILE")
     predictor = Predictor.from_run(run_dir, backend=backend)
+    rows = "columns" in predictor.task.inputs  # a tabular run reads a row's columns
     if text is not None:
-        example = {"text": text} if pair is None else {"text": text, "text_pair": pair}
+        example = (
+            _row_argument(text)
+            if rows
+            else {"text": text}
+            if pair is None
+            else {"text": text, "text_pair": pair}
+        )
         print(json.dumps(predictor.predict_raw([example])[0], ensure_ascii=False))
         return
-    examples = _read_inputs(file)  # type: ignore[arg-type]
+    examples = _read_rows(file) if rows else _read_inputs(file)  # type: ignore[arg-type]
     for answer in predictor.predict_raw(examples, show=True):
         print(json.dumps(answer, ensure_ascii=False))
+
+
+def _row_argument(text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        record = None
+    if not isinstance(record, dict):
+        raise TunesmithError(
+            "a tabular run answers a row: give it as a JSON object, e.g. '{\"amount\": 12.5}'"
+        )
+    return {"record": record}
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    """Every record of a data file as a row to answer (a JSONL line may also be a request,
+    {"record": {...}}); an unreadable one is named."""
+    from tunesmith.data.read import Unreadable, read_records
+
+    rows = []
+    for line, record in read_records(path):
+        if isinstance(record, Unreadable) or not isinstance(record, dict):
+            reason = record.reason if isinstance(record, Unreadable) else "not an object of columns"
+            raise TunesmithError(f"{path}:{line}: {reason}")
+        wrapped = set(record) == {"record"} and isinstance(record["record"], dict)
+        rows.append({"record": record["record"] if wrapped else record})
+    return rows
 
 
 def _read_inputs(path: Path, required: tuple[str, ...] = ("text",)) -> list[dict[str, Any]]:

@@ -118,6 +118,11 @@ class _Calls:
             out.append(body)
         return out
 
+    def row_bodies(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"records": list(rows[s : s + self.batch_size])} for s in range(0, len(rows), self.batch_size)
+        ]
+
     @staticmethod
     def predictions(reply: dict[str, Any]) -> list[Prediction]:
         return [Prediction(p, reply.get("version"), reply.get("request_id")) for p in reply["predictions"]]
@@ -186,6 +191,16 @@ class Client:
             for p in self._calls.predictions(self._request("POST", "/v1/predict", json=body))
         ]
         return answers[0] if isinstance(text, str) else answers
+
+    def predict_rows(self, rows: dict[str, Any] | Sequence[dict[str, Any]]) -> Any:
+        """A tabular run's `Prediction` for a row (its columns by name), a list for a list of rows."""
+        many = [rows] if isinstance(rows, dict) else list(rows)
+        answers = [
+            p
+            for body in self._calls.row_bodies(many)
+            for p in self._calls.predictions(self._request("POST", "/v1/predict", json=body))
+        ]
+        return answers[0] if isinstance(rows, dict) else answers
 
     def answer(
         self,
@@ -288,6 +303,14 @@ class AsyncClient:
         )
         answers = [p for reply in replies for p in self._calls.predictions(reply)]
         return answers[0] if isinstance(text, str) else answers
+
+    async def predict_rows(self, rows: dict[str, Any] | Sequence[dict[str, Any]]) -> Any:
+        many = [rows] if isinstance(rows, dict) else list(rows)
+        replies = await asyncio.gather(
+            *(self._request("POST", "/v1/predict", json=body) for body in self._calls.row_bodies(many))
+        )
+        answers = [p for reply in replies for p in self._calls.predictions(reply)]
+        return answers[0] if isinstance(rows, dict) else answers
 
     async def answer(
         self,

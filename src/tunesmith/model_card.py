@@ -54,19 +54,26 @@ def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], summ
     base = (
         Path(model_name).name if ("/" in model_name and Path(model_name).exists()) else model_name
     )  # a local folder: its name, not the machine's path
+    trees = summary.get("learner") == "trees"
+    what = (
+        f"A {recipe.task.type} model: gradient-boosted trees (LightGBM) trained by tunesmith on the raw "
+        f"columns of {counts['train']:,} rows, {len(labels)} labels."
+        if trees
+        else f"A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts['train']:,} "
+        f"examples,\n{len(labels)} labels. Text longer than {recipe.model.max_length} tokens is cut."
+    )
     return f"""---
 language: {language}
-library_name: transformers
-pipeline_tag: text-classification
+library_name: {"lightgbm" if trees else "transformers"}
+pipeline_tag: {"tabular-classification" if trees else "text-classification"}
 base_model: {base}
 tags: [tunesmith, {recipe.task.type}]
 ---
 
 # {recipe.name}
 
-A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts["train"]:,} examples,
-{len(labels)} labels. Text longer than {recipe.model.max_length} tokens is cut.
-
+{what}
+{_choice_lines(summary)}
 ## Evaluation
 
 Each value with its 95% bootstrap interval over the split's records.
@@ -86,11 +93,7 @@ Each value with its 95% bootstrap interval over the split's records.
 
 ## Training
 
-{_shown(training.epochs)} epochs (max steps {training.max_steps}), batch {training.batch_size}, learning rate
-{_shown(training.learning_rate)}, warm-up {_shown(training.warmup_ratio)}, weight decay {
-        training.weight_decay:g},
-precision `{training.precision}`, frozen word embeddings: {recipe.model.freeze_word_embeddings},
-frozen lower layers: {recipe.model.freeze_layers}.
+{_trees_lines(summary) if trees else _transformer_lines(recipe, training)}
 
 ## Limitations
 
@@ -102,6 +105,34 @@ frozen lower layers: {recipe.model.freeze_layers}.
     }
 - The full data report is `data/report.html` in the run folder.
 """
+
+
+def _choice_lines(summary: dict[str, Any]) -> str:
+    """Why this learner is the bundle's model (tabular runs that trained trees)."""
+    choice = summary.get("choice")
+    if not choice:
+        return ""
+    seconds = ", ".join(f"{name} {value:.1f} s" for name, value in choice.get("seconds", {}).items())
+    return f"\nServed: {choice['reason']}. Training time: {seconds}.\n"
+
+
+def _trees_lines(summary: dict[str, Any]) -> str:
+    fitted = summary.get("trees", {})
+    return (
+        f"{fitted.get('rounds')} boosting rounds (stopped on the validation log loss), "
+        f"{fitted.get('train_seconds', 0):.1f} s, +{fitted.get('added_memory_bytes', 0) / 1e6:.0f} MB of "
+        f"memory; {fitted.get('columns', '')}."
+    )
+
+
+def _transformer_lines(recipe: Recipe, training: Any) -> str:
+    return (
+        f"{_shown(training.epochs)} epochs (max steps {training.max_steps}), batch {training.batch_size}, "
+        f"learning rate\n{_shown(training.learning_rate)}, warm-up {_shown(training.warmup_ratio)}, "
+        f"weight decay {training.weight_decay:g},\nprecision `{training.precision}`, frozen word "
+        f"embeddings: {recipe.model.freeze_word_embeddings},\nfrozen lower layers: "
+        f"{recipe.model.freeze_layers}."
+    )
 
 
 def write_model_card(run_dir: Path, recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any]) -> Path:

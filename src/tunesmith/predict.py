@@ -19,8 +19,10 @@ from tunesmith.bundle import verify_bundle
 from tunesmith.console import quiet_transformers
 from tunesmith.errors import BundleError, TunesmithError
 from tunesmith.export.engines import Engine, TorchEngine
+from tunesmith.export.parity import token_batches
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
+from tunesmith.tasks.base import ModelEngine
 from tunesmith.train.stage import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 
 Example = dict[str, Any]
@@ -34,22 +36,40 @@ def as_examples(items: Sequence[str | Example], task: Task) -> list[Example]:
     """Normalise inputs to example dicts holding exactly the task's input fields that are given.
 
     `text` is required; `text_pair` is required by a task that always reads two texts (QA), and
-    optional for matching (without it, the answer is the top-k of the knowledge base)."""
+    optional for matching (without it, the answer is the top-k of the knowledge base). A task that
+    reads a table's columns (tabular) also takes `record`: a raw row, its columns by name, which
+    `Predictor.model_input` turns into the row's text and columns as prepare did."""
     examples = []
+    takes_rows = "columns" in task.inputs
     for position, item in enumerate(items):
         example = {"text": item} if isinstance(item, str) else dict(item)
+        if takes_rows and "record" in example:
+            if not isinstance(example["record"], dict) or not example["record"]:
+                raise InvalidExample(f"input {position}: 'record' must be an object of the row's columns")
+            examples.append({"record": example["record"]})
+            continue
         if not isinstance(example.get("text"), str) or not example["text"].strip():
-            raise InvalidExample(f"input {position}: 'text' is missing or empty")
+            wanted = "'text' (or 'record', the row's columns)" if takes_rows else "'text'"
+            raise InvalidExample(f"input {position}: {wanted} is missing or empty")
         kept = {k: example[k] for k in task.inputs if k in example and example[k] is not None}
         if getattr(task, "pair_required", False) and not isinstance(kept.get("text_pair"), str):
             raise InvalidExample(
                 f"input {position}: 'text_pair' is missing (a {task.type} model reads two texts)"
             )
         for key, value in kept.items():
-            if not isinstance(value, str):
-                raise InvalidExample(f"input {position}: '{key}' must be a string")
+            if not isinstance(value, dict if key == "columns" else str):
+                raise InvalidExample(
+                    f"input {position}: '{key}' must be {'an object' if key == 'columns' else 'a string'}"
+                )
         examples.append(kept)
     return examples
+
+
+def example_text(example: Example) -> str:
+    """The example's text, or a raw row as JSON: what logs and length-aware batching read."""
+    if "text" in example:
+        return str(example["text"]) + str(example.get("text_pair") or "")
+    return json.dumps(example.get("record") or example.get("columns"), ensure_ascii=False, default=str)
 
 
 class Predictor:
@@ -76,7 +96,9 @@ class Predictor:
         self.tokenizer = tokenizer
         self.labels = labels
         self.model_dir = model_dir or run_dir / MODEL_DIR
-        if engine is None and model is not None and task.graph_outputs:
+        if engine is None and isinstance(model, ModelEngine):  # trees answer as an engine would
+            engine = model
+        elif engine is None and model is not None and task.graph_outputs:
             engine = TorchEngine(task.inference_graph(model), task.graph_outputs)
         self.engine = engine
         self.backend = engine.name if engine is not None else "torch"
@@ -99,13 +121,18 @@ class Predictor:
         if verify:
             verify_bundle(run_dir)
         model_dir = run_dir / MODEL_DIR
-        if not (model_dir / "config.json").is_file():
+        if not (model_dir / LABELS_FILE).is_file():
             raise BundleError(f"{model_dir}: no trained model; run `tunesmith train {run_dir}`")
         recipe = load_resolved(run_dir)
         trust = recipe.model.trust_remote_code
         task = get_task(recipe.task)
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
-        tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust)
+        # a transformer's bundle holds its tokenizer; gradient-boosted trees read columns, not tokens
+        tokenizer = (
+            AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust)
+            if (model_dir / "tokenizer_config.json").is_file()
+            else None
+        )
         chosen = choose_backend(run_dir, task, backend, tokenizer)
         if chosen == "torch":
             return cls(run_dir, recipe, task, task.load_model(model_dir, trust), tokenizer, labels)
@@ -137,6 +164,14 @@ class Predictor:
         with self.locked():
             return self.engine(tensors)
 
+    def engine_batches(self, examples: Sequence[Example], batch_size: int) -> list[dict[str, Any]]:
+        """The inputs of the engine for prepared examples, `batch_size` at a time: token batches,
+        or what the task's own engine reads (the trees' features)."""
+        batches = getattr(self.task, "engine_batches", None)
+        if batches is not None:
+            return batches(self, examples, batch_size)  # type: ignore[no-any-return]
+        return token_batches(self.tokenizer, examples, self.recipe.model.max_length, batch_size)
+
     def outputs(self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False) -> Any:
         """The task's raw outputs (logits for a classifier) for prepared examples, in input order."""
         return self.task.outputs(self, as_examples(items, self.task), batch_size, show)
@@ -151,20 +186,64 @@ class Predictor:
         outputs = self.task.outputs(self, examples, batch_size, show)
         return self.task.decode(outputs, examples, self.labels, self.state)
 
-    def model_input(self, items: Sequence[str | Example]) -> list[Example]:
-        """Raw examples from a user, every input field cleaned and de-identified as the training
-        data was."""
+    def _inputs(self) -> Any:
         if self._model_input is None:
             from tunesmith.data.model_input import ModelInput
 
             self._model_input = ModelInput(self.recipe)
-        return [
-            {key: self._model_input([value])[0] for key, value in example.items()}
-            for example in as_examples(items, self.task)
-        ]
+        return self._model_input
+
+    def model_input(self, items: Sequence[str | Example]) -> list[Example]:
+        """Raw examples from a user, every input field cleaned and de-identified as the training
+        data was; a raw row (`record`) becomes its text and columns as prepare made them."""
+        convert = self._inputs()
+        seen = []
+        for position, example in enumerate(as_examples(items, self.task)):
+            if "record" in example:
+                self._check_row(position, example["record"])
+                seen.append(convert.row(example["record"]))
+            else:
+                seen.append({key: convert([value])[0] for key, value in example.items()})
+        return seen
+
+    def _check_row(self, position: int, record: dict[str, Any]) -> None:
+        missing = self._inputs().missing_column(record)
+        if missing is not None:
+            raise InvalidExample(
+                f"input {position}: the row lacks column '{missing}' (the model reads "
+                f"{', '.join(self._inputs().row_columns())})"
+            )
+
+    def check(self, items: Sequence[str | Example]) -> None:
+        """Raise InvalidExample for an input the model cannot answer, before it joins a batch: a
+        missing field, a row without a column the model reads, text sent to trees, a text over
+        the length limit when the recipe refuses those (`serve.long_inputs`)."""
+        examples = as_examples(items, self.task)
+        if self.tokenizer is None and any("record" not in e for e in examples):
+            raise InvalidExample(
+                "this model is gradient-boosted trees, which read a row's columns: send 'record' (or "
+                "'records') with the columns by name, not text"
+            )
+        for position, example in enumerate(examples):
+            if "record" in example:
+                self._check_row(position, example["record"])
+        if self.recipe.serve.long_inputs == "refuse" and self.tokenizer is not None:
+            limit = self.recipe.model.max_length
+            for position, example in enumerate(examples):
+                if "text" not in example:
+                    continue
+                tokens = len(self.tokenizer(example["text"], add_special_tokens=False)["input_ids"])
+                if tokens > limit:
+                    raise InvalidExample(
+                        f"input {position}: the text is {tokens} tokens; this model reads at most {limit} "
+                        "(model.max_length) and its recipe refuses longer ones (serve.long_inputs: "
+                        "refuse): send a shorter text"
+                    )
 
     def predict_raw(
         self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False
     ) -> list[dict[str, Any]]:
-        """Answers for raw examples from a user (see `model_input`)."""
+        """Answers for raw examples from a user (see `model_input`); InvalidExample for one the
+        model cannot answer."""
+        self.check(items)
         return self.predict(self.model_input(items), batch_size, show)

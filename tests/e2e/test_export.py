@@ -62,7 +62,7 @@ def test_exports_are_proven_bundled_reported_and_answer_like_pytorch(exported: d
     run, inputs = exported["run"], exported["inputs"]
     assert "backend: torch (no proven export" in exported["said_before"]  # auto falls back
     said = exported["said"]
-    assert "onnx-int8:" in said and "test answers identical" in said and "one text:" in said, said
+    assert "onnx-int8:" in said and "test answers identical" in said and "one input:" in said, said
     int8 = json.loads((run / "export" / "onnx-int8" / "parity.json").read_text())
     assert int8["passed"] and 0.0 <= int8["agreement"] <= 1.0 and int8["records"] > 0
     assert int8["int8"]["validation_agreement"] >= int8["int8"]["min_agreement"] == 0.995

@@ -134,6 +134,13 @@ def template_fields(template: str) -> list[str]:
     return list(dict.fromkeys(_placeholder(m)[0] for m in _PLACEHOLDER.finditer(template)))
 
 
+def row_columns(record: Any, template: str) -> dict[str, Any]:
+    """The raw values of the columns a text template reads (None for a missing or empty one):
+    what gradient-boosted trees read of a row."""
+    values = {name: get_path(record, name) for name in template_fields(template)}
+    return {name: None if is_empty(value) else value for name, value in values.items()}
+
+
 def extract_text(
     record: Any,
     fields: str | list[str] | None,

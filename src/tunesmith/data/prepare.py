@@ -30,7 +30,7 @@ from tunesmith.data.fields import (
     is_empty,
     parse_time,
     required,
-    template_fields,
+    row_columns,
 )
 from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
@@ -155,8 +155,7 @@ def _parse_record(
     if task.keeps_columns:  # tabular: the raw columns too, for the gradient-boosting baseline
         if not data.text_template:
             raise Rejected(None, f"task {task.type} needs data.text_template (the row as a sentence)")
-        values = {name: get_path(record, name) for name in template_fields(data.text_template)}
-        parsed["columns"] = {name: None if is_empty(v) else v for name, v in values.items()}
+        parsed["columns"] = row_columns(record, data.text_template)
     if recipe.evaluation.slices:  # attributes to slice the metrics by, kept as they are
         parsed["attributes"] = {name: _attribute(record, name) for name in recipe.evaluation.slices}
     redactor.count_record(bool(found))

@@ -13,6 +13,7 @@ from tunesmith.bundle import read_json_if_present
 from tunesmith.evaluate.gates import read_gates
 from tunesmith.evaluate.slices import metric_names
 from tunesmith.evaluate.trivial import describe
+from tunesmith.evaluate.untrained import describe_untrained
 from tunesmith.export.summary import report_section as export_section
 from tunesmith.html_page import escape, page, png, table
 from tunesmith.train.stage import TASK_STATE_FILE
@@ -129,6 +130,8 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         sections.append(
             ("Training", f"<p>{escape(text)}</p>" + png(run_dir / "training_curves.png", "curves"), text)
         )
+    if summary.get("choice"):
+        sections.append(_choice_section(summary))
     if metrics:
         header, rows = _metric_table(metrics, headline)
         sections.append(
@@ -146,6 +149,8 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
             for line, (_, found) in zip(lines, trivial, strict=True)
         )
         sections.append(("Against a trivial baseline", html, "\n\n".join(lines)))
+    if test.get("untrained"):
+        sections.append(_untrained_section(test["untrained"], run_dir))
     if test.get("per_class"):
         rows = [
             [label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", v["support"]]
@@ -216,6 +221,46 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
             )
         )
     return sections
+
+
+def _choice_section(summary: dict[str, Any]) -> tuple[str, str, str]:
+    """A tabular run's learners side by side on validation, and which one the bundle serves."""
+    from tunesmith.evaluate.plots import bar_chart, data_uri
+
+    choice = summary["choice"]
+    seconds, memory = choice.get("seconds", {}), choice.get("memory_bytes", {})
+    rows = [
+        [
+            name,
+            f"{value:.4f}",
+            f"{seconds[name]:.1f} s" if name in seconds else "-",
+            f"{memory[name] / 1e6:,.0f} MB" if name in memory else "-",
+        ]
+        for name, value in choice["validation"].items()
+    ]
+    text = f"served: {choice['reason']}"
+    figure = bar_chart(
+        choice["validation"], f"validation {choice['metric']} (higher is better)", horizontal=True
+    )
+    html = (
+        f"<p>{escape(text)}</p>"
+        + table(["learner", f"validation {choice['metric']}", "training time", "memory"], rows)
+        + "<p>Memory: what the trees added to the process, measured; the transformer's training "
+        "peak as estimated before it started.</p>"
+        + f'<img alt="validation score per learner" src="{data_uri(figure)}">'
+    )
+    return ("Which model serves", html, text)
+
+
+def _untrained_section(found: dict[str, Any], run_dir: Path) -> tuple[str, str, str]:
+    line = describe_untrained(found)
+    rows = [[e["input"], e["reference"], e["untrained"], e["fine_tuned"]] for e in found["examples"]]
+    html = (
+        f"<p>{escape(line)}</p>"
+        + png(run_dir / "untrained_test.png", "before and after fine-tuning")
+        + table(["input", "reference", "before fine-tuning", "fine-tuned"], rows)
+    )
+    return ("What fine-tuning bought (test)", html, line)
 
 
 def _expectation_section(found: dict[str, Any]) -> tuple[str, str, str]:

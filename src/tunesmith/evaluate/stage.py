@@ -23,6 +23,7 @@ from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
 from tunesmith.evaluate.trivial import GATE as TRIVIAL_GATE
 from tunesmith.evaluate.trivial import GATE_CONDITION, describe, trivial_baseline
 from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better, subset_intervals
+from tunesmith.evaluate.untrained import describe_untrained, plot_untrained, untrained_baseline
 from tunesmith.export.summary import gate_figures
 from tunesmith.predict import Predictor
 from tunesmith.tasks.classification import label_indexes
@@ -37,7 +38,8 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
     predictor = Predictor.from_run(run_dir, verify=backend != "torch", backend=backend)
     recipe = predictor.recipe
     results: dict[str, Any] = {}
-    train_labels = [r["label"] for r in read_split(run_dir, "train")]
+    train = read_split(run_dir, "train")
+    train_labels = [r["label"] for r in train]
     for split in recipe.evaluation.splits:
         records = read_split(run_dir, split)
         if not records:
@@ -60,6 +62,11 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
             results[split]["robustness"] = _robustness(predictor, records, answers, scorers, run_dir)
         if split == "test" and recipe.evaluation.expectations and predictor.task.weighs_classes:
             results[split]["expectations"] = _expectations(predictor, records, answers)
+        if split == "test" and scorers and hasattr(predictor.task, "generation_batch"):
+            untrained = untrained_baseline(run_dir, predictor, records, answers, train)
+            if untrained is not None:
+                results[split]["untrained"] = untrained
+                plot_untrained(untrained, run_dir / "untrained_test.png")
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline, predictor.backend)
     for split, metrics in results.items():
@@ -70,6 +77,8 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
         console.print(
             ("" if found["gain_low"] > 0 else "[bold red]") + f"test: {describe(found)}", highlight=False
         )
+    if "untrained" in results.get("test", {}):
+        console.print(f"test: {describe_untrained(results['test']['untrained'])}", highlight=False)
     judge_gates(run_dir, recipe, results, defer_export_gates)
     console.print(f"report: {write_report(run_dir)}")
     return results
@@ -194,7 +203,8 @@ def raise_if_not_releasable(run_dir: Path) -> None:
 
 
 def _print_table(results: dict[str, Any], headline: tuple[str, ...], backend: str) -> None:
-    table = Table(title="metrics" if backend == "torch" else f"metrics ({backend} export)")
+    exported = backend not in ("torch", "lightgbm")  # what the model answers with itself, or an export
+    table = Table(title=f"metrics ({backend} export)" if exported else "metrics")
     table.add_column("split")
     table.add_column("n", justify="right")
     for name in headline:

@@ -42,7 +42,21 @@ def trivial_baseline(
     if found is None:
         return None
     name, answers = found
-    theirs = task.subset_metrics(records, answers, labels)
+    return gain_over(task, records, answers, labels, scorers, name)
+
+
+def gain_over(
+    task: Task,
+    records: Sequence[dict[str, Any]],
+    their_answers: Sequence[dict[str, Any]],
+    labels: list[str],
+    scorers: dict[str, SubsetMetric],
+    name: str,
+) -> dict[str, Any]:
+    """Other answers to the same records (`name` says whose), their metrics, and the model's gain
+    over them on the lead metric with its 95% paired bootstrap interval; `scorers` are the
+    model's own on these records."""
+    theirs = task.subset_metrics(records, their_answers, labels)
     metric = lead_metric(task, scorers)
     everything = np.arange(len(records))
     low, high, p = paired_bootstrap(theirs[metric], scorers[metric], len(records))

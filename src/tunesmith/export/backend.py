@@ -15,7 +15,7 @@ from tunesmith.errors import BundleError, TunesmithError
 from tunesmith.export.engines import Engine, load_engine
 from tunesmith.export.formats import EXTRAS_FILE, FORMATS, PARITY_FILE, check_backend, export_dir
 from tunesmith.export.parity import machine_id
-from tunesmith.export.summary import parity_records
+from tunesmith.export.summary import parity_records, reference_of
 
 
 def proven_exports(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -40,11 +40,15 @@ def relative_speeds(run_dir: Path, proven: dict[str, dict[str, Any]], task: Any,
     timed its export beside PyTorch on this machine, so the ratio holds even when the machine was
     busier during one export than another; an export timed elsewhere sends all to be timed now."""
     here = machine_id()
-    recorded = {name: parity.get("speed", {}) for name, parity in proven.items()}
-    if all(r.get("machine") == here and name in r and "torch" in r for name, r in recorded.items()):
+    recorded = {name: (parity.get("speed", {}), reference_of(parity)) for name, parity in proven.items()}
+    same_machine = all(r.get("machine") == here for r, _ in recorded.values())
+    if (same_machine or tokenizer is None) and all(
+        name in r and eager in r for name, (r, eager) in recorded.items()
+    ):
+        # a model without a tokenizer (trees) cannot be timed on a probe text: its export's figures stand
         return {
-            name: (r[name]["latency_ms_p50"] / r["torch"]["latency_ms_p50"], "vs PyTorch, timed at export")
-            for name, r in recorded.items()
+            name: (r[name]["latency_ms_p50"] / r[eager]["latency_ms_p50"], f"vs {eager}, timed at export")
+            for name, (r, eager) in recorded.items()
         }
     probe = dict(tokenizer(["a short probe text for timing"], return_tensors="pt"))
     timed = {name: _timed_now(run_dir, name, task, probe) for name in proven}

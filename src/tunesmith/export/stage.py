@@ -34,6 +34,7 @@ from tunesmith.export.parity import (
 from tunesmith.export.smooth import smooth
 from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
 from tunesmith.predict import Predictor
+from tunesmith.tasks.base import ModelEngine
 
 
 class ExportFailed(TunesmithError):
@@ -48,6 +49,11 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
     """Export the run's model as `fmt` into export/<name>/ and return its parity record."""
     reference = Predictor.from_run(run_dir, verify=verify, backend="torch")
     task = reference.task
+    if isinstance(reference.model, ModelEngine) and fmt.name != "onnx":
+        raise TunesmithError(
+            f"{run_dir}: this run is served by gradient-boosted trees, which export as --format onnx "
+            "(a TreeEnsemble, fp32); int8 and TorchScript apply to a transformer's weights"
+        )
     if not task.graph_outputs:
         raise TunesmithError(
             f"{run_dir}: a {task.type} model generates text token by token, so it is not exported to "
@@ -91,6 +97,10 @@ def _write(
 ) -> dict[str, Any]:
     """The export file at `target`; what was done on the way (fusions, the int8 search)."""
     task, recipe = reference.task, reference.recipe
+    if isinstance(reference.model, ModelEngine):  # trees: their own converter (onnxmltools)
+        with console.status(f"writing the {fmt.name} graph of the trees..."):
+            reference.model.write_onnx(target)  # type: ignore[attr-defined]
+        return {}
     graph = task.inference_graph(reference.model)
     ordered = sorted(test, key=lambda e: sum(len(v) for v in e.values()))
     ends = [ordered[0], ordered[-1]]
@@ -195,15 +205,16 @@ def prove(
     task, recipe = reference.task, reference.recipe
     examples = _examples(task, records)
     size = recipe.evaluation.batch_size
+    eager = reference.backend  # the trained model as it is: PyTorch, or LightGBM for trees
     with console.status(f"proving the {fmt.name} export on {len(examples):,} test records..."):
-        batches = token_batches(reference.tokenizer, examples, recipe.model.max_length, 32)
+        batches = reference.engine_batches(examples, 32)
         differences = largest_differences(reference.infer, candidate.infer, batches)
         expected, found = reference.predict(examples, size), candidate.predict(examples, size)
         share = agreement(expected, found)
-        singles = token_batches(reference.tokenizer, examples[:50], recipe.model.max_length, 1)
+        singles = reference.engine_batches(examples[:50], 1)
         speeds = {
             "machine": machine_id(),
-            "torch": speed(reference.infer, singles, batches[:8]),
+            eager: speed(reference.infer, singles, batches[:8]),
             fmt.name: speed(candidate.infer, singles, batches[:8]),
         }
     largest = max(differences.values(), default=0.0)
@@ -231,8 +242,9 @@ def prove(
         "tolerance": tolerance if fmt.fp32 else None,
         "passed": passed,
         "verdict": verdict,
+        "reference": eager,
         "metrics": {
-            "torch": headline_metrics(task, records, expected, reference.labels, reference.run_dir),
+            eager: headline_metrics(task, records, expected, reference.labels, reference.run_dir),
             fmt.name: headline_metrics(task, records, found, reference.labels, reference.run_dir),
         },
         "speed": speeds,

@@ -21,6 +21,17 @@ def parity_records(run_dir: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
+def reference_of(parity: dict[str, Any]) -> str:
+    """What an export was proven against: the trained model as it answers itself (PyTorch; LightGBM
+    for gradient-boosted trees)."""
+    return str(parity.get("reference", "torch"))
+
+
+def eager_name(backend: str) -> str:
+    """How a reference backend is named to a reader."""
+    return {"torch": "PyTorch", "lightgbm": "LightGBM"}.get(backend, backend)
+
+
 def gate_figures(run_dir: Path) -> dict[str, dict[str, float]]:
     """Per export: agreement, max_abs_diff, passed (1/0), batch-1 latency and each headline
     metric of the export - the numbers a gate `export.<name>.<figure>` reads."""
@@ -49,10 +60,11 @@ def report_section(run_dir: Path) -> tuple[str, str, str] | None:
     rows, latency, lines = [], {}, []
     for name, parity in records.items():
         speed = parity.get("speed", {})
-        torch_ms = speed.get("torch", {}).get("latency_ms_p50")
+        eager = reference_of(parity)
+        eager_ms = speed.get(eager, {}).get("latency_ms_p50")
         own = speed.get(name, {})
         metrics = parity["metrics"]
-        lead = next(iter(metrics.get("torch", {})), None)
+        lead = next(iter(metrics.get(eager, {})), None)
         path = run_dir / parity["file"]
         size = f"{path.stat().st_size / 2**20:.1f} MB" if path.is_file() else "-"
         rows.append(
@@ -61,7 +73,7 @@ def report_section(run_dir: Path) -> tuple[str, str, str] | None:
                 "pass" if parity["passed"] else "FAIL",
                 f"{parity['agreement']:.2%}",
                 f"{parity['max_abs_diff']:.1e}",
-                f"{metrics['torch'][lead]:.4f} / {metrics[name][lead]:.4f}" if lead else "-",
+                f"{metrics[eager][lead]:.4f} / {metrics[name][lead]:.4f}" if lead else "-",
                 f"{own.get('latency_ms_p50', 0):.1f} ms" if own else "-",
                 f"{own.get('texts_per_s_batch32', 0):,.0f}" if own else "-",
                 size,
@@ -69,11 +81,18 @@ def report_section(run_dir: Path) -> tuple[str, str, str] | None:
         )
         if own:
             latency[name] = own["latency_ms_p50"]
-        if torch_ms is not None:
-            latency["torch"] = torch_ms
+        if eager_ms is not None:
+            latency[eager] = eager_ms
         lines.append(f"{name}: {parity['verdict']}")
-    lead_name = next(iter(next(iter(records.values()))["metrics"].get("torch", {})), "metric")
-    header = ["export", "parity", "answers identical", "max |diff|", f"{lead_name} torch / export"]
+    first = next(iter(records.values()))
+    lead_name = next(iter(first["metrics"].get(reference_of(first), {})), "metric")
+    header = [
+        "export",
+        "parity",
+        "answers identical",
+        "max |diff|",
+        f"{lead_name} {reference_of(first)} / export",
+    ]
     header += ["one text (p50)", "texts/s (batch 32)", "size"]
     plot = bar_chart(latency, "milliseconds per text, batch 1 (p50, lower is faster)", "ms")
     html = (
@@ -91,9 +110,10 @@ def card_section(run_dir: Path) -> str:
         if not parity["passed"]:
             continue
         speed = parity.get("speed", {})
-        own, eager = speed.get(name, {}), speed.get("torch", {})
+        own, eager = speed.get(name, {}), speed.get(reference_of(parity), {})
+        shown = eager_name(reference_of(parity))
         timing = (
-            f"; one text {own['latency_ms_p50']:.1f} ms against {eager['latency_ms_p50']:.1f} ms in PyTorch"
+            f"; one input {own['latency_ms_p50']:.2f} ms against {eager['latency_ms_p50']:.2f} ms in {shown}"
             if own and eager
             else ""
         )

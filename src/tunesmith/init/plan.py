@@ -35,7 +35,7 @@ from tunesmith.init.roles import (
 from tunesmith.init.sample import Sample, read_sample
 from tunesmith.init.shapes import Entities, Questions, find_entities, find_questions
 from tunesmith.models.resolve import default_model_for
-from tunesmith.recipe import CAUSAL_LM_DEFAULT, TASK_TYPES
+from tunesmith.recipe import CAUSAL_LM_DEFAULT, SEQ2SEQ_DEFAULT, TASK_TYPES
 
 MIN_RECORDS = 50
 LIST_SEPARATOR = ", "
@@ -72,6 +72,8 @@ class Plan:
     model: Choice = Choice("", "")
     max_length: int = 128
     max_target_length: int | None = None
+    prompt: str | None = None  # seq2seq on a decoder: what it reads before writing the target
+    tabular_model: str | None = None  # tabular: trees alone, or trees and the transformer (best)
     split_method: str = "stratified"
     group_field: str | None = None
     split_reason: str = "each label in proportion"
@@ -298,6 +300,7 @@ class _Planner:
             why = f"'{source.path}' is answered by '{target.path}' (same language, no label)"
         other = "causal_lm (an instruction and its response)" if task == "seq2seq" else "seq2seq"
         plan.task = Choice(task, why, other)
+        plan.prompt = seq2seq_prompt(*languages) if task == "seq2seq" else None
         plan.text = Choice(source.path, "the input text", texts[2].path if len(texts) > 2 else None)
         plan.label = Choice(target.path, "the text to produce")
         plan.split_reason = "at random (the target is text)"
@@ -438,12 +441,19 @@ class _Planner:
         tabular_kinds = sum(c.kind in ("number", "category", "datetime") for c in chosen)
         if self.wishes.task is None and best.kind == "single" and tabular_kinds >= 0.5 * max(len(chosen), 1):
             task = "tabular"
+            prose = [c.path for c in chosen if c.kind == "text"]
+            plan.tabular_model = "best" if prose else "trees"
             why = (
-                f"rows of {tabular_kinds} numeric/categorical columns and a label with "
-                f"{len(plan.labels)} values: a sentence per row for the transformer, gradient boosting "
-                "beside it"
+                f"rows of {tabular_kinds} numeric/categorical columns and a label with {len(plan.labels)} "
+                "values: gradient-boosted trees on the raw columns"
+                + (
+                    f"; a transformer reads each row as a sentence too (for the free text in "
+                    f"{', '.join(prose)}), and the better on validation is served"
+                    if prose
+                    else ""
+                )
             )
-            runner = "classification over the same sentences, without the trees"
+            runner = "classification of each row written as a sentence (a transformer), without the trees"
         else:
             why = "no free text: each record becomes a sentence of its fields"
             runner = None
@@ -543,7 +553,13 @@ class _Planner:
     def _model(self, inputs: list[str]) -> None:
         plan = self.plan
         task = plan.task.value
-        if task == "causal_lm":
+        if task == "seq2seq":
+            plan.model = Choice(
+                SEQ2SEQ_DEFAULT,
+                "the packaged multilingual decoder (140 languages): reads the source as a prompt and "
+                "writes the target; no encoder-decoder translation model installs offline",
+            )
+        elif task == "causal_lm":
             plan.model = Choice(CAUSAL_LM_DEFAULT, "the packaged chat model for instruction tuning")
             if plan.language != "en":
                 plan.warnings.append(
@@ -562,11 +578,24 @@ class _Planner:
             sources = [_text(r, plan.text_field) for r in self.sample.records]
             targets = [_text(r, plan.label_field) for r in self.sample.records]
             plan.max_length = length_for([s for s in sources if s])
+            if plan.prompt:  # the decoder reads the source inside its prompt
+                plan.max_length += estimate_tokens(plan.prompt.replace("{text}", "")) + 1
             plan.max_target_length = length_for([t for t in targets if t])
         elif task == "extractive_qa":
             plan.max_length = max(length_for(inputs), 256)
         else:
             plan.max_length = length_for(inputs)
+
+
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
+
+
+def seq2seq_prompt(source: str, target: str) -> str:
+    """The line a decoder reads before writing the target: the languages' names for a translation
+    ('English: {text}\nChinese:'), else a text and its summary."""
+    if source != target and source in LANGUAGE_NAMES and target in LANGUAGE_NAMES:
+        return f"{LANGUAGE_NAMES[source]}: {{text}}\n{LANGUAGE_NAMES[target]}:"
+    return "Text: {text}\nSummary:"
 
 
 def _get(record: dict[str, Any], path: str) -> Any:

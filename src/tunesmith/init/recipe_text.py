@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -122,6 +123,21 @@ def _task_section(plan: Plan) -> list[str]:
     if plan.max_target_length:
         lines.append(f"  max_target_length: {plan.max_target_length}   # 95% of the targets fit (estimated)")
         lines.append(f"  max_new_tokens: {plan.max_target_length}")
+    if plan.tabular_model:
+        lines.append(
+            f"  tabular_model: {plan.tabular_model}   # trees | transformer | best (both; the better on "
+            "validation is served)"
+        )
+        lines.append(
+            "  # cost: {miss: 100, false_alarm: 1}   # what a missed positive and a false alarm cost: the "
+            "threshold is set to spend least"
+        )
+    if plan.prompt:
+        # JSON's double-quoted string is YAML too, and keeps the prompt's line break on one line
+        shown = json.dumps(plan.prompt, ensure_ascii=False)
+        lines.append(
+            f"  prompt: {shown}   # the decoder reads this ({{text}}: the input), then writes the target"
+        )
     return lines
 
 
@@ -144,7 +160,12 @@ def recipe_text(plan: Plan, data: Path, out: Path) -> str:
         *_pii_section(plan),
         *_split_section(plan),
         "model:",
-        f"  name: {plan.model.value}   # language {plan.language}: {plan.model.reason}",
+        f"  name: {plan.model.value}   # language {plan.language}: {plan.model.reason}"
+        + (
+            "; it reads the rows only if tabular_model is transformer or best"
+            if plan.tabular_model == "trees"
+            else ""
+        ),
         f"  max_length: {plan.max_length}   # tokens; 95% of the inputs fit (estimated from the sample)",
         *_task_section(plan),
         "training:",

@@ -22,11 +22,11 @@ GRACEFUL_SECONDS = 30
 def check_run(name: str, run_dir: Path) -> None:
     """What a user gets wrong often fails here, before any worker starts (a changed file is found
     by the worker's checksum check and shown on /ready)."""
-    from tunesmith.train.stage import MODEL_DIR
+    from tunesmith.train.stage import LABELS_FILE, MODEL_DIR
 
     if not run_dir.is_dir():
         raise TunesmithError(f"{run_dir}: no such run folder")
-    if not (run_dir / MODEL_DIR / "config.json").is_file():
+    if not (run_dir / MODEL_DIR / LABELS_FILE).is_file():  # every trained model's bundle holds it
         raise BundleError(
             f"{run_dir}: not a finished run (no trained model); run `tunesmith train {run_dir}`"
         )

@@ -8,11 +8,18 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_
 
 
 class PredictRequest(BaseModel):
-    """Send `text` for one answer or `texts` for a batch (not both)."""
+    """Send `text` for one answer or `texts` for a batch; a tabular run takes `record` (one row,
+    its columns by name) or `records`. One of the four."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"text": "如何重置密码?"}, {"texts": ["物流太慢了!", "很好"]}]},
+        json_schema_extra={
+            "examples": [
+                {"text": "如何重置密码?"},
+                {"texts": ["物流太慢了!", "很好"]},
+                {"record": {"type": "TRANSFER", "amount": 8000.5, "hour": 2}},
+            ]
+        },
     )
     text: StrictStr | None = Field(None, description="One text.")
     texts: list[StrictStr] | None = Field(None, description="Several texts.")
@@ -22,12 +29,23 @@ class PredictRequest(BaseModel):
     text_pairs: list[StrictStr | None] | None = Field(
         None, description="Second texts, one per item of `texts` (null: none for that text)."
     )
+    record: dict[str, Any] | None = Field(None, description="Tabular runs: one row, its columns by name.")
+    records: list[dict[str, Any]] | None = Field(None, description="Tabular runs: several rows.")
     version: StrictStr | None = Field(None, description="Ask for this model version (default: routed).")
 
     @model_validator(mode="after")
     def _one_of(self) -> PredictRequest:
-        if (self.text is None) == (self.texts is None):
-            raise ValueError("send exactly one of 'text' or 'texts'")
+        given = [name for name in ("text", "texts", "record", "records") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("send exactly one of 'text', 'texts' or (a tabular run) 'record', 'records'")
+        if self.records is not None:
+            if not self.records or not all(self.records):
+                raise ValueError("'records' must be a list of rows, each with its columns")
+            return self
+        if self.record is not None:
+            if not self.record:
+                raise ValueError("'record' must hold the row's columns")
+            return self
         for value in [self.text] if self.text is not None else self.texts or []:
             if not value.strip():
                 raise ValueError("texts must not be empty or only whitespace")
@@ -39,7 +57,11 @@ class PredictRequest(BaseModel):
             raise ValueError("'text_pairs' needs one item per item of 'texts'")
         return self
 
-    def all_examples(self) -> list[dict[str, str]]:
+    def all_examples(self) -> list[dict[str, Any]]:
+        if self.record is not None or self.records is not None:
+            return [
+                {"record": row} for row in ([self.record] if self.record is not None else self.records or [])
+            ]
         texts = [self.text] if self.text is not None else list(self.texts or [])
         pairs = [self.text_pair] if self.text is not None else list(self.text_pairs or [None] * len(texts))
         return [

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunesmith.predict import Example, InvalidExample, as_examples
+from tunesmith.predict import Example, InvalidExample
 from tunesmith.serve.access_log import log, logged_texts
 from tunesmith.serve.answer_log import AnswerLog
 from tunesmith.serve.auth import ApiKey, KeyRing, RateLimiter, load_keys
@@ -178,10 +178,11 @@ def _summary(prediction: dict[str, Any]) -> Any:
 
 
 def check_examples(examples: list[Example], version: Version) -> None:
-    """A request that lacks a field the task needs: 422 before it reaches a batch."""
+    """A request that lacks a field the task needs (a text, a row's column): 422 before it
+    reaches a batch."""
     if version.predictor is None:
         return
     try:
-        as_examples(examples, version.predictor.task)
+        version.predictor.check(examples)
     except InvalidExample as error:
         raise ServeError(422, "invalid request", [str(error)]) from None

@@ -21,7 +21,7 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith.errors import TunesmithError
-from tunesmith.predict import Example, Predictor
+from tunesmith.predict import Example, Predictor, example_text
 from tunesmith.serve.batching import Batcher
 from tunesmith.serve.metrics import Metrics
 from tunesmith.serve.settings import ServeSettings
@@ -129,7 +129,7 @@ class Versions:
             s.max_wait_ms,
             s.max_queue,
             observer,
-            length=lambda example: len(example["text"]) + len(example.get("text_pair") or ""),
+            length=lambda example: len(example_text(example)),
         )
         if hasattr(predictor.task, "embeddings"):
             version.batchers["embed"] = Batcher(

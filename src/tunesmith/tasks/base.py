@@ -40,6 +40,16 @@ class Runtime(Protocol):
         ...
 
 
+class ModelEngine:
+    """A trained model that answers as an export engine does (gradient-boosted trees: features
+    in, logits out), so its own answers and its export's go through the same path."""
+
+    name = "model"
+
+    def __call__(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
 Clean = Callable[[str], str]
 # text -> (de-identified text, [(start, end, replacement)] in the input): edits move entity spans
 Redact = Callable[[str], tuple[str, list[tuple[int, int, str]]]]
@@ -61,6 +71,7 @@ class Task(Protocol):
     weighs_classes: bool
     weighs_positives: bool  # one sigmoid per label (multi-label): positive weights apply
     learning_rate_scale: float  # times the auto learning rate (train/auto.py) for this task's head
+    step_budget: int  # the optimizer steps auto epochs aim at (train/auto.py)
     # What `inference_graph` returns, by name; (): the task generates text and is not exported.
     graph_outputs: tuple[str, ...]
 
@@ -89,6 +100,11 @@ class Task(Protocol):
 
     def count_keys(self, label: Any) -> list[str]:
         """The names a label is counted under in the data report (several for multi-label)."""
+        ...
+
+    def learners(self, run_dir: Path) -> tuple[str, ...]:
+        """What trains on the prepared run folder: ("transformer",), or for tabular data also (or
+        only) "trees" - gradient boosting on the raw columns (train/trees.py chooses the served one)."""
         ...
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
@@ -208,6 +224,7 @@ class TaskDefaults:
     weighs_classes = False
     weighs_positives = False
     learning_rate_scale = 1.0
+    step_budget = 2500
     graph_outputs: tuple[str, ...] = ("logits",)
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 
@@ -215,6 +232,9 @@ class TaskDefaults:
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
     ) -> tuple[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} does not read annotated text")
+
+    def learners(self, run_dir: Path) -> tuple[str, ...]:
+        return ("transformer",)
 
     def check_example(self, record: dict[str, Any]) -> None:
         return None

@@ -62,6 +62,52 @@ def tuned_threshold(
     return {"threshold": float(thresholds[chosen]), "objective": {kind: target}, "reached": True}
 
 
+def total_cost(flagged: Sequence[bool], truth: Sequence[int], cost: Mapping[str, float]) -> float:
+    """What yes/no decisions cost: each missed positive `miss`, each false alarm `false_alarm`."""
+    chosen = np.asarray(flagged, dtype=bool)
+    y = np.asarray(truth, dtype=int) == 1
+    return float(cost["miss"] * (y & ~chosen).sum() + cost["false_alarm"] * (chosen & ~y).sum())
+
+
+def cost_threshold(
+    scores: Sequence[float], truth: Sequence[int], cost: Mapping[str, float]
+) -> dict[str, Any]:
+    """The threshold with the least total cost on (validation) scores: flag a record when its
+    score is at least the threshold. Every distinct score is tried, and flagging nothing too; a
+    tie goes to the higher threshold (fewer alarms)."""
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(truth, dtype=int)
+    order = np.argsort(-s, kind="stable")
+    ranked, positives = s[order], y[order] == 1
+    # flagging the top k records: misses are the positives below, alarms the negatives within
+    flagged_positives = np.concatenate([[0], np.cumsum(positives)])
+    flagged_negatives = np.concatenate([[0], np.cumsum(~positives)])
+    costs = cost["miss"] * (positives.sum() - flagged_positives) + cost["false_alarm"] * flagged_negatives
+    # only cut between different scores: records with one score are flagged together
+    cuts = np.concatenate([[True], ranked[1:] != ranked[:-1], [True]])
+    k = int(np.flatnonzero(cuts)[np.argmin(costs[cuts])])
+    threshold = float(np.nextafter(ranked[0], np.inf)) if k == 0 else float(ranked[k - 1])
+    return {
+        "threshold": threshold,
+        "objective": {"cost": dict(cost)},
+        "reached": True,
+        "validation_cost": float(costs[k]),
+    }
+
+
+def cost_report(flagged: Sequence[bool], truth: Sequence[int], cost: Mapping[str, float]) -> dict[str, Any]:
+    """The decisions' total cost beside what flagging nothing and flagging everything would cost."""
+    n = max(len(truth), 1)
+    total = total_cost(flagged, truth, cost)
+    return {
+        "costs": dict(cost),
+        "total": total,
+        "per_1000_records": 1000 * total / n,
+        "flag_nothing": total_cost([False] * len(truth), truth, cost),
+        "flag_everything": total_cost([True] * len(truth), truth, cost),
+    }
+
+
 def recall_at_precision(truth: Sequence[int], scores: Sequence[float], target: float) -> float:
     """The most recall any threshold reaches while precision stays >= target (0 if none)."""
     y = np.asarray(truth, dtype=int)

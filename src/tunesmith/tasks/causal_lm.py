@@ -15,7 +15,8 @@ from typing import Any
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase
 
 from tunesmith.tasks.base import Runtime
-from tunesmith.tasks.generation import TextTargetTask, generate
+from tunesmith.tasks.generation import TextTargetTask
+from tunesmith.tasks.prompted import join_prompt_and_target, prompt_batch
 
 PLAIN_PROMPT = "### Instruction:\n{instruction}\n\n### Response:\n"
 
@@ -57,39 +58,19 @@ class CausalLMTask(TextTargetTask):
         max_length: int,
         labels: list[str],
     ) -> dict[str, Any]:
-        """Prompt tokens (cut from the left to `model.max_length`) then answer tokens (cut to
+        """Prompt tokens (cut to `model.max_length`) then answer tokens (cut to
         `task.max_target_length`); only the answer is learned."""
-        input_ids, masks, targets = [], [], []
+        prompts, replies = [], []
         for instruction, answer in zip(batch["text"], batch["label"], strict=True):
-            prompt = tokenizer(prompt_of(tokenizer, instruction), add_special_tokens=False)["input_ids"]
-            reply = tokenizer(answer_of(tokenizer, instruction, answer), add_special_tokens=False)[
-                "input_ids"
-            ]
-            prompt, reply = prompt[-max_length:], reply[: self.options.max_target_length]
-            input_ids.append(prompt + reply)
-            masks.append([1] * (len(prompt) + len(reply)))
-            targets.append([-100] * len(prompt) + reply)
-        return {"input_ids": input_ids, "attention_mask": masks, "labels": targets}
-
-    def outputs(
-        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
-    ) -> list[str]:
-        tokenizer = runtime.tokenizer
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        tokenizer.padding_side = "left"  # generation continues every prompt from its last token
-        max_length = runtime.recipe.model.max_length
-
-        def encode(tok: Any, chunk: Sequence[dict[str, Any]]) -> Any:
-            prompts = [prompt_of(tok, e["text"]) for e in chunk]
-            tok.truncation_side = "left"
-            return tok(
-                prompts,
-                add_special_tokens=False,
-                truncation=True,
-                max_length=max_length,
-                padding=True,
-                return_tensors="pt",
+            prompts.append(
+                tokenizer(prompt_of(tokenizer, instruction), add_special_tokens=False)["input_ids"]
             )
+            reply = answer_of(tokenizer, instruction, answer)
+            replies.append(tokenizer(reply, add_special_tokens=False)["input_ids"])
+        return join_prompt_and_target(prompts, replies, max_length, self.options.max_target_length)
 
-        return generate(runtime, list(examples), batch_size, show, encode, new_tokens_only=True)
+    def generation_batch(self, runtime: Runtime, examples: Sequence[dict[str, Any]]) -> Any:
+        tokenizer = runtime.tokenizer
+        prompts = [prompt_of(tokenizer, e["text"]) for e in examples]
+        # the chat template writes its own special tokens
+        return prompt_batch(tokenizer, prompts, runtime.recipe.model.max_length, special_tokens=False)

@@ -24,6 +24,8 @@ from tunesmith.evaluate.uncertainty import (
     plot_reliability,
 )
 from tunesmith.tasks.binary_scores import (
+    cost_report,
+    cost_threshold,
     plot_roc_pr,
     positive_label,
     ranking_scores,
@@ -187,7 +189,10 @@ class ClassificationTask(SequenceHead):
         if 0 < sum(truth) < len(truth):  # curves need both classes
             path = out_dir / f"roc_pr_{split}.png"
             plot_roc_pr(scores, truth, flagged, ranking, path, f"{positive} vs rest ({split})")
-        return {**ranking, "threshold_table": threshold_table(scores, truth, grid)}
+        found = {**ranking, "threshold_table": threshold_table(scores, truth, grid)}
+        if self.options.cost:
+            found["cost"] = cost_report(flagged, truth, self.options.cost)
+        return found
 
     def calibrate(
         self,
@@ -209,10 +214,15 @@ class ClassificationTask(SequenceHead):
         if self.options.calibration == "temperature":
             state["temperature"] = fit_temperature(logits, truth.tolist())
         positive = positive_label(labels)
-        if positive is not None and self.options.threshold != "argmax":
+        if positive is not None and (self.options.cost or self.options.threshold != "argmax"):
             scores = softmax(logits / state.get("temperature", 1.0))[:, labels.index(positive)]
             truth = [int(str(r) == positive) for r in references]
-            state.update({"positive": positive, **tuned_threshold(scores, truth, self.options.threshold)})
+            chosen = (
+                cost_threshold(scores, truth, self.options.cost)
+                if self.options.cost
+                else tuned_threshold(scores, truth, self.options.threshold)
+            )
+            state.update({"positive": positive, **chosen})
         return state or None
 
     def subset_metrics(

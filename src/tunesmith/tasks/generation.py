@@ -122,43 +122,76 @@ def evaluate_generated(
     return metrics
 
 
+def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
+    """`text` up to the first stop string, and whether one was found."""
+    cuts = [text.index(stop) for stop in stops if stop in text]
+    return (text[: min(cuts)], True) if cuts else (text, False)
+
+
 @torch.inference_mode()
 def generate(
-    runtime: Runtime,
-    prompts: Sequence[Any],
-    batch_size: int,
-    show: bool,
-    encode: Any,
-    new_tokens_only: bool,
+    runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool, task: TextTargetTask
 ) -> list[str]:
-    """Generated text per prompt, in input order. `encode(tokenizer, prompts)` makes the batch;
-    `new_tokens_only`: a decoder-only model echoes its prompt, which is cut off."""
+    """Generated text per example, in input order, greedy or by beam search (`task.num_beams`);
+    a model that continues its prompt has the prompt cut off, and the text ends at a stop string."""
     options = runtime.recipe.task
+    stops = task.stop_strings(runtime)
+    continues = task.continues_prompt(runtime.model)
     out: list[str] = []
     with progress(show=show) as bar:
-        job = bar.add_task("generating", total=len(prompts))
-        for start in range(0, len(prompts), batch_size):
-            chunk = prompts[start : start + batch_size]
-            batch = encode(runtime.tokenizer, chunk)
+        job = bar.add_task("generating", total=len(examples))
+        for start in range(0, len(examples), batch_size):
+            chunk = examples[start : start + batch_size]
+            batch = task.generation_batch(runtime, chunk)
             with runtime.locked():
                 generated = runtime.model.generate(
                     **batch,
                     max_new_tokens=options.max_new_tokens,
                     num_beams=options.num_beams,
                     do_sample=False,
+                    **({"stop_strings": list(stops), "tokenizer": runtime.tokenizer} if stops else {}),
                 )
-            if new_tokens_only:
+            if continues:
                 generated = generated[:, batch["input_ids"].shape[1] :]
             texts = runtime.tokenizer.batch_decode(generated, skip_special_tokens=True)
-            out.extend(tidy_generated(t) for t in texts)
+            out.extend(tidy_generated(cut_at_stop(t, stops)[0]) for t in texts)
             bar.advance(job, len(chunk))
     return out
 
 
 class TextTargetTask(TextLabelDefaults):
-    """A task whose label is the text to produce (a translation, a summary, an answer)."""
+    """A task whose label is the text to produce (a translation, a summary, an answer). A task
+    says how examples become a generation batch; generating, streaming, scoring and the loss on
+    the target tokens are shared here."""
 
     headline = ("bleu", "chrf", "rouge_l")
+    step_budget = 400  # a pretrained generator adapts in a few passes (train/auto.py)
+
+    def generation_batch(self, runtime: Runtime, examples: Sequence[dict[str, Any]]) -> Any:
+        """The tokenized inputs `model.generate` continues from (a decoder's prompts, or the
+        encoder's texts)."""
+        raise NotImplementedError
+
+    def continues_prompt(self, model: Any) -> bool:
+        """A decoder-only model writes after its prompt (cut off the output); an encoder-decoder
+        writes the target alone."""
+        return not getattr(model.config, "is_encoder_decoder", False)
+
+    def stop_strings(self, runtime: Runtime) -> tuple[str, ...]:
+        """Where generated text ends besides the end-of-text token (none by default)."""
+        return ()
+
+    def training_loss(self, model: Any) -> Any:
+        """The loss the Trainer uses instead of the model's own (None: the model's): a decoder
+        learns its targets with the output layer run on the target positions only."""
+        from tunesmith.tasks.prompted import target_only_loss
+
+        return target_only_loss if self.continues_prompt(model) else None
+
+    def outputs(
+        self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+    ) -> list[str]:
+        return generate(runtime, list(examples), batch_size, show, self)
 
     def collator(self, tokenizer: Any) -> Any:
         from transformers import DataCollatorForSeq2Seq

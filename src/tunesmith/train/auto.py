@@ -5,7 +5,10 @@
   LoRA adapters 2e-4; times the task's `learning_rate_scale` (a cross-encoder: 0.5).
 - epochs as a step budget: about STEP_BUDGET optimizer steps in whole epochs, between 1 and 20 -
   4,000 records or fewer get 20 passes, 8,000 get ten, 80,000 one; early stopping ends a run
-  whose validation metric stops improving.
+  whose validation metric stops improving. A task whose pretrained model already writes text
+  (seq2seq, causal_lm) takes its own, smaller budget (`Task.step_budget`): a few passes adapt a
+  generator, where a new classification head needs many (Gemma 3 270M on 4,000 Tatoeba pairs
+  reached BLEU 28 after one epoch; a step of 32 pairs takes ~4 s on 2 cores).
 - warm-up: 10% of the steps, at most 200.
 - early stopping: 2 evaluations without improvement, a fifth of the epochs for long small-data runs.
 
@@ -65,9 +68,11 @@ def resolve(
     world_size: int,
     lora: bool,
     learning_rate_scale: float = 1.0,
+    step_budget: int = STEP_BUDGET,
 ) -> Resolved:
     """`options` with its auto values chosen for `model` and `train_records` examples;
-    `learning_rate_scale`: the task's factor on the auto learning rate (a cross-encoder: 0.5)."""
+    `learning_rate_scale`: the task's factor on the auto learning rate (a cross-encoder: 0.5);
+    `step_budget`: the optimizer steps auto epochs aim at (the task's)."""
     values: dict[str, Any] = {}
     reasons: dict[str, str] = {}
     per_step = options.batch_size * options.gradient_accumulation_steps * max(world_size, 1)
@@ -78,10 +83,10 @@ def resolve(
             rate, why = rate * learning_rate_scale, f"{why}, x{learning_rate_scale:g} for this task's head"
         values["learning_rate"], reasons["learning_rate"] = rate, why
     if options.epochs == AUTO:
-        epochs = min(MAX_EPOCHS, max(1, math.ceil(STEP_BUDGET / steps_per_epoch)))
+        epochs = min(MAX_EPOCHS, max(1, math.ceil(step_budget / steps_per_epoch)))
         values["epochs"] = float(epochs)
         reasons["epochs"] = (
-            f"~{STEP_BUDGET:,} steps over {train_records:,} records, {steps_per_epoch:,} steps an epoch"
+            f"~{step_budget:,} steps over {train_records:,} records, {steps_per_epoch:,} steps an epoch"
             + (f", at most {MAX_EPOCHS}" if epochs == MAX_EPOCHS else "")
         )
     epochs = float(values.get("epochs", options.epochs))

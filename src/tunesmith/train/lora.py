@@ -18,8 +18,14 @@ def apply_lora(model: Any, options: LoraSection) -> Any:
     """The model wrapped with LoRA adapters (only they and the head train)."""
     from peft import LoraConfig, TaskType, get_peft_model
 
+    if getattr(model.config, "is_encoder_decoder", False):
+        kind = TaskType.SEQ_2_SEQ_LM
+    elif type(model).__name__.endswith("ForCausalLM"):
+        kind = TaskType.CAUSAL_LM  # a chat model, or a decoder that translates
+    else:
+        kind = TaskType.SEQ_CLS  # an encoder with a task head (the head trains in full)
     config = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=kind,
         r=options.r,
         lora_alpha=options.alpha,
         lora_dropout=options.dropout,

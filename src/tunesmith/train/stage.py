@@ -49,6 +49,7 @@ from tunesmith.train.oversample import oversampled_indices
 from tunesmith.train.precision import choose_precision
 from tunesmith.train.progress import ProgressFile
 from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
+from tunesmith.train.task_loss import trainer_class
 from tunesmith.train.tracking import is_main_process, tracking_callbacks
 
 MODEL_DIR = "model"
@@ -361,11 +362,28 @@ def train(
 ) -> TrainResult:
     """Fine-tune the recipe's model on the run folder's prepared data, here or (with `processes`)
     in several processes through torchrun; `resume` continues from the last complete checkpoint;
-    `force` trains on splits that `check_prepared` would refuse."""
+    `force` trains on splits that `check_prepared` would refuse. A tabular task may train
+    gradient-boosted trees beside the transformer, or instead of it (`train/trees.py`)."""
     recipe = load_resolved(run_dir)
-    if recipe.model.name != "auto":
+    learners = get_task(recipe.task).learners(run_dir)
+    transformer = "transformer" in learners
+    if transformer and recipe.model.name != "auto":
         resolve_model(recipe.model.name)  # a model that is not here is the first thing to say
     check_prepared(run_dir, force)
+    result = None
+    if transformer:
+        result = _train_transformer(run_dir, resume, processes)
+    if "trees" in learners:
+        from tunesmith.train.trees import train_trees
+
+        train_trees(run_dir, transformer_trained=transformer)
+        summary = json.loads((run_dir / "train_summary.json").read_text(encoding="utf-8"))
+        result = TrainResult(run_dir / MODEL_DIR, summary)
+    assert result is not None
+    return result
+
+
+def _train_transformer(run_dir: Path, resume: bool, processes: Processes | None) -> TrainResult:
     start_from = _start_point(run_dir / CHECKPOINTS_DIR, resume)
     if processes is not None and processes.world_size > 1 and not in_worker():
         check_strategy(load_resolved(run_dir))
@@ -378,12 +396,7 @@ def train(
 def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence[Any] = ()) -> TrainResult:
     """Train in this process (one rank of a launch, or alone) from `start_from` or the start;
     `extra_callbacks` join the Trainer's (the tuner's pruning callback)."""
-    from transformers import (
-        AutoTokenizer,
-        EarlyStoppingCallback,
-        Trainer,
-        set_seed,
-    )
+    from transformers import AutoTokenizer, EarlyStoppingCallback, set_seed
 
     quiet_transformers()
     recipe = load_resolved(run_dir)
@@ -420,7 +433,13 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         lora = hasattr(model, "peft_config")
         resolved = resolve(
-            recipe.training, model, len(splits["train"]), world_size, lora, task.learning_rate_scale
+            recipe.training,
+            model,
+            len(splits["train"]),
+            world_size,
+            lora,
+            task.learning_rate_scale,
+            task.step_budget,
         )
         recipe = recipe.model_copy(update={"training": resolved.training})
         if resolved.reasons and is_main_process():
@@ -440,7 +459,8 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             if recipe.training.head_only_epochs:
                 callbacks.append(UnfreezeEncoder(model, recipe.training.head_only_epochs))
         loss_function, class_weights, auto_weights = _imbalance_loss(run_dir, recipe, task, labels)
-        trainer = Trainer(
+        trainer_type, task_loss = trainer_class(getattr(task, "training_loss", lambda _: None)(model))
+        trainer = trainer_type(
             model=model,
             compute_loss_func=loss_function,
             args=args,
@@ -451,6 +471,7 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             compute_metrics=task.trainer_metrics(labels),
             callbacks=callbacks,
             optimizers=(optimizer, None),
+            **task_loss,
         )
         output = trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
     if stop.requested:

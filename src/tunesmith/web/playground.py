@@ -4,12 +4,14 @@ it - cleaned and de-identified by the run's own prepare settings."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tunesmith.errors import TunesmithError
 from tunesmith.predict import Predictor
 
 
@@ -56,8 +58,15 @@ class Playground:
         return predictor
 
     def ask(self, run_dir: Path, version: str, text: str, text_pair: str | None) -> Answer:
+        """The answer to a text (and its pair); a tabular run takes a row as a JSON object."""
         predictor = self.predictor(run_dir)
-        example = {"text": text} if not text_pair else {"text": text, "text_pair": text_pair}
+        example: dict[str, Any] = {"text": text} if not text_pair else {"text": text, "text_pair": text_pair}
+        if "columns" in predictor.task.inputs and text.strip().startswith("{"):
+            try:
+                example = {"record": json.loads(text)}
+            except json.JSONDecodeError as error:
+                raise TunesmithError(f"the row is not valid JSON: {error}") from None
+        predictor.check([example])
         seen = predictor.model_input([example])[0]
         answer = predictor.predict([seen])[0]
         bars = _bars(answer)
@@ -65,7 +74,7 @@ class Playground:
             run_dir.name,
             predictor.backend,
             version,
-            dict(seen),
+            {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in seen.items()},
             answer,
             bars[:BARS],
             max(0, len(bars) - BARS),

@@ -1,7 +1,8 @@
 """OpenAI-compatible routes, so existing OpenAI clients and tools can call a tunesmith model:
-POST /v1/embeddings (bi-encoder matching runs) and POST /v1/chat/completions (causal-LM runs;
-`stream: true` sends server-sent events as tokens are generated). The last user message is the
-instruction: a tunesmith causal-LM run is trained on single-turn instructions."""
+POST /v1/embeddings (bi-encoder matching runs) and POST /v1/chat/completions (runs that generate
+text: causal_lm, seq2seq; `stream: true` sends server-sent events as tokens are generated). The
+last user message is the input: an instruction for a causal-LM run (trained on single-turn
+instructions), the text to translate or summarise for a seq2seq run."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field, StrictStr
 
 from tunesmith.serve.routes.common import VERSION_HEADER, authorized, note, service_of, sticky_of
 from tunesmith.serve.service import ServeError
-from tunesmith.serve.streaming import stream_answer
+from tunesmith.serve.streaming import stream_answer, streams
 from tunesmith.tasks.generation import tidy_generated
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
@@ -101,11 +102,14 @@ async def chat_completions(body: ChatRequest, request: Request) -> Any:
     service = service_of(request)
     version = service.version_for(sticky_of(request), _pinned(request, body.model))
     predictor = version.predictor
-    if predictor is None or predictor.task.type != "causal_lm":
+    if not streams(predictor):
         task = predictor.task.type if predictor else "?"
         raise ServeError(
-            400, f"version {version.name} is a {task} model; chat completions need a causal_lm run"
+            400,
+            f"version {version.name} is a {task} model; chat completions need a run that generates "
+            "text (causal_lm, seq2seq)",
         )
+    assert predictor is not None
     instruction = users[-1]
     limit = body.max_completion_tokens or body.max_tokens
     created = int(time.time())

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from tunesmith.predict import example_text
 from tunesmith.serve.routes.common import VERSION_HEADER, authorized, note, service_of, sticky_of
 from tunesmith.serve.schemas import ErrorResponse, FeedbackRequest, PredictRequest, PredictResponse
 from tunesmith.serve.service import check_examples
@@ -69,7 +70,8 @@ async def predict(body: PredictRequest, request: Request) -> Any:
     examples = body.all_examples()
     version = service.version_for(sticky_of(request), pinned)
     check_examples(examples, version)
-    answer = await service.answer(version, "predict", examples, "/v1/predict", [e["text"] for e in examples])
+    texts = [example_text(e) for e in examples]
+    answer = await service.answer(version, "predict", examples, "/v1/predict", texts)
     note(request, version=answer.version, request_id=answer.request_id, texts=len(examples))
     assert version.predictor is not None
     content = {

@@ -1,9 +1,9 @@
 """WebSocket for real-time use at /v1/ws: send JSON messages {"id": ..., "text": ...} (or "texts",
 "text_pair", "version"); each answer comes back as soon as it is ready, with the message's id:
 {"id", "version", "request_id", "predictions"}. Messages are answered concurrently (they join the
-same batches as HTTP requests). For a causal-LM run, {"stream": true} sends {"id", "token"}
-pieces as they are generated, then {"id", "done": true, "text"}. A bad message gets
-{"id", "error", "status"} and the connection stays open."""
+same batches as HTTP requests). For a run that generates text (causal_lm, seq2seq), {"stream":
+true} sends {"id", "token"} pieces as they are generated, then {"id", "done": true, "text"}. A bad
+message gets {"id", "error", "status"} and the connection stays open."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from tunesmith.predict import example_text
 from tunesmith.serve.routes.common import VERSION_HEADER, authorized, service_of, sticky_of
 from tunesmith.serve.schemas import PredictRequest
 from tunesmith.serve.service import ServeError, check_examples
-from tunesmith.serve.streaming import stream_answer
+from tunesmith.serve.streaming import stream_answer, streams
 from tunesmith.tasks.generation import tidy_generated
 
 router = APIRouter()
@@ -34,7 +35,8 @@ async def _answer(socket: WebSocket, message: dict[str, Any], send: Any) -> None
         examples = body.all_examples()
         check_examples(examples, version)
         predictor = version.predictor
-        if stream and predictor is not None and predictor.task.type == "causal_lm":
+        if stream and streams(predictor):
+            assert predictor is not None
             request_id = service.log.new_id(version.name)
             pieces = []
             async for piece in stream_answer(predictor, examples[0]["text"]):
@@ -51,7 +53,8 @@ async def _answer(socket: WebSocket, message: dict[str, Any], send: Any) -> None
                 }
             )
             return
-        answer = await service.answer(version, "predict", examples, "/v1/ws", [e["text"] for e in examples])
+        texts = [example_text(e) for e in examples]
+        answer = await service.answer(version, "predict", examples, "/v1/ws", texts)
         await send(
             {
                 "id": ident,

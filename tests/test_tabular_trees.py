@@ -1,0 +1,87 @@
+"""The trees learner's parts: how a row's columns become numbers, LightGBM fitted, saved without a
+pickle and exported to ONNX with the same scores, and the threshold chosen for a cost."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+
+from tunesmith.tasks.binary_scores import cost_threshold, total_cost
+from tunesmith.tasks.tabular_features import ColumnTable
+from tunesmith.tasks.trees import Trees
+
+
+def _rows(n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
+    """Transactions where fraud is a large transfer at night."""
+    rng = random.Random(seed)
+    rows, labels = [], []
+    for i in range(n):
+        kind = rng.choice(["PAYMENT", "TRANSFER", "CASH_OUT"])
+        hour = rng.randrange(24)
+        amount = round(rng.uniform(5, 9000), 2)
+        rows.append(
+            {
+                "amount": amount,
+                "type": kind,
+                "when": f"2019-01-{i % 28 + 1:02d} {hour:02d}:{rng.randrange(60):02d}:00",
+                "note": " ".join(
+                    rng.choice(["late", "order", "card", "gift", "shop", "wire"]) for _ in range(5)
+                )
+                + f" {i}",
+                "account": f"C{rng.getrandbits(40):x}",
+                "flag": rng.random() < 0.5,
+            }
+        )
+        labels.append(str(int(kind == "TRANSFER" and amount > 4000 and hour < 6)))
+    return rows, labels
+
+
+def test_columns_become_numbers_categories_and_date_parts() -> None:
+    rows, _ = _rows(600)
+    table = ColumnTable.fit(rows)
+    assert table.numeric == ["amount", "flag"] and list(table.categories) == ["type"]
+    assert table.dates == ["when"]
+    assert table.left_out["note"].startswith("free text") and table.free_text == ["note"]
+    assert "an id or a name" in table.left_out["account"]
+    features = table.features([{**rows[0], "type": "NEVER_SEEN"}, {"amount": None}])
+    assert features.dtype == np.float32 and features.shape == (2, len(table.feature_names))
+    names = table.feature_names
+    assert np.isnan(features[0, names.index("type")])  # an unseen category is missing, not a code
+    assert features[0, names.index("when.hour")] == int(rows[0]["when"][11:13])
+    assert np.isnan(features[1]).all()  # a row without the columns: all missing
+
+
+def test_trees_fit_stop_early_save_as_text_and_export_the_same_scores(tmp_path: Path) -> None:
+    rows, labels = _rows(2000)
+    trees, fitted = Trees.fit(rows[:1600], labels[:1600], rows[1600:], labels[1600:], ["0", "1"], seed=0)
+    assert fitted["early_stopped"] and 0 < fitted["rounds"] < 2000 and "log loss" in fitted["curves"]
+    trees.save(tmp_path / "trees")
+    text = (tmp_path / "trees" / "model.txt").read_text(encoding="utf-8")
+    assert text.startswith("tree\n")  # LightGBM's own text format: nothing is unpickled to load it
+    loaded = Trees.load(tmp_path / "trees", ["0", "1"])
+    features = loaded.table.features(rows[1600:])
+    assert np.array_equal(loaded({"features": features})["logits"], trees({"features": features})["logits"])
+    probabilities = np.exp(trees({"features": features})["logits"])
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    truth = np.asarray([int(y) for y in labels[1600:]])
+    assert ((probabilities[:, 1] > 0.5) == truth).mean() > 0.97  # the rule is found
+    trees.write_onnx(tmp_path / "trees.onnx")
+    from tunesmith.export.engines import OnnxEngine
+
+    exported = OnnxEngine(tmp_path / "trees.onnx", ("logits",))({"features": features})["logits"]
+    assert np.abs(exported - trees({"features": features})["logits"]).max() < 1e-4
+
+
+def test_the_cost_threshold_spends_least_and_breaks_ties_towards_fewer_alarms() -> None:
+    rng = np.random.default_rng(1)
+    truth = (rng.random(3000) < 0.04).astype(int)
+    scores = np.clip(truth * 0.35 + rng.random(3000) * 0.7, 0, 1).round(3)  # many equal scores
+    cost = {"miss": 100.0, "false_alarm": 1.0}
+    chosen = cost_threshold(scores, truth, cost)
+    spent = total_cost(scores >= chosen["threshold"], truth, cost)
+    candidates = [*np.unique(scores), 2.0]
+    assert spent == chosen["validation_cost"] == min(total_cost(scores >= t, truth, cost) for t in candidates)
+    # a free miss: flagging nothing costs nothing, so nothing is flagged
+    assert (scores >= cost_threshold(scores, truth, {"miss": 0, "false_alarm": 1})["threshold"]).sum() == 0
