@@ -74,6 +74,19 @@ def test_trees_fit_stop_early_save_as_text_and_export_the_same_scores(tmp_path: 
     assert np.abs(exported - trees({"features": features})["logits"]).max() < 1e-4
 
 
+def test_average_precision_is_scikit_learns_with_ties() -> None:
+    from sklearn.metrics import average_precision_score
+
+    from tunesmith.tasks.binary_scores import average_precision
+
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        truth = (rng.random(400) < rng.uniform(0.02, 0.5)).astype(int)
+        truth[0] = 1
+        scores = (rng.random(400) + truth * rng.uniform(0, 1)).round(rng.integers(1, 4))  # ties
+        assert abs(average_precision(truth, scores) - average_precision_score(truth, scores)) < 1e-12
+
+
 def test_the_cost_threshold_spends_least_and_breaks_ties_towards_fewer_alarms() -> None:
     rng = np.random.default_rng(1)
     truth = (rng.random(3000) < 0.04).astype(int)

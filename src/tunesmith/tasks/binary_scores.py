@@ -108,6 +108,22 @@ def cost_report(flagged: Sequence[bool], truth: Sequence[int], cost: Mapping[str
     }
 
 
+def average_precision(truth: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> float:
+    """PR-AUC as scikit-learn's average_precision_score computes it (a step per distinct score),
+    in numpy: the bootstrap calls it a thousand times per split. NaN without a positive."""
+    y = np.asarray(truth, dtype=np.int64)
+    s = np.asarray(scores, dtype=np.float64)
+    if not y.any():
+        return float("nan")
+    order = np.argsort(-s, kind="mergesort")
+    s, y = s[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # the last record of each distinct score
+    true_positives = np.cumsum(y)[last]
+    precision = true_positives / (last + 1)
+    recall = true_positives / true_positives[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
 def recall_at_precision(truth: Sequence[int], scores: Sequence[float], target: float) -> float:
     """The most recall any threshold reaches while precision stays >= target (0 if none)."""
     y = np.asarray(truth, dtype=int)

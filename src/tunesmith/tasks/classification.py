@@ -24,6 +24,7 @@ from tunesmith.evaluate.uncertainty import (
     plot_reliability,
 )
 from tunesmith.tasks.binary_scores import (
+    average_precision,
     cost_report,
     cost_threshold,
     plot_roc_pr,
@@ -228,7 +229,15 @@ class ClassificationTask(SequenceHead):
     def subset_metrics(
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
     ) -> dict[str, SubsetMetric]:
-        return label_metrics(*label_indexes(records, answers, labels), len(labels))
+        """Accuracy and macro-F1; with two labels also PR-AUC of the positive label's probability
+        (the ranking a fraud team reads), each as a function of record positions."""
+        found = label_metrics(*label_indexes(records, answers, labels), len(labels))
+        positive = positive_label(labels)
+        if positive is not None:
+            truth = np.asarray([int(str(r["label"]) == positive) for r in records])
+            scores = np.asarray([a["probabilities"][positive] for a in answers], dtype=np.float64)
+            found["pr_auc"] = lambda rows: average_precision(truth[rows], scores[rows])
+        return found
 
     def trivial_answers(
         self, train_labels: Sequence[Any], records: Sequence[dict[str, Any]], labels: list[str]
