@@ -353,9 +353,9 @@ class TrainingSection(Section):
 
     epochs: float | Literal["auto"] = Field(
         AUTO,
-        description="auto: a budget of about 2,500 optimizer steps (400 for seq2seq and causal_lm, whose "
-        "pretrained model already writes text), as whole epochs between 1 and 20 (small data gets more "
-        "passes, large data one or two).",
+        description="auto: a budget of about 2,500 optimizer steps as whole epochs between 1 and 20 "
+        "(small data gets more passes, large data one or two); seq2seq and causal_lm, whose pretrained "
+        "model already writes text, 300 steps in 1 to 5 epochs.",
     )
     max_steps: int = Field(-1, description="Stop after this many steps (-1: run all epochs).")
     batch_size: int = Field(32, ge=1)

@@ -72,6 +72,7 @@ class Task(Protocol):
     weighs_positives: bool  # one sigmoid per label (multi-label): positive weights apply
     learning_rate_scale: float  # times the auto learning rate (train/auto.py) for this task's head
     step_budget: int  # the optimizer steps auto epochs aim at (train/auto.py)
+    max_epochs: int  # and the most epochs they may be
     # What `inference_graph` returns, by name; (): the task generates text and is not exported.
     graph_outputs: tuple[str, ...]
 
@@ -225,6 +226,7 @@ class TaskDefaults:
     weighs_positives = False
     learning_rate_scale = 1.0
     step_budget = 2500
+    max_epochs = 20
     graph_outputs: tuple[str, ...] = ("logits",)
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 

@@ -165,7 +165,7 @@ class TextTargetTask(TextLabelDefaults):
     the target tokens are shared here."""
 
     headline = ("bleu", "chrf", "rouge_l")
-    step_budget = 400  # a pretrained generator adapts in a few passes (train/auto.py)
+    step_budget, max_epochs = 300, 5  # a pretrained generator adapts in a few passes (train/auto.py)
 
     def generation_batch(self, runtime: Runtime, examples: Sequence[dict[str, Any]]) -> Any:
         """The tokenized inputs `model.generate` continues from (a decoder's prompts, or the

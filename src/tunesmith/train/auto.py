@@ -6,9 +6,10 @@
 - epochs as a step budget: about STEP_BUDGET optimizer steps in whole epochs, between 1 and 20 -
   4,000 records or fewer get 20 passes, 8,000 get ten, 80,000 one; early stopping ends a run
   whose validation metric stops improving. A task whose pretrained model already writes text
-  (seq2seq, causal_lm) takes its own, smaller budget (`Task.step_budget`): a few passes adapt a
-  generator, where a new classification head needs many (Gemma 3 270M on 4,000 Tatoeba pairs
-  reached BLEU 28 after one epoch; a step of 32 pairs takes ~4 s on 2 cores).
+  (seq2seq, causal_lm) takes its own, smaller budget (`Task.step_budget`, `Task.max_epochs`: 300
+  steps, at most 5 epochs): a few passes adapt a generator, where a new classification head needs
+  many (Gemma 3 270M on 4,000 Tatoeba pairs reached BLEU 28 after one epoch; a step of 32 short
+  pairs takes ~4 s on 2 cores, of 32 news sentences ~18 s).
 - warm-up: 10% of the steps, at most 200.
 - early stopping: 2 evaluations without improvement, a fifth of the epochs for long small-data runs.
 
@@ -69,10 +70,11 @@ def resolve(
     lora: bool,
     learning_rate_scale: float = 1.0,
     step_budget: int = STEP_BUDGET,
+    max_epochs: int = MAX_EPOCHS,
 ) -> Resolved:
     """`options` with its auto values chosen for `model` and `train_records` examples;
     `learning_rate_scale`: the task's factor on the auto learning rate (a cross-encoder: 0.5);
-    `step_budget`: the optimizer steps auto epochs aim at (the task's)."""
+    `step_budget`, `max_epochs`: the optimizer steps auto epochs aim at, and their cap (the task's)."""
     values: dict[str, Any] = {}
     reasons: dict[str, str] = {}
     per_step = options.batch_size * options.gradient_accumulation_steps * max(world_size, 1)
@@ -83,11 +85,11 @@ def resolve(
             rate, why = rate * learning_rate_scale, f"{why}, x{learning_rate_scale:g} for this task's head"
         values["learning_rate"], reasons["learning_rate"] = rate, why
     if options.epochs == AUTO:
-        epochs = min(MAX_EPOCHS, max(1, math.ceil(step_budget / steps_per_epoch)))
+        epochs = min(max_epochs, max(1, math.ceil(step_budget / steps_per_epoch)))
         values["epochs"] = float(epochs)
         reasons["epochs"] = (
             f"~{step_budget:,} steps over {train_records:,} records, {steps_per_epoch:,} steps an epoch"
-            + (f", at most {MAX_EPOCHS}" if epochs == MAX_EPOCHS else "")
+            + (f", at most {max_epochs}" if epochs == max_epochs else "")
         )
     epochs = float(values.get("epochs", options.epochs))
     total = options.max_steps if options.max_steps > 0 else math.ceil(steps_per_epoch * epochs)

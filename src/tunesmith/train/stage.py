@@ -419,7 +419,8 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         console.print(
             f"[bold]training[/] {model_name} ({trainable / 1e6:.1f}M trainable parameters"
             + (f", {frozen / 1e6:.1f}M frozen" if frozen else "")
-            + f") for {len(labels)} labels"
+            + ")"
+            + (f" for {len(labels)} labels" if labels else "")
         )
     precision = choose_precision(recipe.training.precision)  # once: it may print a warning
     memory = _check_memory(model, recipe, precision)
@@ -440,6 +441,7 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             lora,
             task.learning_rate_scale,
             task.step_budget,
+            task.max_epochs,
         )
         recipe = recipe.model_copy(update={"training": resolved.training})
         if resolved.reasons and is_main_process():
