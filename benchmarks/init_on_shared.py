@@ -70,10 +70,15 @@ def main() -> None:
             reason = str(error).replace(str(path), "").lstrip(": ")
             print(f"| `{name}` | refused | {reason} | | {time.perf_counter() - started:.1f} s |")
             continue
-        print(
-            f"| `{name}` | {plan.task.value} | {fields(plan)} | {plan.model.value} (max_length "
-            f"{plan.max_length}) | {time.perf_counter() - started:.1f} s |"
-        )
+        model = f"{plan.model.value} (max_length {plan.max_length})"
+        if plan.tabular_model == "trees":  # the transformer is named in the recipe but does not train
+            model = "gradient-boosted trees (LightGBM)"
+        elif plan.tabular_model == "best":
+            model = f"LightGBM and {model}, the better on validation served"
+        if plan.prompt:
+            model += f", prompt `{plan.prompt!r}`"
+        took = time.perf_counter() - started
+        print(f"| `{name}` | {plan.task.value} | {fields(plan)} | {model} | {took:.1f} s |")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def bundle(run_dir: Path) -> dict[str, Any]:
         {
             "name": recipe.name,
             "task": recipe.task.type,
-            "model": recipe.model.name,
+            # what trained: model.name's choice for auto, gradient-boosted trees for a table
+            "model": read_json_if_present(run_dir / "train_summary.json").get("model", recipe.model.name),
             "seed": recipe.seed,
             "recipe_sha256": hashlib.sha256((run_dir / recipe_io.RECIPE_FILE).read_bytes()).hexdigest(),
             "data_fingerprint": report["fingerprint"],
