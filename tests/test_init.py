@@ -127,6 +127,10 @@ def test_two_language_columns_are_a_translation(tmp_path: Path) -> None:
     assert recipe["model"]["name"] == "gemma-3-270m"
     assert recipe["task"]["prompt"] == "English: {text}\nChinese:"
     assert validate(recipe).task.prompt == "English: {text}\nChinese:"  # the YAML round-trips the line break
+    # the other direction: the text to produce named as the label
+    back = analyse(tmp_path / "cmn.txt", Wishes(label="en"), show=False)
+    assert (back.task.value, back.text_field, back.label_field) == ("seq2seq", "zh", "en")
+    assert back.prompt == "Chinese: {text}\nEnglish:"
 
 
 def test_a_numeric_table_is_tabular_without_ids_and_with_policies(tmp_path: Path) -> None:

@@ -232,7 +232,8 @@ class _Planner:
         column = self.column(wish, "--label")
         chosen = [c for c in ranked if c.path == wish]
         if not chosen:
-            if self.wishes.task in ("seq2seq", "causal_lm"):
+            # a text named as the label is the text to produce: a translation's target language
+            if self.wishes.task in ("seq2seq", "causal_lm") or column.kind == "text":
                 return []
             raise DataError(
                 f"--label {wish!r}: {column.kind} values ({column.reason}) cannot be a label; a label "
@@ -279,9 +280,10 @@ class _Planner:
         if len(texts) + (target is not None) < 2:
             raise DataError(self._no_label_message(texts))
         source = texts[0]
-        target = target or texts[1]
-        if self.wishes.text is None and target is texts[1]:
-            source, target = self._direction(texts[0], texts[1])
+        if target is None:
+            target = texts[1]
+            if self.wishes.text is None:  # neither named: the data says which way
+                source, target = self._direction(texts[0], texts[1])
         plan.text_field, plan.label_field = source.path, target.path
         languages = (source.language, target.language)
         names = name_parts(source.name) | name_parts(target.name)
