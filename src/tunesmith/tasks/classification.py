@@ -230,10 +230,11 @@ class ClassificationTask(SequenceHead):
         self, records: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]], labels: list[str]
     ) -> dict[str, SubsetMetric]:
         """Accuracy and macro-F1; with two labels also PR-AUC of the positive label's probability
-        (the ranking a fraud team reads), each as a function of record positions."""
+        (the ranking a fraud team reads) when the answers carry probabilities, each as a function of
+        record positions."""
         found = label_metrics(*label_indexes(records, answers, labels), len(labels))
         positive = positive_label(labels)
-        if positive is not None:
+        if positive is not None and all("probabilities" in a for a in answers):
             truth = np.asarray([int(str(r["label"]) == positive) for r in records])
             scores = np.asarray([a["probabilities"][positive] for a in answers], dtype=np.float64)
             found["pr_auc"] = lambda rows: average_precision(truth[rows], scores[rows])
