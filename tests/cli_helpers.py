@@ -107,6 +107,7 @@ class Server:
 
 
 JAVA_CLIENT = Path(__file__).resolve().parents[1] / "clients" / "java"
+JAVA_MAIN = "io.tunesmith.client.Main"  # the client's command line
 
 
 def build_java_client(out: Path) -> Path:

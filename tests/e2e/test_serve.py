@@ -21,10 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_helpers import Server, java, tunesmith
+from cli_helpers import JAVA_MAIN, Server, java, tunesmith
 from websockets.sync.client import connect
 
-JAVA_MAIN = "io.tunesmith.client.Main"
 TEXTS = ["如何重置密码?", "物流太慢了!", "退款什么时候到账", "my card was declined", "密码忘了怎么办", "好"]
 
 

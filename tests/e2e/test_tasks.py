@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 import pytest
 import yaml
-from cli_helpers import Server, java, tunesmith
+from cli_helpers import JAVA_MAIN, Server, java, tunesmith
 from helpers import build_tiny_causal_lm, build_tiny_marian, build_tiny_model, write_jsonl
 from task_data import (
     FAQ_ANSWERS,
@@ -310,7 +310,7 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(
     case.check(metrics, cli)
     _check_export(run, task_type, inputs, cli, printed.stderr, tmp_path)
     if "record" in case.inputs[0]:  # a tabular run answers rows
-        _check_rows_served(run, [i["record"] for i in case.inputs], cli)
+        _check_rows_served(run, [i["record"] for i in case.inputs], cli, java_client)
         return
     texts = [i["text"] for i in case.inputs]
     pairs = [i.get("text_pair") for i in case.inputs] if any("text_pair" in i for i in case.inputs) else None
@@ -327,15 +327,22 @@ def test_task_trains_reloads_and_answers_alike_from_cli_and_http(
     assert _rounded(one) == _rounded(cli[0])
 
 
-def _check_rows_served(run: Path, rows: list[dict[str, Any]], cli: list[Any]) -> None:
-    """The served trees answer rows as the CLI did (HTTP and the SDK); a row missing a column and
-    text sent to trees get a 422 that says what to send."""
+def _check_rows_served(run: Path, rows: list[dict[str, Any]], cli: list[Any], java_client: Path) -> None:
+    """The served trees answer rows as the CLI did (HTTP, the SDK and the Java client, two rows
+    per request); a row missing a column and text sent to trees get a 422 that says what to send."""
     with Server(run) as server:
         response = httpx.post(f"{server.url}/v1/predict", json={"records": rows}, timeout=60)
         assert response.status_code == 200, response.text
         assert _rounded(response.json()["predictions"]) == _rounded(cli)
         with Client(server.url) as client:
             assert _rounded(client.predict_rows(rows[0])) == _rounded(cli[0])
+        lines = "\n".join(json.dumps(row) for row in rows)
+        ran = java(java_client, JAVA_MAIN, server.url, "predict-rows", "--batch-size", "2", stdin=lines)
+        assert ran.returncode == 0, ran.stderr
+        answered = [json.loads(line) for line in ran.stdout.splitlines()]
+        assert {a.pop("version") for a in answered} == {response.json()["version"]}
+        assert all(a.pop("request_id") for a in answered)
+        assert _rounded(answered) == _rounded(cli)
         missing = {k: v for k, v in rows[0].items() if k != "amount"}
         bad = httpx.post(f"{server.url}/v1/predict", json={"record": missing}, timeout=60)
         assert bad.status_code == 422 and "lacks column 'amount'" in bad.text, bad.text
@@ -460,7 +467,7 @@ def _check_knowledge_answers(server: Server, run: Path, java_client: Path) -> No
     assert logged[0]["redacted"] == {"PHONE": 1} and "13812345678" not in json.dumps(logged)
     assert logged[1]["topic"] == "terms" and logged[2]["topic"] == "fraud_and_evasion"
     # the Java client's answer is the Python client's
-    ran = java(java_client, "io.tunesmith.client.Main", server.url, "answer", "请问信用卡被冻结?")
+    ran = java(java_client, JAVA_MAIN, server.url, "answer", "请问信用卡被冻结?")
     from_java = json.loads(ran.stdout)
     assert (from_java["status"], from_java["answer"], from_java["filtered"]) == (
         card["status"],

@@ -14,6 +14,7 @@ import java.util.Map;
  *
  * <pre>
  * java -cp tunesmith-client.jar io.tunesmith.client.Main URL predict [options] &lt; texts.txt
+ * java -cp tunesmith-client.jar io.tunesmith.client.Main URL predict-rows [options] &lt; rows.jsonl
  * java -cp tunesmith-client.jar io.tunesmith.client.Main URL answer [options] "question"
  * options: --key KEY --version NAME --batch-size N --retries N --backoff SECONDS
  * </pre>
@@ -25,7 +26,7 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: Main URL predict|answer [--key K] [--version V] [--batch-size N] "
+            System.err.println("usage: Main URL predict|predict-rows|answer [--key K] [--version V] [--batch-size N] "
                     + "[--retries N] [--backoff S] [question]");
             System.exit(2);
         }
@@ -45,21 +46,14 @@ public final class Main {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try {
             if (args[1].equals("predict")) {
-                List<String> texts = new ArrayList<>(rest);
-                if (texts.isEmpty()) {
-                    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-                    for (String line; (line = in.readLine()) != null; ) {
-                        if (!line.isBlank()) {
-                            texts.add(line);
-                        }
-                    }
+                List<String> texts = rest.isEmpty() ? stdinLines() : new ArrayList<>(rest);
+                print(out, client.predict(texts));
+            } else if (args[1].equals("predict-rows")) {
+                List<Map<String, Object>> rows = new ArrayList<>();
+                for (String line : stdinLines()) {
+                    rows.add(row(Json.parse(line)));
                 }
-                for (Prediction p : client.predict(texts)) {
-                    Map<String, Object> row = new LinkedHashMap<>(p.answer());
-                    row.put("version", p.version());
-                    row.put("request_id", p.requestId());
-                    out.println(Json.write(row));
-                }
+                print(out, client.predictRows(rows));
             } else if (args[1].equals("answer")) {
                 KnowledgeAnswer a = client.answer(String.join(" ", rest));
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -72,12 +66,42 @@ public final class Main {
                 row.put("version", a.version());
                 out.println(Json.write(row));
             } else {
-                System.err.println("unknown command " + args[1] + ": use predict or answer");
+                System.err.println("unknown command " + args[1] + ": use predict, predict-rows or answer");
                 System.exit(2);
             }
         } catch (TunesmithException refused) {
             System.err.println(refused.getMessage());
             System.exit(1);
+        }
+    }
+
+    /** The non-blank lines of standard input. */
+    private static List<String> stdinLines() throws java.io.IOException {
+        List<String> lines = new ArrayList<>();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            if (!line.isBlank()) {
+                lines.add(line);
+            }
+        }
+        return lines;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> row(Object parsed) {
+        if (!(parsed instanceof Map<?, ?>)) {
+            throw new IllegalArgumentException("each line of rows must be a JSON object of column: value");
+        }
+        return (Map<String, Object>) parsed;
+    }
+
+    /** One JSON object per answer, with the version that answered and the request id. */
+    private static void print(PrintStream out, List<Prediction> answers) {
+        for (Prediction p : answers) {
+            Map<String, Object> row = new LinkedHashMap<>(p.answer());
+            row.put("version", p.version());
+            row.put("request_id", p.requestId());
+            out.println(Json.write(row));
         }
     }
 }

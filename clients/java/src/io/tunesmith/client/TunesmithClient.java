@@ -92,12 +92,30 @@ public final class TunesmithClient {
             if (textPairs != null) {
                 body.put("text_pairs", textPairs.subList(start, end));
             }
-            Map<String, Object> reply = object(request("POST", "/v1/predict", body));
-            String answeredBy = (String) reply.get("version");
-            String requestId = (String) reply.get("request_id");
-            for (Object item : (List<?>) reply.get("predictions")) {
-                answers.add(new Prediction(object(item), answeredBy, requestId));
-            }
+            answers.addAll(predictions(request("POST", "/v1/predict", body)));
+        }
+        return answers;
+    }
+
+    /**
+     * Answers for rows of a tabular run, in order: each row maps a column the model reads to its
+     * value (numbers, strings, null for a missing value), sent {@code batchSize} rows at a time.
+     */
+    public List<Prediction> predictRows(List<Map<String, Object>> rows) {
+        List<Prediction> answers = new ArrayList<>(rows.size());
+        for (int start = 0; start < rows.size(); start += batchSize) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("records", rows.subList(start, Math.min(rows.size(), start + batchSize)));
+            answers.addAll(predictions(request("POST", "/v1/predict", body)));
+        }
+        return answers;
+    }
+
+    private static List<Prediction> predictions(Object reply) {
+        Map<String, Object> r = object(reply);
+        List<Prediction> answers = new ArrayList<>();
+        for (Object item : (List<?>) r.get("predictions")) {
+            answers.add(new Prediction(object(item), (String) r.get("version"), (String) r.get("request_id")));
         }
         return answers;
     }
