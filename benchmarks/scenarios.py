@@ -221,18 +221,21 @@ def row(result: dict[str, Any]) -> str:
     metrics, task = result["metrics"], result["task"]
     metric = HEADLINE.get(task, "accuracy")
     trivial = metrics.get("trivial_baseline", {})
-    base = trivial.get("metrics", {}).get(metric)
+    # the figure the default gate compares (macro-F1 for classes) beside the headline, when another
+    shown = [metric] + [trivial["metric"]] * (trivial.get("metric", metric) != metric)
     untrained = metrics.get("untrained")
     extra = (
         f"; untrained {untrained['metrics'][metric]:.1f}"
         if untrained and metric in untrained["metrics"]
         else ""
     )
+    figures = "; ".join(f"{name} {_interval(metrics, name)}" for name in shown) + extra
+    bases = [trivial.get("metrics", {}).get(name) for name in shown]
+    base = "; ".join("-" if b is None else f"{b:.3f}" for b in bases)
     data = result["data"] + (f" ({result['sampled']})" if result["sampled"] else "")
     return (
-        f"| {result['scenario']} | {data} | {task}, {result['model']} | {metric} "
-        f"{_interval(metrics, metric)}{extra} | "
-        f"{'-' if base is None else f'{base:.3f}'} ({trivial.get('answer', '')}) | "
+        f"| {result['scenario']} | {data} | {task}, {result['model']} | {figures} | "
+        f"{base} ({trivial.get('answer', '')}) | "
         f"{result['reference'] or '-'} | {_duration(result['train_seconds'] or 0)} "
         f"({_duration(result['run_seconds'])} whole run) | {result['peak_bytes'] / 2**30:.1f} GiB |"
         + ("" if result["exit"] == 0 else " not releasable (exit 3)")
