@@ -3,6 +3,7 @@ from collections import Counter
 from pathlib import Path
 
 from helpers import faq_records, write_jsonl
+from task_data import translation_rows
 
 from tunesmith import recipe as recipe_io
 from tunesmith.data.prepare import prepare, read_split
@@ -116,3 +117,18 @@ def test_assign_splits_keeps_overall_ratios_with_many_small_labels() -> None:
     per_label_train = Counter(k for k, s in zip(keys, splits, strict=True) if s == "train")
     assert len(per_label_train) == 100  # every label keeps training data
     assert assign_splits(["only"], 0.1, 0.1, seed=0) == ["train"]
+
+
+def test_a_task_without_labels_warns_only_of_splits_that_are_really_empty(tmp_path: Path) -> None:
+    # seq2seq records carry a target text, not a label: the split counts decide what is empty
+    path = write_jsonl(tmp_path / "pairs.jsonl", translation_rows(200))
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text(
+        f"data: {{train: {path.name}, text_field: en, label_field: zh}}\n"
+        "task: {type: seq2seq}\nprepare: {dedup: {enabled: false}}\n",
+        encoding="utf-8",
+    )
+    prepare(recipe_io.load(recipe_path), tmp_path / "run")
+    report = json.loads((tmp_path / "run" / "data" / "report.json").read_text())
+    assert report["split_counts"]["validation"] > 0 and report["split_counts"]["test"] > 0
+    assert not any("split is empty" in w for w in report["warnings"])

@@ -62,6 +62,7 @@ def _label_advice(label_counts: dict[str, Counter[str]], labels: list[str]) -> l
 
 
 def data_advice(
+    split_counts: dict[str, int],
     label_counts: dict[str, Counter[str]],
     labels: list[str],
     tokens: dict[str, Any],
@@ -83,7 +84,7 @@ def data_advice(
             "check how the export was made (repeated rows, templated texts)."
         )
     for split in ("validation", "test"):
-        if not label_counts.get(split):
+        if not split_counts.get(split):
             advice.append(f"the {split} split is empty.")
     return advice
 

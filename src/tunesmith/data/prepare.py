@@ -325,7 +325,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
             "pii": redactor.audit(),
             "duplicates": duplicates,
             "warnings": data_advice(
-                label_counts, labels, token_summary, duplicates, accepted, task.categorical
+                counts, label_counts, labels, token_summary, duplicates, accepted, task.categorical
             ),
         }
         if quarantine.count == 0:
