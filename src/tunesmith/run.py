@@ -139,14 +139,20 @@ def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[s
     figures) and the report. Returns what failed, one line each."""
     from tunesmith.export.formats import FORMATS
     from tunesmith.export.stage import export
+    from tunesmith.export.summary import record_not_kept
 
     console.rule("export")
-    failed = []
+    failed, passed = [], []
     for name in recipe.export.formats:
         try:
             parity = export(run_dir, FORMATS[name], verify=False)
             console.print(f"{name}: {parity['verdict']}")
+            passed.append(name)
         except ExportFailed as error:
+            if name == "onnx-int8" and "onnx" in passed:  # int8 is a speed-up over a proven fp32 graph
+                console.print(f"[yellow]onnx-int8 not kept[/] ({error}); predict and serve use onnx (fp32)")
+                record_not_kept(run_dir, name, str(error), instead="onnx")
+                continue
             console.print(f"[bold red]{error}[/]")
             failed.append(str(error))
     judge_gates(run_dir, recipe, results)

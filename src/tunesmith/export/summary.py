@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tunesmith.export.formats import FORMATS, PARITY_FILE, export_dir
+from tunesmith import atomic
+from tunesmith.export.formats import EXPORT_DIR, FORMATS, PARITY_FILE, export_dir
 from tunesmith.html_page import escape, table
+
+NOT_KEPT_FILE = "not_kept.json"  # in export/: formats the run asked for that missed their proof
 
 
 def parity_records(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -19,6 +22,25 @@ def parity_records(run_dir: Path) -> dict[str, dict[str, Any]]:
         if path.is_file():
             found[name] = json.loads(path.read_text(encoding="utf-8"))
     return found
+
+
+def record_not_kept(run_dir: Path, name: str, reason: str, instead: str) -> None:
+    """Note that the export `name` missed its proof and `instead` answers (for the report and card)."""
+    notes = not_kept(run_dir)
+    notes[name] = {"reason": reason, "instead": instead}
+    atomic.write_json(run_dir / EXPORT_DIR / NOT_KEPT_FILE, notes)
+
+
+def forget_not_kept(run_dir: Path, name: str) -> None:
+    """`name` was exported and proven after all: drop its note."""
+    notes = not_kept(run_dir)
+    if notes.pop(name, None) is not None:
+        atomic.write_json(run_dir / EXPORT_DIR / NOT_KEPT_FILE, notes)
+
+
+def not_kept(run_dir: Path) -> dict[str, dict[str, str]]:
+    path = run_dir / EXPORT_DIR / NOT_KEPT_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def reference_of(parity: dict[str, Any]) -> str:
@@ -55,6 +77,10 @@ def report_section(run_dir: Path) -> tuple[str, str, str] | None:
     from tunesmith.evaluate.plots import bar_chart, data_uri
 
     records = parity_records(run_dir)
+    missed = [
+        f"{name}: not kept, {note['instead']} answers instead - {note['reason']}"
+        for name, note in not_kept(run_dir).items()
+    ]
     if not records:
         return None
     rows, latency, lines = [], {}, []
@@ -84,6 +110,7 @@ def report_section(run_dir: Path) -> tuple[str, str, str] | None:
         if eager_ms is not None:
             latency[eager] = eager_ms
         lines.append(f"{name}: {parity['verdict']}")
+    lines += missed
     first = next(iter(records.values()))
     lead_name = next(iter(first["metrics"].get(reference_of(first), {})), "metric")
     header = [
@@ -118,6 +145,10 @@ def card_section(run_dir: Path) -> str:
             else ""
         )
         lines.append(f"- `{parity['file']}` ({parity['runtime']}): {parity['verdict']}{timing}.")
+    lines += [
+        f"- {name}: not kept ({note['reason']}); {note['instead']} answers instead."
+        for name, note in not_kept(run_dir).items()
+    ]
     if not lines:
         return ""
     return (
