@@ -115,3 +115,40 @@ def test_a_changed_export_and_bad_export_requests_get_one_line_errors(
     empty.mkdir()
     nothing = tunesmith("export", str(empty), cwd=tmp_path, check=False)
     assert nothing.returncode == 2 and "not a finished run" in nothing.stderr
+
+
+def test_distill_makes_a_smaller_run_that_answers_as_the_teacher(trained: Path, tmp_path: Path) -> None:
+    """`tunesmith distill`: a student with fewer layers, taught by the teacher's scores over the
+    training texts and unlabelled texts (one of them a test text, which must stay out), is a run
+    like any other - evaluated, exported, bundled, served - and proves its agreement on test."""
+    from helpers import faq_records, write_jsonl
+
+    from tunesmith.data.prepare import read_split
+
+    test_text = read_split(trained, "test")[0]["text"]
+    unlabelled = [{"question": r["question"]} for r in faq_records(300)[240:]] + [{"question": test_text}]
+    write_jsonl(tmp_path / "more.jsonl", unlabelled)
+    said = tunesmith(
+        "distill",
+        str(trained),
+        "--output",
+        "small",
+        "--layers",
+        "1",
+        "--unlabelled",
+        "more.jsonl",
+        cwd=tmp_path,
+    )
+    student = tmp_path / "small"
+    proof = json.loads((student / "distill.json").read_text())
+    teacher_layers = json.loads((trained / "model" / "config.json").read_text())["num_hidden_layers"]
+    assert (
+        json.loads((student / "model" / "config.json").read_text())["num_hidden_layers"] == 1 < teacher_layers
+    )
+    assert proof["layers_kept"] == [teacher_layers - 1] and 0 < proof["unlabelled_texts"] < len(unlabelled)
+    assert proof["test_agreement"] >= 0.9 and set(proof["metrics"]) == {"teacher", "student"}
+    assert proof["metrics"]["student"]["accuracy"] >= proof["metrics"]["teacher"]["accuracy"] - 0.1
+    assert "test answers as the teacher's" in said.stdout + said.stderr
+    assert (student / "manifest.json").is_file() and (student / "export" / "onnx" / "parity.json").is_file()
+    answered = json.loads(tunesmith("predict", "small", TEXT, cwd=tmp_path).stdout)
+    assert answered["label"] in json.loads((trained / "model" / "labels.json").read_text())

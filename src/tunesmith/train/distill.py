@@ -1,0 +1,318 @@
+"""Distillation: a smaller student learns a finished run's answers (the teacher's scores), and
+becomes a run of its own, evaluated, exported and proven like any other.
+
+The student is the teacher's own fine-tuned model with fewer encoder layers, evenly spaced from
+the first to the last (DistilBERT's start: the layers kept already work together, the head
+already reads the last one). It is trained on the teacher's scores over the training texts plus
+any unlabelled texts the user has: soft targets at temperature T for a classifier (KL divergence
+x T^2, Hinton et al. 2015), the teacher's probabilities for multi-label, its numbers for
+regression. The epoch kept is the one whose validation answers agree most with the teacher's,
+and the proof is the share of identical answers on the test split, beside both headline
+metrics. Written by hand: no library distils a fine-tuned Hugging Face classifier offline into a
+layer-dropped copy of itself (transformers has no distillation trainer; this loop is ~60 lines)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunesmith import atomic
+from tunesmith import recipe as recipe_io
+from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
+from tunesmith.console import console, progress
+from tunesmith.data.prepare import DATA_DIR, read_split
+from tunesmith.errors import TunesmithError
+from tunesmith.export.parity import agreement
+
+DISTILL_FILE = "distill.json"
+SUPPORTED = ("classification", "multilabel", "regression")  # one head over the encoder, logits out
+
+
+@dataclass(frozen=True)
+class DistillOptions:
+    layers: int | None = None  # encoder layers the student keeps (None: half the teacher's)
+    unlabelled: Path | None = None  # more texts for the teacher to score (a data file)
+    epochs: int = 6
+    learning_rate: float = 1e-4
+    temperature: float = 2.0
+    batch_size: int = 32
+
+
+def kept_layers(total: int, wanted: int) -> list[int]:
+    """`wanted` layer positions out of `total`, evenly spaced from the first to the last."""
+    if not 1 <= wanted < total:
+        raise TunesmithError(
+            f"--layers {wanted}: the student keeps between 1 and {total - 1} of {total} layers"
+        )
+    if wanted == 1:
+        return [total - 1]
+    return sorted({round(i * (total - 1) / (wanted - 1)) for i in range(wanted)})
+
+
+def layer_stack(model: Any) -> Any:
+    """The encoder's list of layers (BERT, MiniLM, XLM-R and E5 keep it at `encoder.layer`)."""
+    stack = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    if stack is None:
+        raise TunesmithError(
+            f"distill: a {type(model).__name__} keeps no encoder.layer list; the student is made by "
+            "dropping layers of BERT-like encoders"
+        )
+    return stack
+
+
+def student_of(teacher: Any, layers: int) -> tuple[Any, list[int]]:
+    """A copy of the teacher with only `layers` of its encoder layers."""
+    import torch
+
+    student = copy.deepcopy(teacher)
+    stack = layer_stack(student)
+    keep = kept_layers(len(stack), layers)
+    student.base_model.encoder.layer = torch.nn.ModuleList([stack[i] for i in keep])
+    student.config.num_hidden_layers = len(keep)
+    return student, keep
+
+
+def _soft_loss(task_type: str, student: Any, teacher: Any, temperature: float) -> Any:
+    import torch.nn.functional as F
+
+    if task_type == "classification":
+        t = temperature
+        return F.kl_div(
+            F.log_softmax(student / t, dim=-1), F.softmax(teacher / t, dim=-1), reduction="batchmean"
+        ) * (t * t)
+    if task_type == "multilabel":
+        return F.binary_cross_entropy_with_logits(student, teacher.sigmoid())
+    return F.mse_loss(student, teacher)
+
+
+def _answers_of(task_type: str, logits: np.ndarray) -> list[Any]:
+    """What counts as the same answer while training (the proof on test uses the task's decode)."""
+    if task_type == "classification":
+        return logits.argmax(-1).tolist()
+    if task_type == "multilabel":
+        return [tuple(row) for row in (logits > 0).tolist()]
+    return [round(float(v), 3) for v in logits.reshape(-1)]
+
+
+def unlabelled_texts(path: Path, recipe: Any, clean: Any) -> list[str]:
+    """The texts of a data file read as the training data was (its text field or template; a plain
+    line is a text), cleaned and de-identified as training texts were."""
+    from tunesmith.data.fields import FieldMissing, extract_text
+    from tunesmith.data.read import Unreadable, read_records
+
+    texts, skipped = [], 0
+    for _, record in read_records(path):
+        if isinstance(record, Unreadable):
+            skipped += 1
+            continue
+        if isinstance(record, str):
+            texts.append(record)
+            continue
+        try:
+            data = recipe.data
+            texts.append(extract_text(record, data.text_field, data.text_template, data.list_separator))
+        except (FieldMissing, TypeError, AttributeError):
+            skipped += 1
+    if skipped:
+        console.print(f"[yellow]note:[/] {skipped:,} records of {path} had no readable text; not used")
+    return [t for t in clean(texts) if t.strip()]
+
+
+def distill(teacher_dir: Path, output: Path, options: DistillOptions) -> Path:
+    """Train the student of `teacher_dir` into the run folder `output` (evaluated, exported as the
+    teacher's recipe asks, bundled); returns `output`."""
+
+    from tunesmith.data.model_input import ModelInput
+    from tunesmith.predict import Predictor
+    from tunesmith.train.stage import calibrate_on_validation
+
+    teacher = Predictor.from_run(teacher_dir, backend="torch")
+    recipe, task = teacher.recipe, teacher.task
+    if task.type not in SUPPORTED:
+        raise TunesmithError(
+            f"{teacher_dir}: distill trains students of {', '.join(SUPPORTED)} runs, not {task.type}"
+        )
+    total = len(layer_stack(teacher.model))
+    student, keep = student_of(teacher.model, options.layers or max(1, total // 2))
+    train_records = read_split(teacher_dir, "train")
+    validation = read_split(teacher_dir, "validation") or read_split(teacher_dir, "test")
+    held_out = {r["text"] for split in ("validation", "test") for r in read_split(teacher_dir, split)}
+    texts = [r["text"] for r in train_records]
+    extra: list[str] = []
+    if options.unlabelled is not None:  # held-out texts stay out: the proof is on them
+        seen = set(texts) | held_out
+        extra = [
+            t
+            for t in dict.fromkeys(unlabelled_texts(options.unlabelled, recipe, ModelInput(recipe)))
+            if t not in seen
+        ]
+        texts += extra
+    console.print(
+        f"student: {len(keep)} of the teacher's {total} layers ({', '.join(map(str, keep))}); "
+        f"trained on the teacher's scores over {len(train_records):,} training texts"
+        + (f" and {len(extra):,} unlabelled texts" if extra else "")
+    )
+    size = recipe.evaluation.batch_size
+    targets = np.asarray(teacher.outputs(texts, size, show=True), dtype=np.float32)
+    val_texts = [r["text"] for r in validation]
+    expected = _answers_of(task.type, np.asarray(teacher.outputs(val_texts, size), dtype=np.float32))
+    started = time.monotonic()
+    best, history = _train(student, teacher, texts, targets, val_texts, expected, options)
+    student.load_state_dict(best["state"])
+    console.print(
+        f"[bold]distilled[/] in {time.monotonic() - started:.0f} s: epoch {best['epoch']} kept, "
+        f"{best['agreement']:.2%} of validation answers as the teacher's"
+    )
+    staging = output.with_name(f".{output.name}.partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    _write_run(teacher, student.eval(), staging, calibrate_on_validation)
+    summary = {
+        "model": f"{_model_name(teacher_dir)}, distilled to {len(keep)} of {total} layers",
+        "distilled_from": str(teacher_dir),
+        "layers_kept": keep,
+        "texts": len(texts),
+        "unlabelled_texts": len(extra),
+        "epochs": options.epochs,
+        "history": history,
+        "train_runtime_s": round(time.monotonic() - started, 1),
+    }
+    atomic.write_json(staging / "train_summary.json", summary)
+    return _finish(teacher, staging, output, summary)
+
+
+def _model_name(run_dir: Path) -> str:
+    summary = run_dir / "train_summary.json"
+    return (
+        str(json.loads(summary.read_text(encoding="utf-8")).get("model", "?")) if summary.is_file() else "?"
+    )
+
+
+def _train(
+    student: Any,
+    teacher: Any,
+    texts: Sequence[str],
+    targets: np.ndarray,
+    val_texts: Sequence[str],
+    expected: list[Any],
+    options: DistillOptions,
+) -> tuple[dict[str, Any], list[dict[str, float]]]:
+    """The distillation loop; returns the best epoch (state, agreement) and each epoch's figures."""
+    import torch
+
+    from tunesmith.predict import Predictor
+
+    task_type, tokenizer = teacher.task.type, teacher.tokenizer
+    max_length = teacher.recipe.model.max_length
+    steps_per_epoch = math.ceil(len(texts) / options.batch_size)
+    total = steps_per_epoch * options.epochs
+    optimizer = torch.optim.AdamW(student.parameters(), lr=options.learning_rate, weight_decay=0.01)
+    warmup = max(1, total // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
+    )
+    generator = np.random.default_rng(teacher.recipe.seed)
+    torch.manual_seed(teacher.recipe.seed)
+    judge = Predictor(teacher.run_dir, teacher.recipe, teacher.task, student, tokenizer, teacher.labels)
+    best: dict[str, Any] = {"agreement": -1.0}
+    history = []
+    with progress() as bar:
+        job = bar.add_task("distilling", total=total)
+        for epoch in range(1, options.epochs + 1):
+            student.train()
+            order, losses = generator.permutation(len(texts)), []
+            for start in range(0, len(order), options.batch_size):
+                rows = order[start : start + options.batch_size]
+                batch = tokenizer(
+                    [texts[i] for i in rows],
+                    truncation=True,
+                    max_length=max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                logits = student(**batch).logits
+                loss = _soft_loss(task_type, logits, torch.from_numpy(targets[rows]), options.temperature)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad()
+                losses.append(float(loss))
+                bar.advance(job)
+            student.eval()
+            found = _answers_of(task_type, np.asarray(judge.outputs(val_texts, 64), dtype=np.float32))
+            share = agreement(expected, found)
+            history.append({"epoch": epoch, "loss": float(np.mean(losses)), "validation_agreement": share})
+            if share >= best["agreement"]:  # a tie: the later, longer-trained epoch
+                best = {"epoch": epoch, "agreement": share, "state": copy.deepcopy(student.state_dict())}
+    return best, history
+
+
+def _write_run(teacher: Any, student: Any, staging: Path, calibrate: Any) -> None:
+    """The student's run folder: the teacher's recipe and prepared data, the student's model."""
+    staging.mkdir(parents=True)
+    shutil.copyfile(teacher.run_dir / recipe_io.RECIPE_FILE, staging / recipe_io.RECIPE_FILE)
+    shutil.copytree(teacher.run_dir / DATA_DIR, staging / DATA_DIR)
+    with atomic.staged_dir(staging / MODEL_DIR) as model_dir:
+        student.save_pretrained(model_dir, safe_serialization=True)
+        teacher.tokenizer.save_pretrained(model_dir)
+        atomic.write_json(model_dir / LABELS_FILE, teacher.labels)
+        teacher.task.save_extras(staging, model_dir)
+        state = calibrate(
+            staging, teacher.recipe, teacher.task, student, teacher.tokenizer, teacher.labels, model_dir, None
+        )
+        if state is not None:
+            atomic.write_json(model_dir / TASK_STATE_FILE, state)
+
+
+def _finish(teacher: Any, staging: Path, output: Path, summary: dict[str, Any]) -> Path:
+    """Evaluate, export and bundle the student's run, prove it against the teacher on test, and
+    move it into place."""
+    from tunesmith.evaluate.stage import evaluate
+    from tunesmith.export.parity import headline_metrics
+    from tunesmith.predict import Predictor
+    from tunesmith.run import bundle, export_all
+
+    recipe = teacher.recipe
+    console.rule("evaluate")
+    results = evaluate(staging, defer_export_gates=bool(recipe.export.formats))
+    if recipe.export.formats:
+        export_all(staging, recipe, results)
+    test = read_split(staging, "test")
+    student = Predictor.from_run(staging, verify=False, backend="auto")
+    size = recipe.evaluation.batch_size
+    theirs, ours = teacher.predict(test, size), student.predict(test, size)
+    proof = {
+        "teacher": str(teacher.run_dir),
+        "student_backend": student.backend,
+        "test_records": len(test),
+        "test_agreement": agreement(theirs, ours),
+        "metrics": {
+            "teacher": headline_metrics(teacher.task, test, theirs, teacher.labels, teacher.run_dir),
+            "student": headline_metrics(teacher.task, test, ours, teacher.labels, staging),
+        },
+        **summary,
+    }
+    atomic.write_json(staging / DISTILL_FILE, proof)
+    bundle(staging)
+    atomic.replace_dir(staging, output)
+    lead = next(iter(proof["metrics"]["teacher"]), None)
+    figures = (
+        f"; {lead} {proof['metrics']['student'][lead]:.4f} (teacher {proof['metrics']['teacher'][lead]:.4f})"
+        if lead
+        else ""
+    )
+    console.print(
+        f"[bold green]student[/] {output}: {proof['test_agreement']:.2%} of {len(test):,} test answers as "
+        f"the teacher's ({student.backend}){figures}"
+    )
+    return output
