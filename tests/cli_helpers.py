@@ -25,9 +25,40 @@ def environment() -> dict[str, str]:
     }
 
 
-def tunesmith(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+# A slim install (`pip install tunesmith[serve]`) as a process sees it: importing any module of the
+# `train` extra fails as if it were not installed (a sitecustomize on PYTHONPATH; this environment
+# has them all installed, so the test would otherwise not notice an import).
+SLIM_INSTALL = """
+import sys
+TRAIN = {TRAIN}
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in TRAIN:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+"""
+
+
+def slim_environment(folder: Path) -> dict[str, str]:
+    """Environment variables that make a `tunesmith` process behave as a slim install."""
+    from tunesmith.cli import TRAIN_MODULES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    code = SLIM_INSTALL.format(TRAIN=repr(set(TRAIN_MODULES)))
+    (folder / "sitecustomize.py").write_text(code, encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}
+
+
+def tunesmith(
+    *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*TUNESMITH, *args], cwd=cwd, env=environment(), capture_output=True, text=True, timeout=600
+        [*TUNESMITH, *args],
+        cwd=cwd,
+        env=environment() | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"tunesmith {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

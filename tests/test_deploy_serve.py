@@ -27,7 +27,7 @@ def flags_of(args: list[str]) -> list[str]:
     return [a for a in args if a.startswith("--")]
 
 
-@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.cuda"])
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.torch", "Dockerfile.cuda"])
 def test_dockerfile_is_multistage_non_root_with_a_healthcheck(name: str, serve_help: str) -> None:
     steps = dockerfile(DEPLOY / "docker" / name)
     build, final = stages(steps)

@@ -78,7 +78,7 @@ def test_a_bi_encoder_freezes_like_any_encoder(tiny_model: Path) -> None:
     """A bi-encoder over a pretrained model trains with the default frozen word embeddings."""
     from transformers import AutoModel
 
-    from tunesmith.tasks.matching import BiEncoder
+    from tunesmith.tasks.bi_encoder import BiEncoder
     from tunesmith.train.freeze import encoder_layers, freeze
 
     model = BiEncoder(AutoModel.from_pretrained(tiny_model))

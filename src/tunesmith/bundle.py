@@ -17,6 +17,9 @@ from tunesmith.errors import BundleError
 from tunesmith.hashing import checksum_problems, sha256_of
 
 MANIFEST = "manifest.json"
+MODEL_DIR = "model"  # the trained model, its tokenizer and these two files:
+LABELS_FILE = "labels.json"
+TASK_STATE_FILE = "task_state.json"  # fitted on validation after training: temperature, thresholds
 _SKIP_DIRS = {"checkpoints", "__pycache__"}
 _LIBRARIES = (
     "torch",

@@ -246,6 +246,40 @@ def export(
 
 
 @app.command()
+def distill(
+    run_dir: RunDir,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The student's run folder.")],
+    layers: Annotated[
+        int | None, typer.Option(help="Encoder layers the student keeps (default: half the teacher's).")
+    ] = None,
+    unlabelled: Annotated[
+        Path | None,
+        typer.Option(help="More texts for the teacher to score (a data file read like the training data)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the texts.")] = 6,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run already at --output.")] = False,
+) -> None:
+    """Train a smaller student on RUN_DIR's answers: the same fine-tuned model with fewer layers,
+    taught by the teacher's scores over its training texts (and --unlabelled ones). The student is
+    a run like any other (evaluated, exported, bundled); distill.json holds the share of test
+    answers it gives as the teacher does, beside both headline metrics.
+
+    Examples:
+
+        tunesmith distill runs/faq --output runs/faq-small
+
+        tunesmith distill runs/faq --output runs/faq-small --layers 2 --unlabelled tickets.csv
+    """
+    from tunesmith.run import check_output_free
+    from tunesmith.train.distill import DistillOptions
+    from tunesmith.train.distill import distill as distill_run
+
+    check_output_free(output, overwrite)
+    distill_run(run_dir, output, DistillOptions(layers=layers, unlabelled=unlabelled, epochs=epochs))
+    console.print(f"next: tunesmith serve {output}")
+
+
+@app.command()
 def run(
     recipe: Annotated[Path, typer.Argument(help="The recipe YAML file.")],
     set_: SetOption = None,
@@ -1141,6 +1175,16 @@ def reproduce(
     raise typer.Exit(1)
 
 
+# what the `train` extra installs (pyproject.toml): a slim install lacks them
+TRAIN_MODULES = frozenset(
+    {
+        *("torch", "transformers", "datasets", "accelerate", "peft", "pyarrow", "charset_normalizer"),
+        *("sklearn", "scipy", "lightgbm", "onnx", "onnxmltools", "psutil", "matplotlib", "tensorboard"),
+        *("pandas", "jieba", "faker", "rank_bm25", "seqeval", "sacrebleu", "rouge_score", "fairlearn"),
+    }
+)
+
+
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -1157,6 +1201,14 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("[yellow]stopped[/]")
         sys.exit(130)
+    except ModuleNotFoundError as missing:
+        if missing.name is None or missing.name.split(".")[0] not in TRAIN_MODULES:
+            raise
+        console.print(
+            f"[bold red]error:[/] this command needs {missing.name.split('.')[0]}, part of the training "
+            "install: pip install 'tunesmith\\[train]' (a slim install answers with ONNX exports only)"
+        )
+        sys.exit(2)
 
 
 if __name__ == "__main__":

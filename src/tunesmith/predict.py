@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.bundle import verify_bundle
+from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE, verify_bundle
 from tunesmith.console import quiet_transformers
 from tunesmith.errors import BundleError, TunesmithError
 from tunesmith.export.engines import Engine, TorchEngine
@@ -23,7 +23,6 @@ from tunesmith.export.parity import token_batches
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.tasks.base import ModelEngine
-from tunesmith.train.stage import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 
 Example = dict[str, Any]
 
@@ -72,6 +71,25 @@ def example_text(example: Example) -> str:
     return json.dumps(example.get("record") or example.get("columns"), ensure_ascii=False, default=str)
 
 
+def _need_torch(run_dir: Path) -> None:
+    """A slim install (no PyTorch) answers only with a proven export: say how to get one."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise BundleError(
+            f"{run_dir}: no proven ONNX export to answer with, and PyTorch is not installed (a slim "
+            f"install): export it with `tunesmith export {run_dir} --format onnx` where "
+            "tunesmith[train] is installed, or install tunesmith[train] here"
+        )
+
+
+def _hf_tokenizer(model_dir: Path, trust_remote_code: bool) -> Any:
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    return AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
+
+
 class Predictor:
     """A loaded model plus its tokenizer, labels and task (implements `tasks.base.Runtime`)."""
 
@@ -113,11 +131,9 @@ class Predictor:
     def from_run(cls, run_dir: Path, verify: bool = True, backend: str = "torch") -> Predictor:
         """Load the run's model on `backend` (torch, an export such as onnx-int8, or auto: the
         fastest proven export); with `verify`, refuse a bundle whose checksums do not match."""
-        from transformers import AutoTokenizer
-
         from tunesmith.export.backend import choose_backend, open_export
+        from tunesmith.export.tokenizer import plain_tokenizer
 
-        quiet_transformers()
         if verify:
             verify_bundle(run_dir)
         model_dir = run_dir / MODEL_DIR
@@ -127,17 +143,19 @@ class Predictor:
         trust = recipe.model.trust_remote_code
         task = get_task(recipe.task)
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
-        # a transformer's bundle holds its tokenizer; gradient-boosted trees read columns, not tokens
-        tokenizer = (
-            AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust)
-            if (model_dir / "tokenizer_config.json").is_file()
-            else None
-        )
-        chosen = choose_backend(run_dir, task, backend, tokenizer)
+        # a transformer's bundle holds its tokenizer; gradient-boosted trees read columns, not tokens.
+        # An export answers with the `tokenizers` library alone where the task only needs plain
+        # token ids, so the process imports neither transformers nor PyTorch.
+        has_tokenizer = (model_dir / "tokenizer_config.json").is_file()
+        plain = plain_tokenizer(model_dir) if has_tokenizer and task.plain_tokens else None
+        hf_tokenizer = None if plain is not None or not has_tokenizer else _hf_tokenizer(model_dir, trust)
+        chosen = choose_backend(run_dir, task, backend, plain or hf_tokenizer)
         if chosen == "torch":
+            _need_torch(run_dir)
+            tokenizer = (hf_tokenizer or _hf_tokenizer(model_dir, trust)) if has_tokenizer else None
             return cls(run_dir, recipe, task, task.load_model(model_dir, trust), tokenizer, labels)
         engine, extras = open_export(run_dir, chosen, task, verify)
-        return cls(run_dir, recipe, task, None, tokenizer, labels, engine=engine, extras=extras)
+        return cls(run_dir, recipe, task, None, plain or hf_tokenizer, labels, engine=engine, extras=extras)
 
     def on_engine(self, engine: Engine, extras: dict[str, np.ndarray] | None = None) -> Predictor:
         """The same run answering through another engine (an export being proven)."""

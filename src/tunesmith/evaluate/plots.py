@@ -5,13 +5,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import font_manager
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -25,8 +24,10 @@ _CJK_FONTS = (
 )
 
 
-def _use_cjk_font_if_installed() -> None:
+def _use_cjk_font_if_installed(plt: Any) -> None:
     """Chinese labels render as boxes in the default font; use a CJK font when one exists."""
+    from matplotlib import font_manager
+
     installed = {f.name for f in font_manager.fontManager.ttflist}
     chosen = [name for name in _CJK_FONTS if name in installed]
     if chosen:
@@ -34,10 +35,27 @@ def _use_cjk_font_if_installed() -> None:
     plt.rcParams["axes.unicode_minus"] = False
 
 
-_use_cjk_font_if_installed()
+_ready = False
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file backend, a CJK font chosen: imported at the first plot, so
+    a process that only answers (a server) never loads matplotlib."""
+    global _ready
+    import matplotlib
+
+    if not _ready:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not _ready:
+        _use_cjk_font_if_installed(plt)
+        _ready = True
+    return plt
+
+
+def _save(fig: Figure, path: Path) -> None:
+    plt = pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
     with warnings.catch_warnings():
@@ -48,6 +66,7 @@ def _save(fig: plt.Figure, path: Path) -> None:
 
 
 def plot_confusion_matrix(matrix: np.ndarray, labels: Sequence[str], path: Path, title: str) -> None:
+    plt = pyplot()
     n = len(labels)
     size = min(4 + 0.35 * n, 24)
     fig, ax = plt.subplots(figsize=(size, size))
@@ -68,6 +87,7 @@ def plot_confusion_matrix(matrix: np.ndarray, labels: Sequence[str], path: Path,
 
 def plot_data_overview(label_counts: dict[str, dict[str, int]], lengths: Sequence[int], path: Path) -> None:
     """Label counts per split (bars) beside a histogram of text lengths in characters."""
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     labels = sorted({label for counts in label_counts.values() for label in counts})
     shown = labels[:40]
@@ -89,6 +109,7 @@ def line_plot(
     panels: Sequence[tuple[str, dict[str, Sequence[tuple[float, float]]]]], xlabel: str, path: Path
 ) -> None:
     """Side-by-side panels of named (x, y) series."""
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
     for ax, (title, series) in zip(axes[0], panels, strict=True):
         for name, points in series.items():
@@ -103,8 +124,9 @@ def line_plot(
     _save(fig, path)
 
 
-def data_uri(fig: plt.Figure) -> str:
+def data_uri(fig: Figure) -> str:
     """The figure as an inline PNG `data:` URI, for self-contained HTML (no files, no CDN)."""
+    plt = pyplot()
     import base64
     import io
 
@@ -116,8 +138,9 @@ def data_uri(fig: plt.Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def bar_chart(counts: dict[str, float], title: str, xlabel: str = "", horizontal: bool = True) -> plt.Figure:
+def bar_chart(counts: dict[str, float], title: str, xlabel: str = "", horizontal: bool = True) -> Figure:
     """One bar per key, largest first (at most 30 shown)."""
+    plt = pyplot()
     items = sorted(counts.items(), key=lambda kv: -kv[1])[:30]
     fig, ax = plt.subplots(figsize=(7, max(2.2, 0.32 * len(items) + 1)) if horizontal else (7, 3.5))
     names, values = [k for k, _ in items], [v for _, v in items]
@@ -132,8 +155,9 @@ def bar_chart(counts: dict[str, float], title: str, xlabel: str = "", horizontal
     return fig
 
 
-def histogram(values: Sequence[float], title: str, xlabel: str, marker: float | None = None) -> plt.Figure:
+def histogram(values: Sequence[float], title: str, xlabel: str, marker: float | None = None) -> Figure:
     """A histogram; `marker` draws a dashed line (e.g. the model's max_length)."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist(values, bins=50, color="#4477aa")
     if marker is not None:
@@ -148,6 +172,7 @@ def histogram(values: Sequence[float], title: str, xlabel: str, marker: float | 
 
 def scatter_plot(truth: Sequence[float], predicted: Sequence[float], path: Path, title: str) -> None:
     """Predicted against true values, with the diagonal a perfect model would sit on."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     ax.scatter(truth, predicted, s=10, alpha=0.5, color="#4477aa")
     if len(truth):
@@ -161,6 +186,6 @@ def scatter_plot(truth: Sequence[float], predicted: Sequence[float], path: Path,
     _save(fig, path)
 
 
-def save_figure(fig: plt.Figure, path: Path) -> None:
+def save_figure(fig: Figure, path: Path) -> None:
     """Write a figure made by `bar_chart`, `histogram` ... as a PNG, atomically."""
     _save(fig, path)

@@ -162,10 +162,9 @@ def robustness_report(
 
 
 def plot_robustness(report: dict[str, Any], path: Path) -> None:
-    import matplotlib.pyplot as plt
+    from tunesmith.evaluate.plots import pyplot, save_figure
 
-    from tunesmith.evaluate.plots import save_figure
-
+    plt = pyplot()
     names = list(report["suites"])
     metric = report.get("metric", "accuracy")
     fig, ax = plt.subplots(figsize=(7, 3.6))

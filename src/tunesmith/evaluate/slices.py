@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.evaluate.plots import pyplot
 from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better
 
 MIN_RATE_RECORDS = 10  # true (and false) examples of a label per slice before its rates count
@@ -135,8 +136,7 @@ def shown_metric(report: dict[str, Any]) -> str:
 
 def plot_slices(slices: dict[str, Any], path: Path, split: str) -> None:
     """The lead metric per slice, one panel per attribute; small slices hatched, counts on the bars."""
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     from tunesmith.evaluate.plots import save_figure
 
     fig, axes = plt.subplots(1, len(slices), figsize=(5 * len(slices), 3.6), squeeze=False)

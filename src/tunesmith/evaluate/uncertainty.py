@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.evaluate.plots import save_figure
+from tunesmith.evaluate.plots import pyplot, save_figure
 
 LEVEL = 0.95
 RESAMPLES = 1000
@@ -170,8 +170,7 @@ def _calibration_error(table: list[tuple[float, float, int]]) -> float:
 
 def plot_reliability(confidence: Sequence[float], correct: Sequence[bool], path: Path, title: str) -> None:
     """The reliability diagram: accuracy against confidence per bin, the diagonal is perfect."""
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     table = calibration_bins(confidence, correct)
     ece = _calibration_error(table)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 5.5), sharex=True, height_ratios=[3, 1])

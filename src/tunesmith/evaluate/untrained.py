@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.console import console
+from tunesmith.evaluate.plots import pyplot
 from tunesmith.evaluate.trivial import gain_over
 from tunesmith.evaluate.uncertainty import SubsetMetric
 from tunesmith.predict import Predictor
@@ -119,8 +120,7 @@ def describe_untrained(found: dict[str, Any]) -> str:
 
 def plot_untrained(found: dict[str, Any], path: Path) -> None:
     """The untrained and the fine-tuned model's metrics on the same records, side by side."""
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     from tunesmith.evaluate.plots import save_figure
 
     names = list(found["metrics"])

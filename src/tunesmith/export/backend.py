@@ -50,7 +50,7 @@ def relative_speeds(run_dir: Path, proven: dict[str, dict[str, Any]], task: Any,
             name: (r[name]["latency_ms_p50"] / r[eager]["latency_ms_p50"], f"vs {eager}, timed at export")
             for name, (r, eager) in recorded.items()
         }
-    probe = dict(tokenizer(["a short probe text for timing"], return_tensors="pt"))
+    probe = dict(tokenizer(["a short probe text for timing"], padding=True, return_tensors="np"))
     timed = {name: _timed_now(run_dir, name, task, probe) for name in proven}
     fastest = min(timed.values())
     return {name: (ms / fastest, "vs the fastest, timed now") for name, ms in timed.items()}

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
 
-from tunesmith.tasks.graph import GRAPH_INPUTS
+from tunesmith.tasks.base import GRAPH_INPUTS
+from tunesmith.threads import compute_threads
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Engine(Protocol):
@@ -21,10 +24,15 @@ class Engine(Protocol):
 
 
 def as_array(value: Any) -> np.ndarray:
-    return value.numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+    """numpy arrays pass; a torch tensor (or anything with `.numpy()`) is converted."""
+    if isinstance(value, np.ndarray):
+        return value
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
 
 
 def as_tensor(value: Any) -> torch.Tensor:
+    import torch
+
     return value if isinstance(value, torch.Tensor) else torch.from_numpy(np.asarray(value))
 
 
@@ -43,6 +51,8 @@ class TorchEngine:
         self.outputs = tuple(outputs)
 
     def __call__(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        import torch
+
         feed = {k: as_tensor(v) for k, v in graph_inputs(tensors).items()}
         with torch.inference_mode():
             result = self.graph(**feed)
@@ -59,8 +69,8 @@ class OnnxEngine:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # warnings about unused initializers are not the user's
         # One thread budget per process, for PyTorch and onnxruntime alike: a server with several
-        # workers sets it (torch.set_num_threads) so that workers x threads fit the cores.
-        options.intra_op_num_threads = torch.get_num_threads()
+        # workers sets it (set_compute_threads) so that workers x threads fit the cores.
+        options.intra_op_num_threads = compute_threads()
         options.inter_op_num_threads = 1
         # Idle compute threads sleep instead of spinning: a spinning pool took the CPU the server's
         # event loop needed between batches (measured: batches of 1.4 texts at 64 clients).
@@ -92,6 +102,8 @@ class TorchScriptEngine(TorchEngine):
     name = "torchscript"
 
     def __init__(self, path: Path, outputs: Sequence[str]) -> None:
+        import torch
+
         super().__init__(torch.jit.load(str(path), map_location="cpu"), outputs)
 
 

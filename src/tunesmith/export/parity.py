@@ -60,7 +60,7 @@ def token_batches(
                     truncation=True,
                     max_length=max_length,
                     padding=True,
-                    return_tensors="pt",
+                    return_tensors="np",
                 )
             )
         )

@@ -32,6 +32,7 @@ from tunesmith.export.parity import (
     token_batches,
 )
 from tunesmith.export.smooth import smooth
+from tunesmith.export.summary import forget_not_kept
 from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
 from tunesmith.predict import Predictor
 from tunesmith.tasks.base import ModelEngine
@@ -50,7 +51,7 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
     reference = Predictor.from_run(run_dir, verify=verify, backend="torch")
     task = reference.task
     if isinstance(reference.model, ModelEngine) and fmt.name != "onnx":
-        raise TunesmithError(
+        raise ExportFailed(
             f"{run_dir}: this run is served by gradient-boosted trees, which export as --format onnx "
             "(a TreeEnsemble, fp32); int8 and TorchScript apply to a transformer's weights"
         )
@@ -84,6 +85,7 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
                 f"{fmt.name} export failed its parity check, nothing kept: {parity['verdict']}"
             )
         atomic.replace_dir(out, export_dir(run_dir, fmt.name))
+    forget_not_kept(run_dir, fmt.name)
     return parity
 
 
@@ -170,7 +172,7 @@ def _int8(
     int8.mkdir()
     sources = {"plain": fp32}
     smoothed = int8 / "smoothed.onnx"
-    feeds = [{k: v.numpy() for k, v in batch.items()} for batch in calibration]
+    feeds = [{k: np.asarray(v) for k, v in batch.items()} for batch in calibration]
     if smooth(fp32, smoothed, feeds):
         moved = largest_differences(
             OnnxEngine(fp32, task.graph_outputs), OnnxEngine(smoothed, task.graph_outputs), calibration

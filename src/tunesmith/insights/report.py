@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from tunesmith import atomic
+from tunesmith.evaluate.plots import pyplot
 from tunesmith.html_page import escape, page, png, table
 from tunesmith.insights.analysis import Item, Spike
 
@@ -21,11 +22,7 @@ FIGURES_FILE = "figures.csv"
 
 
 def _plot_over_time(shares: pd.DataFrame, counts: pd.DataFrame, spikes: list[Spike], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, height_ratios=[3, 1])
     top.stackplot(
         shares.index,
@@ -70,11 +67,7 @@ def _bar_width(index: pd.Index) -> float:
 
 
 def _plot_segments(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(
         len(tables),
         1,

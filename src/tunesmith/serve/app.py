@@ -81,8 +81,8 @@ def build_app(settings: ServeSettings) -> Any:
 
 def from_environment() -> Any:
     """uvicorn's factory in each worker: settings from the environment, threads set first."""
-    import torch
+    from tunesmith.threads import set_compute_threads
 
     settings = ServeSettings.from_env()
-    torch.set_num_threads(settings.threads)
+    set_compute_threads(settings.threads)
     return build_app(settings)

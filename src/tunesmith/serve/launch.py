@@ -22,7 +22,7 @@ GRACEFUL_SECONDS = 30
 def check_run(name: str, run_dir: Path) -> None:
     """What a user gets wrong often fails here, before any worker starts (a changed file is found
     by the worker's checksum check and shown on /ready)."""
-    from tunesmith.train.stage import LABELS_FILE, MODEL_DIR
+    from tunesmith.bundle import LABELS_FILE, MODEL_DIR
 
     if not run_dir.is_dir():
         raise TunesmithError(f"{run_dir}: no such run folder")

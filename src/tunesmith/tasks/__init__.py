@@ -1,32 +1,27 @@
-"""Task types. Each is one module implementing `Task`; every stage reaches tasks through `get_task`."""
+"""Task types. Each is one module implementing `Task`; every stage reaches tasks through `get_task`.
+
+A task's module is imported when a recipe names it, so a process serving a classifier from ONNX
+never loads what generation or training needs."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from tunesmith.tasks.base import Task
-from tunesmith.tasks.causal_lm import CausalLMTask
-from tunesmith.tasks.classification import ClassificationTask
-from tunesmith.tasks.extractive_qa import ExtractiveQATask
-from tunesmith.tasks.matching import matching_task
-from tunesmith.tasks.multilabel import MultiLabelTask
-from tunesmith.tasks.multitask import MultiTask
-from tunesmith.tasks.regression import RegressionTask
-from tunesmith.tasks.seq2seq import Seq2SeqTask
-from tunesmith.tasks.tabular import TabularTask
-from tunesmith.tasks.token_classification import TokenClassificationTask
 
-_TASKS: dict[str, Any] = {
-    "token_classification": TokenClassificationTask,
-    "matching": matching_task,
-    "tabular": TabularTask,
-    "extractive_qa": ExtractiveQATask,
-    "seq2seq": Seq2SeqTask,
-    "causal_lm": CausalLMTask,
-    "multitask": MultiTask,
-    "classification": ClassificationTask,
-    "multilabel": MultiLabelTask,
-    "regression": RegressionTask,
+# task.type -> (module under tunesmith.tasks, the class or factory that takes the task section)
+_TASKS: dict[str, tuple[str, str]] = {
+    "token_classification": ("token_classification", "TokenClassificationTask"),
+    "matching": ("matching", "matching_task"),
+    "tabular": ("tabular", "TabularTask"),
+    "extractive_qa": ("extractive_qa", "ExtractiveQATask"),
+    "seq2seq": ("seq2seq", "Seq2SeqTask"),
+    "causal_lm": ("causal_lm", "CausalLMTask"),
+    "multitask": ("multitask", "MultiTask"),
+    "classification": ("classification", "ClassificationTask"),
+    "multilabel": ("multilabel", "MultiLabelTask"),
+    "regression": ("regression", "RegressionTask"),
 }
 
 
@@ -35,11 +30,12 @@ def get_task(section: Any) -> Task:
     from tunesmith.recipe import TaskSection
 
     options = TaskSection(type=section) if isinstance(section, str) else section
-    try:
-        return _TASKS[options.type](options)  # type: ignore[no-any-return]
-    except KeyError:
+    if options.type not in _TASKS:
         allowed = ", ".join(sorted(_TASKS))
-        raise ValueError(f"unknown task.type {options.type!r} (allowed: {allowed})") from None
+        raise ValueError(f"unknown task.type {options.type!r} (allowed: {allowed})")
+    module, name = _TASKS[options.type]
+    make = getattr(importlib.import_module(f"tunesmith.tasks.{module}"), name)
+    return make(options)  # type: ignore[no-any-return]
 
 
 __all__ = ["Task", "get_task"]

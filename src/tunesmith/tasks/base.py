@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
-from tunesmith.evaluate.uncertainty import SubsetMetric
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from tunesmith.evaluate.uncertainty import SubsetMetric
+
+# what a task's inference graph reads, in its argument order (the tokenizer's names)
+GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class Runtime(Protocol):
@@ -75,6 +80,10 @@ class Task(Protocol):
     max_epochs: int  # and the most epochs they may be
     # What `inference_graph` returns, by name; (): the task generates text and is not exported.
     graph_outputs: tuple[str, ...]
+    # Answering calls the tokenizer only for padded ids of texts (and pairs), so an export answers
+    # with the `tokenizers` library alone (export/tokenizer.py); False: it needs transformers'
+    # tokenizer (offsets, overflowing windows).
+    plain_tokens: bool
 
     def read_annotated(
         self, text_value: Any, label_value: Any, clean: Clean, redact: Redact
@@ -228,6 +237,7 @@ class TaskDefaults:
     step_budget = 2500
     max_epochs = 20
     graph_outputs: tuple[str, ...] = ("logits",)
+    plain_tokens = False
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 
     def read_annotated(
@@ -251,6 +261,8 @@ class TaskDefaults:
         return [str(label)]
 
     def collator(self, tokenizer: PreTrainedTokenizerBase) -> Any:
+        from transformers import DataCollatorWithPadding
+
         return DataCollatorWithPadding(tokenizer)
 
     def save_extras(self, run_dir: Path, model_dir: Path) -> None:

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, f1_score, precision_recall_curve, roc_auc_score
 
-from tunesmith.evaluate.plots import save_figure
+from tunesmith.evaluate.plots import pyplot, save_figure
 
 
 def best_f1_threshold(scores: Sequence[float], truth: Sequence[int]) -> float:
     """The score threshold with the best F1 on (validation) scores; 0.5 when there is no positive."""
+    from sklearn.metrics import precision_recall_curve
+
     y = np.asarray(truth, dtype=int)
     s = np.asarray(scores, dtype=float)
     if not y.any() or y.all():
@@ -45,6 +46,8 @@ def tuned_threshold(
 
     Returns {"threshold", "objective", "reached"}; when no threshold reaches the target, the best-F1
     one is used and "reached" is False."""
+    from sklearn.metrics import precision_recall_curve
+
     best = best_f1_threshold(scores, truth)
     if objective == "f1" or not isinstance(objective, Mapping):
         return {"threshold": best, "objective": "f1", "reached": True}
@@ -126,6 +129,8 @@ def average_precision(truth: Sequence[int] | np.ndarray, scores: Sequence[float]
 
 def recall_at_precision(truth: Sequence[int], scores: Sequence[float], target: float) -> float:
     """The most recall any threshold reaches while precision stays >= target (0 if none)."""
+    from sklearn.metrics import precision_recall_curve
+
     y = np.asarray(truth, dtype=int)
     if not y.any():
         return float("nan")
@@ -136,6 +141,8 @@ def recall_at_precision(truth: Sequence[int], scores: Sequence[float], target: f
 
 def ranking_scores(truth: Sequence[int], scores: Sequence[float]) -> dict[str, float]:
     """PR-AUC (average precision) and ROC-AUC; NaN when the truth holds one class only."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     y = np.asarray(truth, dtype=int)
     if not 0 < y.sum() < len(y):
         return {"pr_auc": float("nan"), "roc_auc": float("nan"), "recall_at_95_precision": float("nan")}
@@ -163,6 +170,8 @@ def binary_metrics(
     scores: Sequence[float], truth: Sequence[int], predicted: Sequence[int]
 ) -> dict[str, float]:
     """Decision metrics of `predicted` (0/1) and ranking metrics of `scores` against `truth`."""
+    from sklearn.metrics import f1_score
+
     y = np.asarray(truth, dtype=int)
     s = np.asarray(scores, dtype=float)
     predicted = np.asarray(predicted, dtype=int)
@@ -180,8 +189,7 @@ def binary_metrics(
 def plot_score_histogram(
     scores: Sequence[float], truth: Sequence[int], threshold: float, path: Path, title: str
 ) -> None:
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     y = np.asarray(truth, dtype=int)
     s = np.asarray(scores, dtype=float)
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -229,8 +237,8 @@ def plot_roc_pr(
 ) -> None:
     """ROC and precision-recall curves side by side (`ranking`: their areas, from `ranking_scores`),
     the decisions made (`flagged`) marked on both."""
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import roc_curve
+    plt = pyplot()
+    from sklearn.metrics import precision_recall_curve, roc_curve
 
     y = np.asarray(truth, dtype=int)
     s = np.asarray(scores, dtype=float)

@@ -9,11 +9,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
-from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import plot_confusion_matrix
 from tunesmith.evaluate.uncertainty import (
@@ -36,6 +34,9 @@ from tunesmith.tasks.binary_scores import (
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
+if TYPE_CHECKING:  # training types; an ONNX runtime answers without transformers
+    from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
+
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -44,6 +45,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def summary_metrics(y_true: Sequence[int], y_pred: Sequence[int], n_labels: int) -> dict:
+    from sklearn.metrics import accuracy_score, classification_report
+
     report = classification_report(
         y_true, y_pred, labels=list(range(n_labels)), output_dict=True, zero_division=0
     )
@@ -267,6 +270,8 @@ class ClassificationTask(SequenceHead):
         out_dir: Path,
         split: str,
     ) -> dict[str, Any]:
+        from sklearn.metrics import confusion_matrix
+
         y_true, y_pred = label_indexes(records, answers, labels)
         metrics: dict[str, Any] = summary_metrics(y_true, y_pred, len(labels))
         metrics["count"] = len(y_true)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from tunesmith.console import progress
 from tunesmith.data.language import detect_language
@@ -128,12 +127,20 @@ def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     return (text[: min(cuts)], True) if cuts else (text, False)
 
 
-@torch.inference_mode()
 def generate(
     runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool, task: TextTargetTask
 ) -> list[str]:
     """Generated text per example, in input order, greedy or by beam search (`task.num_beams`);
     a model that continues its prompt has the prompt cut off, and the text ends at a stop string."""
+    import torch
+
+    with torch.inference_mode():
+        return _generate(runtime, examples, batch_size, show, task)
+
+
+def _generate(
+    runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool, task: TextTargetTask
+) -> list[str]:
     options = runtime.recipe.task
     stops = task.stop_strings(runtime)
     continues = task.continues_prompt(runtime.model)

@@ -10,8 +10,6 @@ from typing import Any
 
 import torch
 
-GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
 
 class OutputsGraph(torch.nn.Module):
     """`model(**inputs)` -> the outputs named in `outputs` (e.g. logits), as a tuple."""

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import precision_recall_fscore_support
 
 
 def per_label_scores(truth: Any, predicted: Any, labels: list[str]) -> dict[str, dict[str, float]]:
     """`truth`/`predicted`: label indexes (single-label) or indicator matrices (multi-label)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
     precision, recall, f1, support = precision_recall_fscore_support(
         np.asarray(truth), np.asarray(predicted), labels=list(range(len(labels))), zero_division=0
     )

@@ -21,13 +21,9 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from sklearn.metrics import roc_auc_score
-from transformers import AutoModel, EvalPrediction, PreTrainedTokenizerBase
 
 from tunesmith import atomic
 from tunesmith.console import progress
@@ -35,16 +31,17 @@ from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TaskDefaults
 from tunesmith.tasks.binary_scores import best_f1_threshold, binary_metrics, plot_score_histogram
 from tunesmith.tasks.classification import softmax
-from tunesmith.tasks.graph import EmbeddingGraph
 from tunesmith.tasks.sequence_head import (
     SequenceHead,
     build_head,
     length_order,
     logits_of,
-    mean_pool,
     sequence_logits,
     tokenize,
 )
+
+if TYPE_CHECKING:  # training types; an ONNX runtime answers without transformers
+    from transformers import EvalPrediction, PreTrainedTokenizerBase
 
 KNOWLEDGE_BASE = "knowledge_base.jsonl"
 KB_VECTORS = "knowledge_base_vectors"
@@ -108,6 +105,7 @@ def handover_threshold(
 
 class MatchingBase(TaskDefaults):
     type = "matching"
+    plain_tokens = True
     inputs = ("text", "text_pair")
     best_metric = "roc_auc"
     headline = ("f1", "roc_auc", "mrr@10")
@@ -318,84 +316,12 @@ class CrossEncoderMatching(MatchingBase, SequenceHead):
         return compute
 
 
-class BiEncoder(torch.nn.Module):
-    """One encoder embeds questions and answers alike; the loss ranks each positive pair's answer
-    above every other answer in the batch."""
-
-    def __init__(self, encoder: Any, scale: float = 20.0) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.config = encoder.config
-        self.scale = scale
-
-    @property
-    def base_model(self) -> Any:  # what `train.freeze` walks for the layer stack
-        return self.encoder.base_model
-
-    def get_input_embeddings(self) -> Any:
-        return self.encoder.get_input_embeddings()
-
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return F.normalize(mean_pool(hidden, attention_mask), dim=-1)
-
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
-        pair_input_ids: torch.Tensor,
-        pair_attention_mask: torch.Tensor,
-        labels: torch.Tensor | None = None,
-        **_: Any,
-    ) -> dict[str, Any]:
-        questions = self.embed(input_ids, attention_mask)
-        answers = self.embed(pair_input_ids, pair_attention_mask)
-        scores = (questions * answers).sum(-1)
-        loss = None
-        if labels is not None:
-            positive = labels == 1
-            if positive.any():
-                similarity = questions[positive] @ answers.T * self.scale
-                loss = F.cross_entropy(similarity, positive.nonzero().squeeze(1))
-            else:
-                loss = scores.sum() * 0.0
-        return {"loss": loss, "logits": scores}
-
-    def save_pretrained(self, path: Any, **kwargs: Any) -> None:
-        self.encoder.save_pretrained(path, **kwargs)
-
-
-class PairCollator:
-    """Pads questions and answers separately (a bi-encoder reads them apart)."""
-
-    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
-        self.tokenizer = tokenizer
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        first = self.tokenizer.pad(
-            [{"input_ids": f["input_ids"], "attention_mask": f["attention_mask"]} for f in features],
-            return_tensors="pt",
-        )
-        second = self.tokenizer.pad(
-            [
-                {"input_ids": f["pair_input_ids"], "attention_mask": f["pair_attention_mask"]}
-                for f in features
-            ],
-            return_tensors="pt",
-        )
-        return {
-            "input_ids": first["input_ids"],
-            "attention_mask": first["attention_mask"],
-            "pair_input_ids": second["input_ids"],
-            "pair_attention_mask": second["attention_mask"],
-            "labels": torch.tensor([int(f["labels"]) for f in features]),
-        }
-
-
 class BiEncoderMatching(MatchingBase):
     graph_outputs = ("embedding",)
 
     def inference_graph(self, model: Any) -> Any:
+        from tunesmith.tasks.graph import EmbeddingGraph
+
         return EmbeddingGraph(model)
 
     def export_extras(self, runtime: Runtime) -> dict[str, np.ndarray]:
@@ -404,12 +330,18 @@ class BiEncoderMatching(MatchingBase):
         return {KB_VECTORS: self.embeddings(runtime, base, 64)} if base else {}
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
+        from transformers import AutoModel
+
+        from tunesmith.tasks.bi_encoder import BiEncoder
+
         return BiEncoder(AutoModel.from_pretrained(model_dir, trust_remote_code=trust_remote_code))
 
     def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
         return self.build_model(model_dir, [], trust_remote_code).eval()
 
     def collator(self, tokenizer: PreTrainedTokenizerBase) -> Any:
+        from tunesmith.tasks.bi_encoder import PairCollator
+
         return PairCollator(tokenizer)
 
     def encode(
@@ -443,7 +375,7 @@ class BiEncoderMatching(MatchingBase):
                     truncation=True,
                     max_length=runtime.recipe.model.max_length,
                     padding=True,
-                    return_tensors="pt",
+                    return_tensors="np",
                 )
                 vectors = runtime.infer(batch)["embedding"]
                 if out is None:
@@ -474,6 +406,8 @@ class BiEncoderMatching(MatchingBase):
         return [[(base[j], float(row[j])) for j in picks] for row, picks in zip(scores, top, strict=True)]
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:
+        from sklearn.metrics import roc_auc_score
+
         def compute(prediction: EvalPrediction) -> dict[str, float]:
             scores = logits_of(prediction).ravel()
             truth = np.asarray(prediction.label_ids).ravel()

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.metrics import f1_score
-from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.data.fields import is_empty
 from tunesmith.evaluate.plots import bar_chart, save_figure
 from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over, micro_f1_over
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
+
+if TYPE_CHECKING:  # training types; an ONNX runtime answers without transformers
+    from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 NONE = "(none)"
 
@@ -40,6 +41,8 @@ def multi_hot(label_lists: Sequence[Sequence[str]], labels: list[str]) -> np.nda
 
 
 def multilabel_metrics(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import f1_score
+
     return {
         "micro_f1": float(f1_score(truth, predicted, average="micro", zero_division=0)),
         "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),

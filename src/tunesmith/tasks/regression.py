@@ -5,21 +5,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import spearmanr
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 from tunesmith.evaluate.plots import scatter_plot
 from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
+if TYPE_CHECKING:  # training types; an ONNX runtime answers without transformers
+    from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
+
 VALUE = "value"
 
 
 def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict[str, float]:
+    from scipy.stats import spearmanr
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
     truth, predicted = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     spearman = spearmanr(truth, predicted).statistic if len(truth) > 1 else float("nan")
     return {

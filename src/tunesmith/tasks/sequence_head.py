@@ -6,25 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from transformers import (
-    AutoModelForSequenceClassification,
-    EvalPrediction,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
 
 from tunesmith.console import progress
 from tunesmith.tasks.base import Runtime, TaskDefaults
+
+if TYPE_CHECKING:  # loaded where a model is built or trained, not where an export answers
+    import torch
+    from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 
 def build_head(
     model_dir: Path, labels: list[str], problem_type: str, trust_remote_code: bool
 ) -> PreTrainedModel:
     """The pretrained encoder with a fresh head of one output per name in `labels`."""
+    from transformers import AutoModelForSequenceClassification
+
     return AutoModelForSequenceClassification.from_pretrained(
         model_dir,
         num_labels=len(labels),
@@ -78,7 +77,7 @@ def sequence_logits(
                 truncation=True,
                 max_length=runtime.recipe.model.max_length,
                 padding=True,
-                return_tensors="pt",
+                return_tensors="np",
             )
             result = runtime.infer(batch)["logits"]
             for row, i in zip(result, chunk, strict=True):
@@ -90,7 +89,11 @@ def sequence_logits(
 class SequenceHead(TaskDefaults):
     """Loading and running a sequence-classification head; the task decides what logits mean."""
 
+    plain_tokens = True
+
     def load_model(self, model_dir: Path, trust_remote_code: bool) -> Any:
+        from transformers import AutoModelForSequenceClassification
+
         return AutoModelForSequenceClassification.from_pretrained(
             model_dir, trust_remote_code=trust_remote_code
         ).eval()

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.console import progress
-from tunesmith.evaluate.plots import save_figure
+from tunesmith.evaluate.plots import pyplot, save_figure
 from tunesmith.tasks.base import Runtime
 from tunesmith.tasks.binary_scores import positive_label, ranking_scores
 from tunesmith.tasks.classification import (
@@ -176,7 +176,7 @@ def validation_score(logits: np.ndarray, references: Sequence[Any], labels: list
 
 
 def _plot_pr(truth: list[int], scores: dict[str, Sequence[float]], path: Path, split: str) -> None:
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     if not 0 < sum(truth) < len(truth):

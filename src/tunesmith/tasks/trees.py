@@ -12,7 +12,6 @@ treat them as they treat a transformer's logits.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -41,9 +40,9 @@ def _threads(rows: int | None = None) -> int:
     the cores PyTorch would use."""
     if rows is not None and rows < SMALL:
         return 1
-    import torch
+    from tunesmith.threads import compute_threads
 
-    return max(1, torch.get_num_threads() or (os.cpu_count() or 1))
+    return compute_threads()
 
 
 class PeakMemory:

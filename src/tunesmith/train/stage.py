@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
+from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console, quiet_transformers
 from tunesmith.data.guards import check_splits
 from tunesmith.data.prepare import DATA_DIR, read_labels
@@ -51,11 +52,6 @@ from tunesmith.train.progress import ProgressFile
 from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
 from tunesmith.train.task_loss import trainer_class
 from tunesmith.train.tracking import is_main_process, tracking_callbacks
-
-MODEL_DIR = "model"
-LABELS_FILE = "labels.json"
-TASK_STATE_FILE = "task_state.json"  # fitted on validation after training: temperature, thresholds
-
 
 CONFIGS = Path(__file__).parent / "configs"  # FSDP and DeepSpeed configurations shipped with tunesmith
 
@@ -195,7 +191,7 @@ def training_arguments(
     )
 
 
-def _calibrate(
+def calibrate_on_validation(
     run_dir: Path,
     recipe: Recipe,
     task: Task,
@@ -495,7 +491,7 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         task.save_extras(run_dir, stage)
         weights_to_judge = list(class_weights.values()) if auto_weights and class_weights else None
         state = (
-            _calibrate(run_dir, recipe, task, final, tokenizer, labels, stage, weights_to_judge)
+            calibrate_on_validation(run_dir, recipe, task, final, tokenizer, labels, stage, weights_to_judge)
             if has_validation
             else None
         )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import atomic
+from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console
 from tunesmith.data.prepare import read_labels, read_split
 from tunesmith.evaluate.plots import line_plot
@@ -29,7 +30,6 @@ from tunesmith.tasks.binary_scores import positive_label, ranking_scores
 from tunesmith.tasks.classification import label_indexes, macro_f1
 from tunesmith.tasks.tabular import TRANSFORMER, TREES
 from tunesmith.tasks.trees import TREES_DIR, Trees
-from tunesmith.train.stage import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 
 SUMMARY_FILE = "train_summary.json"
 
