@@ -5,8 +5,6 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-
 SAMPLE_BYTES = 1 << 20
 
 _BOMS = (
@@ -41,5 +39,7 @@ def detect_encoding(path: Path) -> str:
         return "utf-8"
     if _decodes(sample, "gb18030"):
         return "gb18030"
+    from charset_normalizer import from_bytes  # the statistical guess: the last resort
+
     best = from_bytes(sample).best()
     return best.encoding if best is not None else "utf-8"

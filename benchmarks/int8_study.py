@@ -1,0 +1,138 @@
+"""Why int8 changes a model's answers, and what keeps them: int8 variants of a run's proven fp32
+ONNX export, each judged by the share of answers identical to the fp32 export's over many texts
+(the run's validation and test texts plus `--extra` unlabelled ones: agreement needs no label,
+and 2,000 texts resolve 99.5% where a 113-record validation split cannot) and by the latency of
+one text, all in one process against the fp32 graph and eager PyTorch.
+
+Variants (`tunesmith export --quantize int8` searches on top of the first that holds):
+- all: every weight in int8 (MatMul and attention per channel; the fused embedding's tables per
+  tensor, uint8: onnxruntime's QEmbedLayerNormalization)
+- embedding fp32: the same with the embedding layer left in fp32 (a lookup: no time to gain)
+- smoothed: SmoothQuant's graph, embedding fp32 (export/smooth.py)
+
+    python benchmarks/int8_study.py --run /tmp/tunesmith-scenarios/atec/run \\
+        --extra ../shared/datasets/customer_service/atec_zh/train.tsv --texts 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunesmith.data.prepare import read_split
+from tunesmith.export.engines import OnnxEngine
+from tunesmith.export.int8 import name_nodes, quantize
+from tunesmith.export.parity import agreement, token_batches
+from tunesmith.export.smooth import smooth
+from tunesmith.predict import Predictor
+
+EMBEDDING_OPS = ("EmbedLayerNormalization", "Gather")
+
+
+def extra_examples(path: Path, inputs: tuple[str, ...], count: int, seed: int) -> list[dict[str, str]]:
+    """Texts (and pairs) from a delimited or JSONL file: the first text-like columns."""
+    rows: list[list[str]] = []
+    if path.suffix == ".jsonl":
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            rows.append([str(v) for v in record.values() if isinstance(v, str)])
+    else:
+        delimiter = "\t" if path.suffix == ".tsv" else ","
+        with path.open(encoding="utf-8") as handle:
+            rows = [
+                [c for c in row if not c.strip().isdigit()] for row in csv.reader(handle, delimiter=delimiter)
+            ]
+    rows = [r for r in rows if len(r) >= len(inputs)]
+    random.Random(seed).shuffle(rows)
+    return [dict(zip(inputs, r[: len(inputs)], strict=True)) for r in rows[:count]]
+
+
+def latency_ms(engine: Any, singles: list[dict[str, Any]]) -> float:
+    for warm in singles[:5]:
+        engine(warm)
+    times = []
+    for single in singles:
+        started = time.perf_counter()
+        engine(single)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times)) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--run", type=Path, required=True, help="A run with a proven export/onnx.")
+    parser.add_argument("--extra", type=Path, default=None, help="More texts for agreement (unlabelled).")
+    parser.add_argument("--texts", type=int, default=2000)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    torch_run = Predictor.from_run(args.run, backend="torch")
+    task = torch_run.task
+    fp32 = args.run / "export" / "onnx" / "model.onnx"
+    base = torch_run.on_engine(OnnxEngine(fp32, task.graph_outputs))
+    examples = [
+        {k: r[k] for k in task.inputs if k in r}
+        for s in ("validation", "test")
+        for r in read_split(args.run, s)
+    ]
+    if args.extra:
+        examples += extra_examples(args.extra, task.inputs, max(0, args.texts - len(examples)), 0)
+    size = 64
+    expected = base.predict(examples, size, show=True)
+    singles = torch_run.engine_batches(examples[:200], 1)
+    calibration = token_batches(torch_run.tokenizer, examples[:128], torch_run.recipe.model.max_length, 32)
+    eager_ms = latency_ms(torch_run.infer, singles)
+    fp32_ms = latency_ms(base.engine, singles)
+    rows = [("eager PyTorch", 1.0, eager_ms, None), ("ONNX fp32", 1.0, fp32_ms, fp32.stat().st_size)]
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        named = work / "named.onnx"
+        nodes = name_nodes(fp32, named)
+        smoothed = work / "smoothed.onnx"
+        smooth(named, smoothed, [{k: np.asarray(v) for k, v in b.items()} for b in calibration])
+        smoothed_named = work / "smoothed-named.onnx"
+        smoothed_nodes = name_nodes(smoothed, smoothed_named)
+        variants = {
+            "int8, all": (named, nodes),
+            "int8, embedding fp32": (named, [n for n in nodes if not n.startswith(EMBEDDING_OPS)]),
+            "int8 smoothed, embedding fp32": (
+                smoothed_named,
+                [n for n in smoothed_nodes if not n.startswith(EMBEDDING_OPS)],
+            ),
+        }
+        for name, (source, chosen) in variants.items():
+            target = work / "variant.onnx"
+            quantize(source, target, chosen, per_channel=True)
+            candidate = torch_run.on_engine(OnnxEngine(target, task.graph_outputs))
+            found = candidate.predict(examples, size)
+            rows.append(
+                (
+                    name,
+                    agreement(expected, found),
+                    latency_ms(candidate.engine, singles),
+                    target.stat().st_size,
+                )
+            )
+    print(f"{args.run}: {len(examples):,} texts ({len(singles)} timed one at a time)")
+    print("| model | answers = fp32 ONNX | one text p50 | x eager | file |")
+    print("|---|--:|--:|--:|--:|")
+    for name, share, ms, size_bytes in rows:
+        file = f"{size_bytes / 2**20:.0f} MB" if size_bytes else "-"
+        print(f"| {name} | {share:.2%} | {ms:.2f} ms | {eager_ms / ms:.2f} | {file} |")
+    if args.out:
+        args.out.write_text(
+            json.dumps([dict(zip(("model", "agreement", "ms", "bytes"), r, strict=True)) for r in rows])
+        )
+
+
+if __name__ == "__main__":
+    main()
