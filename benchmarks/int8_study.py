@@ -4,11 +4,13 @@ ONNX export, each judged by the share of answers identical to the fp32 export's 
 and 2,000 texts resolve 99.5% where a 113-record validation split cannot) and by the latency of
 one text, all in one process against the fp32 graph and eager PyTorch.
 
-Variants (`tunesmith export --quantize int8` searches on top of the first that holds):
-- all: every weight in int8 (MatMul and attention per channel; the fused embedding's tables per
-  tensor, uint8: onnxruntime's QEmbedLayerNormalization)
-- embedding fp32: the same with the embedding layer left in fp32 (a lookup: no time to gain)
-- smoothed: SmoothQuant's graph, embedding fp32 (export/smooth.py)
+Variants, each the whole graph but the nodes named:
+- dynamic, all: every weight in int8 with one scale per activation tensor (onnxruntime's dynamic
+  quantization: the first int8 of tunesmith)
+- one group dynamic: only that group's nodes in int8 (which group changes the answers)
+- block-wise: MatMul nodes as MatMulNBits (8 bits, blocks of 32, accuracy level 4), attention and
+  embeddings dynamic (what `tunesmith export --quantize int8` tries first), then with the
+  embeddings, and the attention too, in fp32 (its next steps)
 
     python benchmarks/int8_study.py --run /tmp/tunesmith-scenarios/atec/run \\
         --extra ../shared/datasets/customer_service/atec_zh/train.tsv --texts 2000
@@ -29,12 +31,26 @@ import numpy as np
 
 from tunesmith.data.prepare import read_split
 from tunesmith.export.engines import OnnxEngine
-from tunesmith.export.int8 import name_nodes, quantize
-from tunesmith.export.parity import agreement, token_batches
-from tunesmith.export.smooth import smooth
+from tunesmith.export.int8 import name_nodes, op_types, quantize, quantize_dynamic_nodes
+from tunesmith.export.parity import agreement
 from tunesmith.predict import Predictor
 
-EMBEDDING_OPS = ("EmbedLayerNormalization", "Gather")
+
+def weight_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Node name -> the shape of its constant weight (the first 2-D initializer it reads)."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    dims = {i.name: tuple(i.dims) for i in graph.initializer if len(i.dims) == 2}
+    return {n.name: next((dims[i] for i in n.input if i in dims), ()) for n in graph.node}
+
+
+def _widens(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 2 and shape[1] >= 3 * shape[0]
+
+
+def _narrows(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 2 and shape[0] >= 3 * shape[1]
 
 
 def extra_examples(path: Path, inputs: tuple[str, ...], count: int, seed: int) -> list[dict[str, str]]:
@@ -89,7 +105,6 @@ def main() -> None:
     size = 64
     expected = base.predict(examples, size, show=True)
     singles = torch_run.engine_batches(examples[:200], 1)
-    calibration = token_batches(torch_run.tokenizer, examples[:128], torch_run.recipe.model.max_length, 32)
     eager_ms = latency_ms(torch_run.infer, singles)
     fp32_ms = latency_ms(base.engine, singles)
     rows = [("eager PyTorch", 1.0, eager_ms, None), ("ONNX fp32", 1.0, fp32_ms, fp32.stat().st_size)]
@@ -97,21 +112,31 @@ def main() -> None:
         work = Path(scratch)
         named = work / "named.onnx"
         nodes = name_nodes(fp32, named)
-        smoothed = work / "smoothed.onnx"
-        smooth(named, smoothed, [{k: np.asarray(v) for k, v in b.items()} for b in calibration])
-        smoothed_named = work / "smoothed-named.onnx"
-        smoothed_nodes = name_nodes(smoothed, smoothed_named)
-        variants = {
-            "int8, all": (named, nodes),
-            "int8, embedding fp32": (named, [n for n in nodes if not n.startswith(EMBEDDING_OPS)]),
-            "int8 smoothed, embedding fp32": (
-                smoothed_named,
-                [n for n in smoothed_nodes if not n.startswith(EMBEDDING_OPS)],
-            ),
+        kinds = op_types(named)
+        shapes = weight_shapes(named)
+        groups = {
+            "embeddings": [n for n in nodes if kinds[n] in ("EmbedLayerNormalization", "Gather")],
+            "attention (fused QKV)": [n for n in nodes if kinds[n] == "Attention"],
+            "FFN input (d -> 4d)": [n for n in nodes if kinds[n] == "MatMul" and _widens(shapes[n])],
+            "FFN output (4d -> d)": [n for n in nodes if kinds[n] == "MatMul" and _narrows(shapes[n])],
         }
-        for name, (source, chosen) in variants.items():
+        blocks = [n for n in nodes if kinds[n] == "MatMul"]
+        variants: dict[str, tuple[str, list[str], list[str]]] = {"dynamic, all": ("dynamic", nodes, [])}
+        variants |= {
+            f"dynamic, {name} only": ("dynamic", chosen, []) for name, chosen in groups.items() if chosen
+        }
+        embeddings, attention = groups["embeddings"], groups["attention (fused QKV)"]
+        variants["block-wise, all"] = ("mixed", nodes, [])
+        variants["block-wise, embeddings fp32"] = ("mixed", nodes, embeddings)
+        variants["block-wise, embeddings + attention fp32"] = ("mixed", nodes, embeddings + attention)
+        variants["block-wise MatMul only"] = ("mixed", blocks, [])
+        for name, (scheme, chosen, kept) in variants.items():
             target = work / "variant.onnx"
-            quantize(source, target, chosen, per_channel=True)
+            picked = [n for n in chosen if n not in kept]
+            if scheme == "dynamic":
+                quantize_dynamic_nodes(named, target, picked, per_channel=True)
+            else:
+                quantize(named, target, picked, per_channel=True)
             candidate = torch_run.on_engine(OnnxEngine(target, task.graph_outputs))
             found = candidate.predict(examples, size)
             rows.append(
@@ -122,6 +147,7 @@ def main() -> None:
                     target.stat().st_size,
                 )
             )
+            print(rows[-1], flush=True)
     print(f"{args.run}: {len(examples):,} texts ({len(singles)} timed one at a time)")
     print("| model | answers = fp32 ONNX | one text p50 | x eager | file |")
     print("|---|--:|--:|--:|--:|")

@@ -163,11 +163,6 @@ def _int8(
             expected, reference.on_engine(OnnxEngine(path, task.graph_outputs)).predict(validation, size)
         )
 
-    def outputs_of(path: Path) -> dict[str, Any]:
-        engine = OnnxEngine(path, task.graph_outputs)
-        found = [engine(batch) for batch in calibration]
-        return {name: np.concatenate([f[name].reshape(-1) for f in found]) for name in task.graph_outputs}
-
     int8 = work / "int8"
     int8.mkdir()
     sources = {"plain": fp32}
@@ -186,7 +181,6 @@ def _int8(
         recipe.export.int8.per_channel,
         recipe.export.int8.min_agreement,
         agreement_of,
-        outputs_of,
     )
     if result.agreement < recipe.export.int8.min_agreement:
         raise ExportFailed(
