@@ -12,8 +12,13 @@ The client is aiohttp, not httpx: on this machine an httpx AsyncClient could not
 was meant to measure (a trivial route: 616 requests/s at 16 clients, 174 at 64, against aiohttp's
 3,590 and 2,282 on the same server), so every server looked alike. `--client httpx` shows it.
 
-The run is any finished classification run; for banking77 make it with export_speed.py (it
-trains with the default recipe and exports ONNX and int8, which `--backend auto` then picks).
+The run is any finished classification run. The default path is `tunesmith init train.csv` and
+`tunesmith run recipe.yaml` (the English default exports ONNX and int8; `serve` picks the faster
+proven one); `--also student=RUN` adds `tunesmith distill`'s student of it, against the same naive
+server on the teacher:
+
+    python benchmarks/serve_load.py --run /tmp/b77/runs/train --also student=/tmp/b77/runs/small \
+        --seconds 20 --soak-minutes 1
 """
 
 from __future__ import annotations
@@ -232,6 +237,13 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=float, default=10)
     parser.add_argument("--out", type=Path, default=None, help="Write the figures as JSON here.")
     parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp")
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        help="NAME=RUN: serve this run too with tunesmith's defaults (a distilled student of --run), "
+        "against the same naive server on --run's model",
+    )
     args = parser.parse_args()
     run = args.run.resolve()
     texts = [json.loads(line)["text"] for line in (run / "data" / "test.jsonl").read_text().splitlines()]
@@ -241,6 +253,17 @@ def main() -> None:
         "naive": [sys.executable, "-c", NAIVE_APP, str(run / "model"), "{port}"],
         "tunesmith": [sys.executable, "-m", "tunesmith.cli", "serve", str(run), "--port", "{port}"],
     }
+    for extra in args.also:
+        label, _, path = extra.partition("=")
+        arms[label] = [
+            sys.executable,
+            "-m",
+            "tunesmith.cli",
+            "serve",
+            str(Path(path).resolve()),
+            "--port",
+            "{port}",
+        ]
     results: dict[str, Any] = {}
     for name, command in arms.items():
         arm = Arm(name, command, work)
@@ -259,7 +282,7 @@ def main() -> None:
             )
         results[name]["peak_rss_mb"] = arm.peak
         print(f"{name:9s} peak memory {arm.peak:.0f} MB", flush=True)
-        if name == "tunesmith" and args.soak_minutes > 0:
+        if name == "tunesmith" and args.soak_minutes > 0:  # the soak: the default server only
             results[name]["soak"] = soak(arm, texts, args.soak_minutes, args.client)
             s = results[name]["soak"]
             print(
@@ -270,13 +293,14 @@ def main() -> None:
                 flush=True,
             )
         arm.stop()
-    print("\nclients  naive req/s  tunesmith req/s  ratio  naive p99  tunesmith p99")
-    for naive, ours in zip(results["naive"]["levels"], results["tunesmith"]["levels"], strict=True):
-        ratio = ours["requests_per_s"] / naive["requests_per_s"]
-        print(
-            f"{naive['clients']:7d}  {naive['requests_per_s']:11.1f}  {ours['requests_per_s']:15.1f}  "
-            f"{ratio:5.2f}x  {naive['p99_ms']:7.1f} ms  {ours['p99_ms']:10.1f} ms"
-        )
+    for label in [name for name in arms if name != "naive"]:
+        print(f"\nclients  naive req/s  {label} req/s  ratio  naive p99  {label} p99")
+        for naive, ours in zip(results["naive"]["levels"], results[label]["levels"], strict=True):
+            ratio = ours["requests_per_s"] / naive["requests_per_s"]
+            print(
+                f"{naive['clients']:7d}  {naive['requests_per_s']:11.1f}  {ours['requests_per_s']:15.1f}  "
+                f"{ratio:5.2f}x  {naive['p99_ms']:7.1f} ms  {ours['p99_ms']:10.1f} ms"
+            )
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

@@ -1186,17 +1186,19 @@ TRAIN_MODULES = frozenset(
 
 
 def main() -> None:
+    from rich.markup import escape
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         app()
     except TrainingStopped as stopped:
-        console.print(f"[yellow]{stopped}[/]")
+        console.print(f"[yellow]{escape(str(stopped))}[/]")
         sys.exit(130)
     except GatesFailed as failed:
-        console.print(f"[bold red]not releasable:[/] {failed}")
+        console.print(f"[bold red]not releasable:[/] {escape(str(failed))}")
         sys.exit(3)
     except TunesmithError as error:
-        console.print(f"[bold red]error:[/] {error}")
+        console.print(f"[bold red]error:[/] {escape(str(error))}")
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("[yellow]stopped[/]")

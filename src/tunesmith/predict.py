@@ -71,16 +71,22 @@ def example_text(example: Example) -> str:
     return json.dumps(example.get("record") or example.get("columns"), ensure_ascii=False, default=str)
 
 
-def _need_torch(run_dir: Path) -> None:
+def _need_torch(run_dir: Path, wanted: str) -> None:
     """A slim install (no PyTorch) answers only with a proven export: say how to get one."""
     import importlib.util
 
-    if importlib.util.find_spec("torch") is None:
+    if importlib.util.find_spec("torch") is not None:
+        return
+    if wanted == "torch":
         raise BundleError(
-            f"{run_dir}: no proven ONNX export to answer with, and PyTorch is not installed (a slim "
-            f"install): export it with `tunesmith export {run_dir} --format onnx` where "
-            "tunesmith[train] is installed, or install tunesmith[train] here"
+            "--backend torch needs PyTorch, which this slim install lacks: leave --backend out to "
+            "answer with the run's proven ONNX export, or pip install 'tunesmith[train]'"
         )
+    raise BundleError(
+        f"{run_dir}: no proven ONNX export to answer with, and PyTorch is not installed (a slim "
+        f"install): export it with `tunesmith export {run_dir} --format onnx` where "
+        "tunesmith[train] is installed, or pip install 'tunesmith[train]' here"
+    )
 
 
 def _hf_tokenizer(model_dir: Path, trust_remote_code: bool) -> Any:
@@ -151,7 +157,7 @@ class Predictor:
         hf_tokenizer = None if plain is not None or not has_tokenizer else _hf_tokenizer(model_dir, trust)
         chosen = choose_backend(run_dir, task, backend, plain or hf_tokenizer)
         if chosen == "torch":
-            _need_torch(run_dir)
+            _need_torch(run_dir, backend)
             tokenizer = (hf_tokenizer or _hf_tokenizer(model_dir, trust)) if has_tokenizer else None
             return cls(run_dir, recipe, task, task.load_model(model_dir, trust), tokenizer, labels)
         engine, extras = open_export(run_dir, chosen, task, verify)

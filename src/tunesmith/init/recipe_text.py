@@ -203,7 +203,7 @@ def _export_section(plan: Plan) -> list[str]:
     return [
         "export:",
         "  # ONNX, proven on the test split (every answer as PyTorch's); predict and serve then use it",
-        "  # (~3x faster on a CPU). int8 (onnx-int8) is not asked for: on this model it has not been",
-        "  # measured to keep >= 99.5% of the answers.",
+        "  # (~1.5-3x faster on a CPU). int8 (onnx-int8) is not asked for: on this model, int8 that",
+        "  # keeps >= 99.5% of the answers was measured no faster than fp32 ONNX (benchmarks/int8_study.py).",
         "  formats: [onnx]",
     ]

@@ -51,7 +51,7 @@ CATALOG: tuple[CatalogModel, ...] = (
         30522,
         ("en",),
         offline=True,
-        int8_measured="banking77: 99.6% of test answers as fp32, 5.2x eager (benchmarks/export_speed.py)",
+        int8_measured="banking77: 99.6-100% of test answers as fp32 (benchmarks/int8_study.py)",
     ),
     CatalogModel(
         "multilingual-e5-small",

@@ -246,7 +246,7 @@ def _train(
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad()
-                losses.append(float(loss))
+                losses.append(float(loss.detach()))
                 bar.advance(job)
             student.eval()
             found = _answers_of(task_type, np.asarray(judge.outputs(val_texts, 64), dtype=np.float32))
