@@ -153,7 +153,8 @@ class Predictor:
         # An export answers with the `tokenizers` library alone where the task only needs plain
         # token ids, so the process imports neither transformers nor PyTorch.
         has_tokenizer = (model_dir / "tokenizer_config.json").is_file()
-        plain = plain_tokenizer(model_dir) if has_tokenizer and task.plain_tokens else None
+        # (a tokenizer with remote code is transformers' to load)
+        plain = plain_tokenizer(model_dir) if has_tokenizer and task.plain_tokens and not trust else None
         hf_tokenizer = None if plain is not None or not has_tokenizer else _hf_tokenizer(model_dir, trust)
         chosen = choose_backend(run_dir, task, backend, plain or hf_tokenizer)
         if chosen == "torch":
