@@ -138,6 +138,7 @@ class Predictor:
         """Load the run's model on `backend` (torch, an export such as onnx-int8, or auto: the
         fastest proven export); with `verify`, refuse a bundle whose checksums do not match."""
         from tunesmith.export.backend import choose_backend, open_export
+        from tunesmith.export.formats import FORMATS
         from tunesmith.export.tokenizer import plain_tokenizer
 
         if verify:
@@ -162,7 +163,9 @@ class Predictor:
             tokenizer = (hf_tokenizer or _hf_tokenizer(model_dir, trust)) if has_tokenizer else None
             return cls(run_dir, recipe, task, task.load_model(model_dir, trust), tokenizer, labels)
         engine, extras = open_export(run_dir, chosen, task, verify)
-        return cls(run_dir, recipe, task, None, plain or hf_tokenizer, labels, engine=engine, extras=extras)
+        if plain is None or FORMATS[chosen].runtime != "onnxruntime":  # TorchScript: PyTorch's tokens
+            plain = hf_tokenizer or (_hf_tokenizer(model_dir, trust) if has_tokenizer else None)
+        return cls(run_dir, recipe, task, None, plain, labels, engine=engine, extras=extras)
 
     def on_engine(self, engine: Engine, extras: dict[str, np.ndarray] | None = None) -> Predictor:
         """The same run answering through another engine (an export being proven)."""
