@@ -29,9 +29,9 @@ import numpy as np
 from cli_process import tunesmith
 from default_vs_tuned import snownlp
 
-from tunesmith.data.prepare import read_split
-from tunesmith.export.parity import agreement
-from tunesmith.predict import Predictor
+from tunesmith.prepare.stage import read_split
+from tunesmith.runtime.parity import agreement
+from tunesmith.runtime.predict import Predictor
 
 BACKENDS = ("torch", "onnx", "onnx-int8", "torchscript")
 EXPORTS = {"onnx": ["--format", "onnx"], "onnx-int8": ["--format", "onnx", "--quantize", "int8"]}
@@ -42,8 +42,8 @@ FILES |= {"onnx-int8": "export/onnx-int8/model.onnx", "torchscript": "export/tor
 PEAK_MEMORY = """
 import os, sys, threading, time
 from pathlib import Path
-from tunesmith.data.prepare import read_split
-from tunesmith.predict import Predictor
+from tunesmith.prepare.stage import read_split
+from tunesmith.runtime.predict import Predictor
 page = os.sysconf("SC_PAGE_SIZE")
 def rss():
     with open("/proc/self/statm") as handle:

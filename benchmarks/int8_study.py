@@ -26,11 +26,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tunesmith.data.prepare import read_split
-from tunesmith.export.engines import OnnxEngine
 from tunesmith.export.int8 import name_nodes, op_types, quantize, quantize_dynamic_nodes
-from tunesmith.export.parity import agreement, speed
-from tunesmith.predict import Predictor
+from tunesmith.prepare.stage import read_split
+from tunesmith.runtime.engines import OnnxEngine
+from tunesmith.runtime.parity import agreement, speed
+from tunesmith.runtime.predict import Predictor
 
 
 def weight_shapes(path: Path) -> dict[str, tuple[int, ...]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from tunesmith import recipe as recipe_io
 from tunesmith.data.pii.operators import partial_mask
 from tunesmith.data.pii.recognizers import find_pii
-from tunesmith.data.prepare import prepare
+from tunesmith.prepare.stage import prepare
 
 TEMPLATE = (
     "{first} {last}, {street}, {city} {state} {zip}, born {dob}, card {cc_num}, paid {amt} at {merchant}"

@@ -89,7 +89,7 @@ class MemorySampler(threading.Thread):
 def child(data: Path, out: Path) -> None:
     """Prepare `data` into `out` and print seconds and peak memory (MB) as JSON."""
     from tunesmith import recipe as recipe_io
-    from tunesmith.data.prepare import prepare
+    from tunesmith.prepare.stage import prepare
 
     sampler = MemorySampler()
     sampler.start()

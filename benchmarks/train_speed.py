@@ -63,8 +63,8 @@ def naive_arm(
         set_seed,
     )
 
-    from tunesmith.data.prepare import read_labels
     from tunesmith.models.resolve import resolve_model
+    from tunesmith.prepare.stage import read_labels
 
     set_seed(seed)
     labels = read_labels(run_dir)
@@ -120,7 +120,7 @@ def main() -> None:
         raise SystemExit(f"{args.data}: not found; pass --data a CSV with text and category")
 
     from tunesmith import recipe as recipe_io
-    from tunesmith.run import run
+    from tunesmith.pipeline.run import run
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from tunesmith import recipe as recipe_io
-from tunesmith.data.prepare import prepare, read_split
+from tunesmith.prepare.stage import prepare, read_split
 
 
 def _prepare(tmp_path: Path, data: str, *extra: str) -> tuple[list[dict], list[dict], dict]:

@@ -8,7 +8,7 @@ from helpers import write_jsonl
 
 from tunesmith import recipe as recipe_io
 from tunesmith.data.dedup import find_duplicates, normalize, shingles
-from tunesmith.data.prepare import prepare, read_split
+from tunesmith.prepare.stage import prepare, read_split
 
 
 def test_normalize_ignores_case_spacing_and_punctuation() -> None:

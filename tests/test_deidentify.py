@@ -9,8 +9,8 @@ from helpers import faq_records, write_jsonl
 
 from tunesmith import recipe as recipe_io
 from tunesmith.data.pii.recognizers import PII_TYPES
-from tunesmith.data.prepare import prepare, read_split
 from tunesmith.errors import RecipeError
+from tunesmith.prepare.stage import prepare, read_split
 
 PHONE = "13912345678"
 ID_CARD = "11010519491231002X"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tunesmith.errors import TunesmithError
-from tunesmith.export.formats import check_backend, format_named
-from tunesmith.export.parity import agreement, same_answer
+from tunesmith.runtime.formats import check_backend, format_named
+from tunesmith.runtime.parity import agreement, same_answer
 
 
 def test_decisions_must_match_and_confidences_may_move() -> None:

@@ -13,7 +13,7 @@ from helpers import faq_records, write_jsonl
 
 from tunesmith import recipe as recipe_io
 from tunesmith.errors import RecipeError
-from tunesmith.run import run
+from tunesmith.pipeline.run import run
 from tunesmith.train.losses import balanced_weights, weighted_focal_loss
 
 
@@ -123,7 +123,7 @@ def test_binary_run_tunes_threshold_oversamples_and_tracks_in_mlflow(
     assert 0 <= metrics["pr_auc"] <= 1 and len(metrics["threshold_table"]) >= 9
     assert (out / "roc_pr_test.png").is_file()
     # The answers follow the stored threshold, not the argmax.
-    from tunesmith.predict import Predictor
+    from tunesmith.runtime.predict import Predictor
 
     answers = Predictor.from_run(out).predict_raw([{"text": "退款什么时候到账"}, {"text": "忘记密码"}])
     for answer in answers:
@@ -136,8 +136,8 @@ def test_binary_run_tunes_threshold_oversamples_and_tracks_in_mlflow(
 
 
 def test_training_refuses_when_the_memory_estimate_does_not_fit(tmp_path: Path, tiny_model: Path) -> None:
-    from tunesmith.data.prepare import prepare
-    from tunesmith.run import start_run_folder
+    from tunesmith.pipeline.run import start_run_folder
+    from tunesmith.prepare.stage import prepare
     from tunesmith.train.stage import train
 
     data = write_jsonl(tmp_path / "faq.jsonl", faq_records(40))

@@ -14,10 +14,10 @@ import torch
 from helpers import INTENTS, build_tiny_model, faq_records
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from tunesmith.export.engines import OnnxEngine
 from tunesmith.export.int8 import name_nodes, op_types, quantize, quantize_to_agreement, weight_groups
-from tunesmith.export.parity import token_batches
 from tunesmith.export.trace import sample_inputs, write_onnx
+from tunesmith.runtime.engines import OnnxEngine
+from tunesmith.runtime.parity import token_batches
 from tunesmith.tasks.graph import OutputsGraph
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from transformers import AutoTokenizer
 
-from tunesmith.export.tokenizer import PlainTokenizer
+from tunesmith.runtime.tokenizer import PlainTokenizer
 
 TEXTS = ["如何重置密码?", "my card was declined at the shop today", "好", "退款什么时候到账 refund " * 20]
 PAIRS = ["请在设置里重置", "try another card", "", "three to five days"]

@@ -6,8 +6,8 @@ from helpers import faq_records, write_jsonl
 from task_data import translation_rows
 
 from tunesmith import recipe as recipe_io
-from tunesmith.data.prepare import prepare, read_split
 from tunesmith.data.split import assign_splits
+from tunesmith.prepare.stage import prepare, read_split
 
 
 def _recipe(tmp_path: Path, data: Path, extra: str = "") -> recipe_io.Recipe:

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
 from tunesmith import recipe as recipe_io
-from tunesmith.run import run
+from tunesmith.pipeline.run import run
 from tunesmith.train.freeze import encoder_layers, freeze
 from tunesmith.train.schedule import mark_permanently_frozen, parameter_groups
 

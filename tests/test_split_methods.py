@@ -8,9 +8,9 @@ from helpers import faq_records, write_jsonl
 
 from tunesmith import recipe as recipe_io
 from tunesmith.data.fields import parse_time
-from tunesmith.data.prepare import prepare, read_split
 from tunesmith.data.split import assign_by_group, assign_by_hash, assign_by_time
 from tunesmith.errors import RecipeError
+from tunesmith.prepare.stage import prepare, read_split
 
 SPLIT_NAMES = ("train", "validation", "test")
 

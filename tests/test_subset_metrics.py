@@ -12,7 +12,7 @@ import pytest
 
 from tunesmith.evaluate.compare import compare_metrics
 from tunesmith.evaluate.slices import slice_report
-from tunesmith.evaluate.uncertainty import subset_intervals
+from tunesmith.metrics.uncertainty import subset_intervals
 from tunesmith.tasks import get_task
 
 rng = random.Random(0)

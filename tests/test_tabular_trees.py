@@ -68,7 +68,7 @@ def test_trees_fit_stop_early_save_as_text_and_export_the_same_scores(tmp_path: 
     truth = np.asarray([int(y) for y in labels[1600:]])
     assert ((probabilities[:, 1] > 0.5) == truth).mean() > 0.97  # the rule is found
     trees.write_onnx(tmp_path / "trees.onnx")
-    from tunesmith.export.engines import OnnxEngine
+    from tunesmith.runtime.engines import OnnxEngine
 
     exported = OnnxEngine(tmp_path / "trees.onnx", ("logits",))({"features": features})["logits"]
     assert np.abs(exported - trees({"features": features})["logits"]).max() < 1e-4

@@ -5,7 +5,7 @@ from conftest import fast_overrides
 from helpers import faq_records, write_jsonl
 
 from tunesmith import recipe as recipe_io
-from tunesmith.run import run
+from tunesmith.pipeline.run import run
 
 
 def _run(tmp_path: Path, tiny_model: Path, name: str, *extra: str) -> tuple[dict, list]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from tunesmith.evaluate.uncertainty import bootstrap_ci, expected_calibration_error, mcnemar
+from tunesmith.metrics.uncertainty import bootstrap_ci, expected_calibration_error, mcnemar
 from tunesmith.tasks.classification import macro_f1
 
 
@@ -248,7 +248,7 @@ def test_directional_and_invariance_expectations_count_failures_past_the_toleran
 
 
 def test_temperature_scaling_recovers_a_known_temperature_and_removes_the_calibration_error() -> None:
-    from tunesmith.evaluate.uncertainty import fit_temperature
+    from tunesmith.metrics.uncertainty import fit_temperature
     from tunesmith.tasks.classification import softmax
 
     rng = np.random.default_rng(5)

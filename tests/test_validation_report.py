@@ -7,7 +7,7 @@ from pathlib import Path
 from helpers import faq_records, write_jsonl
 
 from tunesmith import recipe as recipe_io
-from tunesmith.data.prepare import prepare
+from tunesmith.prepare.stage import prepare
 
 
 def test_report_html_has_plots_tokens_pii_duplicates_and_advice(tmp_path: Path, tiny_model: Path) -> None:

@@ -14,7 +14,7 @@ from tunesmith import atomic
 from tunesmith.annotate.cli import app as annotate_app
 from tunesmith.console import console
 from tunesmith.errors import GatesFailed, TrainingStopped, TunesmithError
-from tunesmith.export.formats import BACKEND_HELP
+from tunesmith.runtime.formats import BACKEND_HELP
 
 app = typer.Typer(
     name="tunesmith",
@@ -129,8 +129,8 @@ def prepare(
 
         tunesmith prepare recipe.yaml --output runs/faq
     """
-    from tunesmith.data.prepare import prepare as prepare_stage
-    from tunesmith.run import check_output_free, default_output, start_run_folder
+    from tunesmith.pipeline.run import check_output_free, default_output, start_run_folder
+    from tunesmith.prepare.stage import prepare as prepare_stage
 
     resolved = _load(recipe, set_)
     run_dir = output or default_output(resolved)
@@ -194,7 +194,7 @@ def evaluate(
     """
     from tunesmith.evaluate.stage import evaluate as evaluate_stage
     from tunesmith.evaluate.stage import raise_if_not_releasable
-    from tunesmith.run import bundle
+    from tunesmith.pipeline.run import bundle
 
     evaluate_stage(run_dir, backend)
     bundle(run_dir)
@@ -225,10 +225,10 @@ def export(
     from tunesmith.bundle import read_json_if_present
     from tunesmith.evaluate.report import write_report
     from tunesmith.evaluate.stage import METRICS_FILE, judge_gates, raise_if_not_releasable
-    from tunesmith.export.formats import format_named
     from tunesmith.export.stage import export as export_stage
-    from tunesmith.export.summary import eager_name
-    from tunesmith.run import bundle
+    from tunesmith.pipeline.run import bundle
+    from tunesmith.runtime.formats import format_named
+    from tunesmith.runtime.parity import eager_name
 
     fmt = format_named(format_, quantize)
     parity = export_stage(run_dir, fmt)
@@ -270,9 +270,9 @@ def distill(
 
         tunesmith distill runs/faq --output runs/faq-small --layers 2 --unlabelled tickets.csv
     """
-    from tunesmith.run import check_output_free
-    from tunesmith.train.distill import DistillOptions
-    from tunesmith.train.distill import distill as distill_run
+    from tunesmith.pipeline.distill import DistillOptions
+    from tunesmith.pipeline.distill import distill as distill_run
+    from tunesmith.pipeline.run import check_output_free
 
     check_output_free(output, overwrite)
     distill_run(run_dir, output, DistillOptions(layers=layers, unlabelled=unlabelled, epochs=epochs))
@@ -299,8 +299,8 @@ def run(
 
         tunesmith run recipe.yaml --resume      # after a kill or Ctrl-C: same recipe, same output
     """
-    from tunesmith.run import default_output
-    from tunesmith.run import run as run_line
+    from tunesmith.pipeline.run import default_output
+    from tunesmith.pipeline.run import run as run_line
 
     resolved = _load(recipe, set_)
     processes = _processes(nproc, 1, 0, "127.0.0.1", 29500)
@@ -327,8 +327,8 @@ def tune(
 
         tunesmith tune recipe.yaml --trials 5 --set training.epochs=1 -o runs/faq-tuned
     """
-    from tunesmith.run import default_output
-    from tunesmith.train.tune import tune as tune_study
+    from tunesmith.pipeline.run import default_output
+    from tunesmith.pipeline.tune import tune as tune_study
 
     resolved = _load(recipe, set_)
     result = tune_study(resolved, output or default_output(resolved), trials, overwrite, force)
@@ -371,7 +371,7 @@ def predict(
 
         tunesmith predict runs/fraud --file transactions.csv > answers.jsonl
     """
-    from tunesmith.predict import Predictor
+    from tunesmith.runtime.predict import Predictor
 
     if (text is None) == (file is None):
         raise TunesmithError("give either one TEXT or --file FILE")

@@ -123,7 +123,7 @@ def test_distill_makes_a_smaller_run_that_answers_as_the_teacher(trained: Path, 
     like any other - evaluated, exported, bundled, served - and proves its agreement on test."""
     from helpers import faq_records, write_jsonl
 
-    from tunesmith.data.prepare import read_split
+    from tunesmith.prepare.stage import read_split
 
     test_text = read_split(trained, "test")[0]["text"]
     unlabelled = [{"question": r["question"]} for r in faq_records(300)[240:]] + [{"question": test_text}]

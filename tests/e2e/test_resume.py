@@ -120,7 +120,7 @@ def test_an_incomplete_checkpoint_is_removed_and_the_last_complete_one_is_used(t
 def test_resume_never_replaces_a_finished_run_without_overwrite(tmp_path: Path, tiny_model: Path) -> None:
     from tunesmith import recipe as recipe_io
     from tunesmith.errors import TunesmithError
-    from tunesmith.run import run, start_run_folder
+    from tunesmith.pipeline.run import run, start_run_folder
 
     recipe = recipe_io.load(_recipe(tmp_path, tiny_model))
     (tmp_path / "out").mkdir()

@@ -13,7 +13,7 @@ import typer
 from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.errors import TunesmithError
-from tunesmith.export.formats import BACKEND_HELP
+from tunesmith.runtime.formats import BACKEND_HELP
 
 app = typer.Typer(
     help="Label data with people: Label Studio / CSV in and out, suggestions first.", no_args_is_help=True
@@ -125,7 +125,7 @@ def suggest(
     from tunesmith.annotate.suggest import suggest as make_suggestions
     from tunesmith.annotate.uncertainty import STRATEGIES
     from tunesmith.data.quarantine import Quarantine
-    from tunesmith.predict import Predictor
+    from tunesmith.runtime.predict import Predictor
 
     if strategy not in STRATEGIES:
         raise TunesmithError(f"--strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")

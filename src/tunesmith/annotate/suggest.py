@@ -11,7 +11,7 @@ import numpy as np
 from tunesmith.annotate.uncertainty import Strategy, most_uncertain_first, uncertainty
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.records import iter_texts
-from tunesmith.predict import Predictor
+from tunesmith.runtime.predict import Predictor
 from tunesmith.tasks.classification import softmax
 
 

@@ -66,7 +66,7 @@ MISSING = "missing from validation"
 def likely_cause(texts: list[str], problems: list[str] | None = None, group_field: str | None = None) -> str:
     """Why the splits went wrong: whole groups that cannot spread a rare label over every split,
     else why records would repeat each other, judged from the training texts."""
-    from tunesmith.init.columns import Column, classify
+    from tunesmith.data.columns import Column, classify
 
     if group_field and problems and all(MISSING in p for p in problems):
         return (

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from tunesmith import atomic
-from tunesmith.evaluate.plots import bar_chart, data_uri, histogram
 from tunesmith.html_page import escape, page, table
+from tunesmith.metrics.plots import bar_chart, data_uri, histogram
 
 
 def _img(fig: Any, alt: str) -> str:

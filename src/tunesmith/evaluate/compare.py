@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.errors import TunesmithError
-from tunesmith.evaluate.uncertainty import (
+from tunesmith.metrics.uncertainty import (
     RESAMPLES,
     McNemar,
     SubsetMetric,
@@ -158,8 +158,8 @@ def compare_runs(
 ) -> Comparison:
     """Both runs' models on `records` (raw {"text", "label"} records from a user, cleaned and
     de-identified like training data), or by default on A's own prepared test split."""
-    from tunesmith.data.prepare import read_split
-    from tunesmith.predict import Predictor
+    from tunesmith.prepare.stage import read_split
+    from tunesmith.runtime.predict import Predictor
 
     model_a, model_b = Predictor.from_run(run_a, backend=backend), Predictor.from_run(run_b, backend=backend)
     task = model_a.task

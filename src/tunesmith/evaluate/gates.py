@@ -10,13 +10,13 @@ A metric the run does not report fails its gate.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tunesmith.bundle import read_json_if_present
+from tunesmith.recipe.evaluation import parse_condition
 
 GATES_FILE = "gates.json"
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -26,16 +26,7 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "==": operator.eq,
 }
-_CONDITION = re.compile(r"^\s*(>=|<=|==|>|<)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$")
 SPLITS = ("test", "validation", "export")  # export.<format>.<figure>: an export's parity figures
-
-
-def parse_condition(condition: str) -> tuple[str, float]:
-    """'>= 0.85' -> ('>=', 0.85); ValueError naming the accepted form otherwise."""
-    match = _CONDITION.match(str(condition))
-    if not match:
-        raise ValueError(f'{condition!r} is not a gate condition; write e.g. ">= 0.85" or "<= 0.05"')
-    return match.group(1), float(match.group(2))
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,7 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
 
 def _choice_section(summary: dict[str, Any]) -> tuple[str, str, str]:
     """A tabular run's learners side by side on validation, and which one the bundle serves."""
-    from tunesmith.evaluate.plots import bar_chart, data_uri
+    from tunesmith.metrics.plots import bar_chart, data_uri
 
     choice = summary["choice"]
     seconds, memory = choice.get("seconds", {}), choice.get("memory_bytes", {})

@@ -162,7 +162,7 @@ def robustness_report(
 
 
 def plot_robustness(report: dict[str, Any], path: Path) -> None:
-    from tunesmith.evaluate.plots import pyplot, save_figure
+    from tunesmith.metrics.plots import pyplot, save_figure
 
     plt = pyplot()
     names = list(report["suites"])

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.evaluate.plots import pyplot
-from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better
+from tunesmith.metrics.plots import pyplot
+from tunesmith.metrics.uncertainty import SubsetMetric, higher_is_better
 
 MIN_RATE_RECORDS = 10  # true (and false) examples of a label per slice before its rates count
 
@@ -137,7 +137,7 @@ def shown_metric(report: dict[str, Any]) -> str:
 def plot_slices(slices: dict[str, Any], path: Path, split: str) -> None:
     """The lead metric per slice, one panel per attribute; small slices hatched, counts on the bars."""
     plt = pyplot()
-    from tunesmith.evaluate.plots import save_figure
+    from tunesmith.metrics.plots import save_figure
 
     fig, axes = plt.subplots(1, len(slices), figsize=(5 * len(slices), 3.6), squeeze=False)
     for ax, (name, report) in zip(axes[0], slices.items(), strict=True):

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from tunesmith import atomic
 from tunesmith.console import console
-from tunesmith.data.prepare import read_split
 from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.errors import error_analysis
 from tunesmith.evaluate.expectations import check_expectations
@@ -22,10 +21,11 @@ from tunesmith.evaluate.robustness import KEEPS_POSITIONS, plot_robustness, robu
 from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
 from tunesmith.evaluate.trivial import GATE as TRIVIAL_GATE
 from tunesmith.evaluate.trivial import GATE_CONDITION, describe, trivial_baseline
-from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better, subset_intervals
 from tunesmith.evaluate.untrained import describe_untrained, plot_untrained, untrained_baseline
 from tunesmith.export.summary import gate_figures
-from tunesmith.predict import Predictor
+from tunesmith.metrics.uncertainty import SubsetMetric, higher_is_better, subset_intervals
+from tunesmith.prepare.stage import read_split
+from tunesmith.runtime.predict import Predictor
 from tunesmith.tasks.classification import label_indexes
 
 METRICS_FILE = "metrics.json"

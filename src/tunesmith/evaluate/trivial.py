@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.evaluate.compare import paired_bootstrap
-from tunesmith.evaluate.uncertainty import SubsetMetric, higher_is_better
+from tunesmith.metrics.uncertainty import SubsetMetric, higher_is_better
 from tunesmith.tasks import Task
 
 GATE = "trivial_baseline.gain_low"

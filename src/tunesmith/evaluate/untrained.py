@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from tunesmith.console import console
-from tunesmith.evaluate.plots import pyplot
 from tunesmith.evaluate.trivial import gain_over
-from tunesmith.evaluate.uncertainty import SubsetMetric
-from tunesmith.predict import Predictor
+from tunesmith.metrics.plots import pyplot
+from tunesmith.metrics.uncertainty import SubsetMetric
+from tunesmith.runtime.predict import Predictor
 from tunesmith.tasks import get_task
 
 SHOTS = 3
@@ -121,7 +121,7 @@ def describe_untrained(found: dict[str, Any]) -> str:
 def plot_untrained(found: dict[str, Any], path: Path) -> None:
     """The untrained and the fine-tuned model's metrics on the same records, side by side."""
     plt = pyplot()
-    from tunesmith.evaluate.plots import save_figure
+    from tunesmith.metrics.plots import save_figure
 
     names = list(found["metrics"])
     # ROUGE-L is a share; BLEU and chrF are points out of 100: one scale for the picture

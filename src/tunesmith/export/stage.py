@@ -16,13 +16,16 @@ import numpy as np
 
 from tunesmith import atomic
 from tunesmith.console import console
-from tunesmith.data.prepare import read_split
 from tunesmith.errors import TunesmithError
-from tunesmith.export.engines import OnnxEngine, load_engine
-from tunesmith.export.formats import EXPORT_DIR, EXTRAS_FILE, PARITY_FILE, ExportFormat, export_dir
 from tunesmith.export.int8 import quantize_to_agreement
 from tunesmith.export.optimize import fuse
-from tunesmith.export.parity import (
+from tunesmith.export.smooth import smooth
+from tunesmith.export.summary import forget_not_kept
+from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
+from tunesmith.prepare.stage import read_split
+from tunesmith.runtime.engines import OnnxEngine, load_engine
+from tunesmith.runtime.formats import EXPORT_DIR, EXTRAS_FILE, PARITY_FILE, ExportFormat, export_dir
+from tunesmith.runtime.parity import (
     agreement,
     differing_examples,
     headline_metrics,
@@ -31,10 +34,7 @@ from tunesmith.export.parity import (
     speed,
     token_batches,
 )
-from tunesmith.export.smooth import smooth
-from tunesmith.export.summary import forget_not_kept
-from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
-from tunesmith.predict import Predictor
+from tunesmith.runtime.predict import Predictor
 from tunesmith.tasks.base import ModelEngine
 
 

@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from tunesmith import atomic
-from tunesmith.export.formats import EXPORT_DIR, FORMATS, PARITY_FILE, export_dir
 from tunesmith.html_page import escape, table
+from tunesmith.runtime.formats import EXPORT_DIR
+from tunesmith.runtime.parity import eager_name, parity_records, reference_of
 
 NOT_KEPT_FILE = "not_kept.json"  # in export/: formats the run asked for that missed their proof
-
-
-def parity_records(run_dir: Path) -> dict[str, dict[str, Any]]:
-    """Export name -> its parity record, for every export the run holds (passed or not)."""
-    found = {}
-    for name in FORMATS:
-        path = export_dir(run_dir, name) / PARITY_FILE
-        if path.is_file():
-            found[name] = json.loads(path.read_text(encoding="utf-8"))
-    return found
 
 
 def record_not_kept(run_dir: Path, name: str, reason: str, instead: str) -> None:
@@ -41,17 +31,6 @@ def forget_not_kept(run_dir: Path, name: str) -> None:
 def not_kept(run_dir: Path) -> dict[str, dict[str, str]]:
     path = run_dir / EXPORT_DIR / NOT_KEPT_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def reference_of(parity: dict[str, Any]) -> str:
-    """What an export was proven against: the trained model as it answers itself (PyTorch; LightGBM
-    for gradient-boosted trees)."""
-    return str(parity.get("reference", "torch"))
-
-
-def eager_name(backend: str) -> str:
-    """How a reference backend is named to a reader."""
-    return {"torch": "PyTorch", "lightgbm": "LightGBM"}.get(backend, backend)
 
 
 def gate_figures(run_dir: Path) -> dict[str, dict[str, float]]:
@@ -74,7 +53,7 @@ def gate_figures(run_dir: Path) -> dict[str, dict[str, float]]:
 
 def report_section(run_dir: Path) -> tuple[str, str, str] | None:
     """(title, html, markdown) of the report's export section; None when nothing was exported."""
-    from tunesmith.evaluate.plots import bar_chart, data_uri
+    from tunesmith.metrics.plots import bar_chart, data_uri
 
     records = parity_records(run_dir)
     missed = [

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel
 
-from tunesmith.export.engines import graph_inputs
+from tunesmith.runtime.engines import graph_inputs
 
 ONNX_OPSET = 17
 

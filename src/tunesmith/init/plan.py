@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tunesmith.data.columns import Column, profile
 from tunesmith.data.dedup import find_duplicates
 from tunesmith.data.fields import render_template, template_fields
 from tunesmith.data.language import detect_language
 from tunesmith.data.read import LINES_FILE
 from tunesmith.data.split import assign_splits
 from tunesmith.errors import DataError
-from tunesmith.init.columns import Column, profile
 from tunesmith.init.roles import (
     LabelCandidate,
     gives_label_away,

@@ -150,7 +150,7 @@ def recipe_text(plan: Plan, data: Path, out: Path) -> str:
     header = [
         f"# tunesmith recipe, written by `tunesmith init {data.name}`.",
         f"# Run it:   tunesmith run {out.name}",
-        "# Every key and its default: see src/tunesmith/recipe.py. Override any with --set a.b=c.",
+        "# Every key and its default: see src/tunesmith/recipe/. Override any with --set a.b=c.",
         "#",
         *(f"# {line}" for line in findings(plan)),
     ]

@@ -8,7 +8,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from tunesmith.init.columns import QUASI_IDENTIFIERS, Column
+from tunesmith.data.columns import QUASI_IDENTIFIERS, Column
 
 _STRONG = frozenset(
     [

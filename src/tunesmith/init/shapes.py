@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tunesmith.init.columns import Column
+from tunesmith.data.columns import Column
 
 _WORD_TAG = re.compile(r"^\S+/[A-Za-z]{1,6}$")
 _BIO = re.compile(r"^(O|[BIESLU]-.+)$")

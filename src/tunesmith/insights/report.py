@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from tunesmith import atomic
-from tunesmith.evaluate.plots import pyplot
 from tunesmith.html_page import escape, page, png, table
 from tunesmith.insights.analysis import Item, Spike
+from tunesmith.metrics.plots import pyplot
 
 REPORT_FILE = "report.html"
 LISTED_LABELS = 25  # rows of the labels table

@@ -69,8 +69,8 @@ def _time(value: Any, where: str) -> pd.Timestamp | None:
 
 
 def insights(run_dir: Path, source: str, table: str | None, out: Path, options: Options) -> Outcome:
-    from tunesmith.predict import Predictor
     from tunesmith.recipe import load_resolved
+    from tunesmith.runtime.predict import Predictor
 
     if not (run_dir / "manifest.json").is_file():
         raise TunesmithError(

@@ -239,7 +239,7 @@ def mean_pooled(folder: Path, texts: list[str]) -> np.ndarray:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from tunesmith.tasks.sequence_head import mean_pool
+    from tunesmith.models.pooling import mean_pool
 
     quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(folder)

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from tunesmith.models.catalog import CATALOG, TASK_KINDS, CatalogModel
-from tunesmith.train.memory import estimate
+from tunesmith.models.memory import estimate
 
 FORWARD_EFFICIENCY = 0.5
 _UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30}

@@ -38,7 +38,7 @@ class Reproduction:
 
 
 def reproduce(run_dir: Path, output: Path, tolerance: float = 1e-6) -> Reproduction:
-    from tunesmith.run import run
+    from tunesmith.pipeline.run import run
 
     original = read_manifest(run_dir)
     recipe = load_resolved(run_dir)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunesmith.predict import Example, InvalidExample
+from tunesmith.runtime.predict import Example, InvalidExample
 from tunesmith.serve.access_log import log, logged_texts
 from tunesmith.serve.answer_log import AnswerLog
 from tunesmith.serve.auth import ApiKey, KeyRing, RateLimiter, load_keys

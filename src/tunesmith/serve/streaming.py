@@ -9,7 +9,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tunesmith.predict import Predictor
+from tunesmith.runtime.predict import Predictor
 
 _END = object()
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith.errors import TunesmithError
-from tunesmith.predict import Example, Predictor, example_text
+from tunesmith.runtime.predict import Example, Predictor, example_text
 from tunesmith.serve.batching import Batcher
 from tunesmith.serve.metrics import Metrics
 from tunesmith.serve.settings import ServeSettings

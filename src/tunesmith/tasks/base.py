@@ -17,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
-    from tunesmith.evaluate.uncertainty import SubsetMetric
+    from tunesmith.metrics.uncertainty import SubsetMetric
 
 # what a task's inference graph reads, in its argument order (the tokenizer's names)
 GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")

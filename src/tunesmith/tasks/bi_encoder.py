@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedTokenizerBase
 
-from tunesmith.tasks.sequence_head import mean_pool
+from tunesmith.models.pooling import mean_pool
 
 
 class BiEncoder(torch.nn.Module):

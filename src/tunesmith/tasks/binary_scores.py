@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.evaluate.plots import pyplot, save_figure
+from tunesmith.metrics.plots import pyplot, save_figure
 
 
 def best_f1_threshold(scores: Sequence[float], truth: Sequence[int]) -> float:

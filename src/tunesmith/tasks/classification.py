@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tunesmith.evaluate.plots import plot_confusion_matrix
-from tunesmith.evaluate.uncertainty import (
+from tunesmith.metrics.plots import plot_confusion_matrix
+from tunesmith.metrics.uncertainty import (
     SubsetMetric,
     expected_calibration_error,
     fit_temperature,

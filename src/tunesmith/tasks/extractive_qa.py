@@ -22,8 +22,8 @@ import numpy as np
 from transformers import AutoModelForQuestionAnswering, PreTrainedTokenizerBase
 
 from tunesmith.console import progress
-from tunesmith.evaluate.plots import histogram, save_figure
-from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
+from tunesmith.metrics.plots import histogram, save_figure
+from tunesmith.metrics.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TextLabelDefaults
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")

@@ -17,8 +17,8 @@ import numpy as np
 
 from tunesmith.console import progress
 from tunesmith.data.language import detect_language
-from tunesmith.evaluate.plots import histogram, save_figure
-from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
+from tunesmith.metrics.plots import histogram, save_figure
+from tunesmith.metrics.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TextLabelDefaults
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"

@@ -27,7 +27,7 @@ import numpy as np
 
 from tunesmith import atomic
 from tunesmith.console import progress
-from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
+from tunesmith.metrics.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.base import Runtime, TaskDefaults
 from tunesmith.tasks.binary_scores import best_f1_threshold, binary_metrics, plot_score_histogram
 from tunesmith.tasks.classification import softmax

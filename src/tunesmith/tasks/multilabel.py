@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tunesmith.data.fields import is_empty
-from tunesmith.evaluate.plots import bar_chart, save_figure
-from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over, micro_f1_over
+from tunesmith.metrics.plots import bar_chart, save_figure
+from tunesmith.metrics.uncertainty import SubsetMetric, mean_over, micro_f1_over
 from tunesmith.tasks.label_scores import per_label_scores, write_label_table
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 

@@ -24,9 +24,10 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModel, EvalPrediction, PreTrainedTokenizerBase
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from tunesmith.evaluate.uncertainty import SubsetMetric
+from tunesmith.metrics.uncertainty import SubsetMetric
+from tunesmith.models.pooling import mean_pool
 from tunesmith.tasks.base import Runtime, TaskDefaults
-from tunesmith.tasks.sequence_head import mean_pool, sequence_logits, tokenize
+from tunesmith.tasks.sequence_head import sequence_logits, tokenize
 
 SPEC_FILE = "multitask.json"
 HEADS_FILE = "heads.safetensors"

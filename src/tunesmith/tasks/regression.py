@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tunesmith.evaluate.plots import scatter_plot
-from tunesmith.evaluate.uncertainty import SubsetMetric, mean_over
+from tunesmith.metrics.plots import scatter_plot
+from tunesmith.metrics.uncertainty import SubsetMetric, mean_over
 from tunesmith.tasks.sequence_head import SequenceHead, build_head, logits_of, tokenize
 
 if TYPE_CHECKING:  # training types; an ONNX runtime answers without transformers

@@ -14,7 +14,6 @@ from tunesmith.console import progress
 from tunesmith.tasks.base import Runtime, TaskDefaults
 
 if TYPE_CHECKING:  # loaded where a model is built or trained, not where an export answers
-    import torch
     from transformers import EvalPrediction, PreTrainedModel, PreTrainedTokenizerBase
 
 
@@ -46,12 +45,6 @@ def logits_of(prediction: EvalPrediction) -> np.ndarray:
     """The logits of a Trainer evaluation (some models return a tuple with extra outputs)."""
     logits = prediction.predictions
     return np.asarray(logits[0] if isinstance(logits, tuple) else logits)
-
-
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """The mean of the token vectors that are not padding (sentence-transformers' pooling)."""
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
 def length_order(examples: Sequence[dict[str, Any]]) -> list[int]:

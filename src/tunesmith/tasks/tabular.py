@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.console import progress
-from tunesmith.evaluate.plots import pyplot, save_figure
+from tunesmith.metrics.plots import pyplot, save_figure
 from tunesmith.tasks.base import Runtime
 from tunesmith.tasks.binary_scores import positive_label, ranking_scores
 from tunesmith.tasks.classification import (

@@ -29,8 +29,8 @@ from transformers import (
 )
 
 from tunesmith.console import progress
-from tunesmith.evaluate.plots import bar_chart, save_figure
-from tunesmith.evaluate.uncertainty import SubsetMetric, micro_f1_over
+from tunesmith.metrics.plots import bar_chart, save_figure
+from tunesmith.metrics.uncertainty import SubsetMetric, micro_f1_over
 from tunesmith.tasks.base import Clean, Redact, Runtime, TaskDefaults
 from tunesmith.tasks.sequence_head import length_order, logits_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tunesmith.evaluate.plots import line_plot
+from tunesmith.metrics.plots import line_plot
 
 
 def plot_training_curves(log_history: list[dict[str, Any]], metric: str, path: Path) -> None:

@@ -21,9 +21,10 @@ from tunesmith import atomic
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console, quiet_transformers
 from tunesmith.data.guards import check_splits
-from tunesmith.data.prepare import DATA_DIR, read_labels
 from tunesmith.errors import RecipeError, TrainingStopped
+from tunesmith.models.memory import advice, available_bytes, estimate_for
 from tunesmith.models.resolve import resolve_model
+from tunesmith.prepare.stage import DATA_DIR, read_labels
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.train.auto import resolve
@@ -45,7 +46,6 @@ from tunesmith.train.losses import (
     positive_weighted_loss,
     positive_weights,
 )
-from tunesmith.train.memory import advice, available_bytes, estimate_for
 from tunesmith.train.oversample import oversampled_indices
 from tunesmith.train.precision import choose_precision
 from tunesmith.train.progress import ProgressFile
@@ -203,8 +203,8 @@ def calibrate_on_validation(
 ) -> dict[str, Any] | None:
     """Let the task fit its decision settings on validation, predicted in file order;
     `auto_weights`: class weights that `class_weights: auto` chose, for the task to keep or undo."""
-    from tunesmith.data.prepare import read_split
-    from tunesmith.predict import Predictor
+    from tunesmith.prepare.stage import read_split
+    from tunesmith.runtime.predict import Predictor
 
     records = read_split(run_dir, "validation")
     predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels, stage)

@@ -22,8 +22,8 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console
-from tunesmith.data.prepare import read_labels, read_split
-from tunesmith.evaluate.plots import line_plot
+from tunesmith.metrics.plots import line_plot
+from tunesmith.prepare.stage import read_labels, read_split
 from tunesmith.recipe import load_resolved
 from tunesmith.tasks import get_task
 from tunesmith.tasks.binary_scores import positive_label, ranking_scores
@@ -54,7 +54,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def train_trees(run_dir: Path, transformer_trained: bool) -> dict[str, Any]:
     """Fit the trees, choose the served learner, write `model/` and the summary; return the choice."""
-    from tunesmith.predict import Predictor
+    from tunesmith.runtime.predict import Predictor
 
     recipe = load_resolved(run_dir)
     task = get_task(recipe.task)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tunesmith.web.access import Access, Denied
 from tunesmith.web.jobs import JobQueue
+from tunesmith.web.pages import ConsoleState, render
 from tunesmith.web.playground import Playground
 from tunesmith.web.served import ServedWatch
 from tunesmith.web.settings import ConsoleSettings
@@ -29,36 +29,6 @@ PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-
-
-@dataclass
-class ConsoleState:
-    settings: ConsoleSettings
-    access: Access
-    queue: JobQueue
-    playground: Playground
-    served: ServedWatch | None
-    templates: Jinja2Templates
-
-
-def state_of(request: Request) -> ConsoleState:
-    return request.app.state.console  # type: ignore[no-any-return]
-
-
-def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    state = state_of(request)
-    return state.templates.TemplateResponse(
-        request,
-        template,
-        {
-            "who": state.access.who(request),
-            "auth": state.access.required,
-            "may_run": state.access.may(request, "run"),
-            "served_on": state.settings.server_url,
-            **context,
-        },
-        status_code=status,
-    )
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith.errors import TunesmithError
-from tunesmith.predict import Predictor
+from tunesmith.runtime.predict import Predictor
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from tunesmith.predict import example_text
+from tunesmith.runtime.predict import example_text
 from tunesmith.serve.routes.common import VERSION_HEADER, authorized, note, service_of, sticky_of
 from tunesmith.serve.schemas import ErrorResponse, FeedbackRequest, PredictRequest, PredictResponse
 from tunesmith.serve.service import check_examples

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from tunesmith.predict import example_text
+from tunesmith.runtime.predict import example_text
 from tunesmith.serve.routes.common import VERSION_HEADER, authorized, service_of, sticky_of
 from tunesmith.serve.schemas import PredictRequest
 from tunesmith.serve.service import ServeError, check_examples

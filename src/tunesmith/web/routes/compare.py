@@ -15,7 +15,7 @@ from tunesmith.errors import TunesmithError
 from tunesmith.evaluate.compare import Comparison, compare_runs, format_p
 from tunesmith.runs.compare import metric_deltas, recipe_diff
 from tunesmith.runs.listing import find_runs, headline
-from tunesmith.web.app import render, state_of
+from tunesmith.web.pages import render, state_of
 from tunesmith.web.runs_view import resolve_run, task_headline
 
 router = APIRouter()

@@ -10,8 +10,8 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
-from tunesmith.web.app import render, state_of
 from tunesmith.web.jobs import ACTIVE, RESUMABLE, Job
+from tunesmith.web.pages import render, state_of
 
 router = APIRouter()
 TICK_S = 0.5

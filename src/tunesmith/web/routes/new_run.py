@@ -13,8 +13,8 @@ from starlette.datastructures import UploadFile
 
 from tunesmith.errors import TunesmithError
 from tunesmith.web import recipe_form
-from tunesmith.web.app import render, state_of
 from tunesmith.web.jobs import Job
+from tunesmith.web.pages import render, state_of
 from tunesmith.web.uploads import UploadRefused, accepted_types, data_files, pick, save_upload
 
 router = APIRouter()

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from tunesmith.errors import TunesmithError
 from tunesmith.runs.listing import find_runs, read_json
-from tunesmith.web.app import render, state_of
+from tunesmith.web.pages import render, state_of
 from tunesmith.web.runs_view import resolve_run
 
 router = APIRouter()

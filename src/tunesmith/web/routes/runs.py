@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse, Response
 from markdown_it import MarkdownIt
 
 from tunesmith.runs.listing import read_json, read_recipe, run_info
-from tunesmith.web.app import render, state_of
+from tunesmith.web.pages import render, state_of
 from tunesmith.web.runs_view import (
     jobs_by_name,
     resolve_file,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from tunesmith.web.app import render, state_of
+from tunesmith.web.pages import render, state_of
 
 router = APIRouter()
 

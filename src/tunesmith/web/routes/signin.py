@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tunesmith.web.access import SESSION_COOKIE, same_origin
-from tunesmith.web.app import render, state_of
+from tunesmith.web.pages import render, state_of
 
 router = APIRouter()
 

@@ -4,6 +4,7 @@ beside PyTorch's, and the speed of both on this machine."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tunesmith.runtime.formats import FORMATS, PARITY_FILE, export_dir
 
 # Answer fields that are confidences, not decisions: an int8 model may move them a little.
 SCORE_FIELDS = frozenset({"score", "scores", "probabilities", "confidence", "uncertainty"})
@@ -126,3 +129,24 @@ def differing_examples(
             if len(shown) == 5:
                 break
     return shown
+
+
+def parity_records(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Export name -> its parity record, for every export the run holds (passed or not)."""
+    found = {}
+    for name in FORMATS:
+        path = export_dir(run_dir, name) / PARITY_FILE
+        if path.is_file():
+            found[name] = json.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
+def reference_of(parity: dict[str, Any]) -> str:
+    """What an export was proven against: the trained model as it answers itself (PyTorch; LightGBM
+    for gradient-boosted trees)."""
+    return str(parity.get("reference", "torch"))
+
+
+def eager_name(backend: str) -> str:
+    """How a reference backend is named to a reader."""
+    return {"torch": "PyTorch", "lightgbm": "LightGBM"}.get(backend, backend)

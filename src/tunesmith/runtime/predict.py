@@ -18,9 +18,9 @@ import numpy as np
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE, verify_bundle
 from tunesmith.console import quiet_transformers
 from tunesmith.errors import BundleError, TunesmithError
-from tunesmith.export.engines import Engine, TorchEngine
-from tunesmith.export.parity import token_batches
 from tunesmith.recipe import Recipe, load_resolved
+from tunesmith.runtime.engines import Engine, TorchEngine
+from tunesmith.runtime.parity import token_batches
 from tunesmith.tasks import Task, get_task
 from tunesmith.tasks.base import ModelEngine
 
@@ -137,9 +137,9 @@ class Predictor:
     def from_run(cls, run_dir: Path, verify: bool = True, backend: str = "torch") -> Predictor:
         """Load the run's model on `backend` (torch, an export such as onnx-int8, or auto: the
         fastest proven export); with `verify`, refuse a bundle whose checksums do not match."""
-        from tunesmith.export.backend import choose_backend, open_export
-        from tunesmith.export.formats import FORMATS
-        from tunesmith.export.tokenizer import plain_tokenizer
+        from tunesmith.runtime.backend import choose_backend, open_export
+        from tunesmith.runtime.formats import FORMATS
+        from tunesmith.runtime.tokenizer import plain_tokenizer
 
         if verify:
             verify_bundle(run_dir)

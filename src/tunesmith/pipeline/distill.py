@@ -29,9 +29,9 @@ from tunesmith import atomic
 from tunesmith import recipe as recipe_io
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console, progress
-from tunesmith.data.prepare import DATA_DIR, read_split
 from tunesmith.errors import TunesmithError
-from tunesmith.export.parity import agreement
+from tunesmith.prepare.stage import DATA_DIR, read_split
+from tunesmith.runtime.parity import agreement
 
 DISTILL_FILE = "distill.json"
 SUPPORTED = ("classification", "multilabel", "regression")  # one head over the encoder, logits out
@@ -132,7 +132,7 @@ def distill(teacher_dir: Path, output: Path, options: DistillOptions) -> Path:
     teacher's recipe asks, bundled); returns `output`."""
 
     from tunesmith.data.model_input import ModelInput
-    from tunesmith.predict import Predictor
+    from tunesmith.runtime.predict import Predictor
     from tunesmith.train.stage import calibrate_on_validation
 
     teacher = Predictor.from_run(teacher_dir, backend="torch")
@@ -209,7 +209,7 @@ def _train(
     """The distillation loop; returns the best epoch (state, agreement) and each epoch's figures."""
     import torch
 
-    from tunesmith.predict import Predictor
+    from tunesmith.runtime.predict import Predictor
 
     task_type, tokenizer = teacher.task.type, teacher.tokenizer
     max_length = teacher.recipe.model.max_length
@@ -278,9 +278,9 @@ def _finish(teacher: Any, staging: Path, output: Path, summary: dict[str, Any]) 
     """Evaluate, export and bundle the student's run, prove it against the teacher on test, and
     move it into place."""
     from tunesmith.evaluate.stage import evaluate
-    from tunesmith.export.parity import headline_metrics
-    from tunesmith.predict import Predictor
-    from tunesmith.run import bundle, export_all
+    from tunesmith.pipeline.run import bundle, export_all
+    from tunesmith.runtime.parity import headline_metrics
+    from tunesmith.runtime.predict import Predictor
 
     recipe = teacher.recipe
     console.rule("evaluate")

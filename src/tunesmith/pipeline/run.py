@@ -17,13 +17,13 @@ from tunesmith import atomic
 from tunesmith import recipe as recipe_io
 from tunesmith.bundle import MANIFEST, read_json_if_present, write_manifest
 from tunesmith.console import console
-from tunesmith.data.prepare import DATA_DIR, prepare
 from tunesmith.errors import TrainingStopped, TunesmithError
 from tunesmith.evaluate.gates import read_gates
 from tunesmith.evaluate.report import write_report
 from tunesmith.evaluate.stage import evaluate, judge_gates, raise_if_not_releasable
 from tunesmith.export.stage import ExportFailed
 from tunesmith.model_card import write_model_card
+from tunesmith.prepare.stage import DATA_DIR, prepare
 from tunesmith.recipe import Recipe
 from tunesmith.train.launch import Processes
 from tunesmith.train.stage import train
@@ -137,9 +137,9 @@ def run(
 def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[str]:
     """The recipe's exports, each proven or left out; then the gates again (they may name export
     figures) and the report. Returns what failed, one line each."""
-    from tunesmith.export.formats import FORMATS
     from tunesmith.export.stage import export
     from tunesmith.export.summary import record_not_kept
+    from tunesmith.runtime.formats import FORMATS
 
     console.rule("export")
     failed, passed = [], []

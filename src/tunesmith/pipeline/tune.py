@@ -21,8 +21,8 @@ from transformers import TrainerCallback
 from tunesmith import atomic
 from tunesmith import recipe as recipe_io
 from tunesmith.console import console
-from tunesmith.data.prepare import DATA_DIR, prepare
 from tunesmith.errors import RecipeError, TunesmithError
+from tunesmith.prepare.stage import DATA_DIR, prepare
 from tunesmith.recipe import Recipe, TuneRange
 from tunesmith.train.stage import best_metric, check_prepared, fit
 
@@ -101,7 +101,7 @@ def tune(
     except ImportError:
         raise TunesmithError("tunesmith tune needs Optuna: pip install 'tunesmith[tune]'") from None
     from tunesmith.evaluate.stage import evaluate
-    from tunesmith.run import bundle, check_output_free, start_run_folder
+    from tunesmith.pipeline.run import bundle, check_output_free, start_run_folder
 
     space = recipe.tune.space
     if not space:
@@ -193,7 +193,7 @@ def tune(
 
 
 def _plot_history(trials: list[dict[str, Any]], metric: str, greater: bool, path: Path) -> None:
-    from tunesmith.evaluate.plots import line_plot
+    from tunesmith.metrics.plots import line_plot
 
     done = [(t["number"], t["value"]) for t in trials if t["value"] is not None]
     best, running = [], None

@@ -45,11 +45,11 @@ from tunesmith.data.split import (
     assign_splits,
     normalize_split_name,
 )
-from tunesmith.data.token_lengths import SAMPLE, count_tokens, load_tokenizer, sample_token_lengths
 from tunesmith.data.validation_report import write_validation_report
 from tunesmith.errors import DataError
-from tunesmith.evaluate.plots import plot_data_overview
 from tunesmith.hashing import sha256_of
+from tunesmith.metrics.plots import plot_data_overview
+from tunesmith.prepare.token_lengths import SAMPLE, count_tokens, load_tokenizer, sample_token_lengths
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import Task, get_task
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.evaluate.plots import pyplot, save_figure
+from tunesmith.metrics.plots import pyplot, save_figure
 
 LEVEL = 0.95
 RESAMPLES = 1000

@@ -12,10 +12,9 @@ import numpy as np
 from tunesmith.bundle import read_manifest
 from tunesmith.console import console
 from tunesmith.errors import BundleError, TunesmithError
-from tunesmith.export.engines import Engine, load_engine
-from tunesmith.export.formats import EXTRAS_FILE, FORMATS, PARITY_FILE, check_backend, export_dir
-from tunesmith.export.parity import machine_id
-from tunesmith.export.summary import parity_records, reference_of
+from tunesmith.runtime.engines import Engine, load_engine
+from tunesmith.runtime.formats import EXTRAS_FILE, FORMATS, PARITY_FILE, check_backend, export_dir
+from tunesmith.runtime.parity import machine_id, parity_records, reference_of
 
 
 def proven_exports(run_dir: Path) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,80 @@
+"""What leaves the run: `export` (formats, int8), `serve` (the service's defaults), `output`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from tunesmith.recipe.base import Section
+
+EXPORT_FORMATS = ("onnx", "onnx-int8", "torchscript")
+
+
+class Int8Section(Section):
+    min_agreement: float = Field(
+        0.995,
+        ge=0,
+        le=1,
+        description="Share of validation answers the int8 model must give exactly as the fp32 model "
+        "does; layers are kept in fp32, most sensitive first, until it does.",
+    )
+    per_channel: bool = Field(True, description="One scale per output channel of each weight.")
+
+
+class ExportSection(Section):
+    """What `tunesmith run` exports at its end (also `tunesmith export RUN --format ...`)."""
+
+    formats: list[Literal[EXPORT_FORMATS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Exports written and proven against the trained model: onnx, onnx-int8, "
+        "torchscript ([]: none). Serving then uses the fastest that passed (--backend auto).",
+    )
+    optimize: bool = Field(
+        True, description="onnxruntime's transformer fusions (attention, LayerNorm, GELU) where parity holds."
+    )
+    tolerance: float = Field(
+        1e-4, gt=0, description="Largest absolute difference of an fp32 export's outputs from PyTorch's."
+    )
+    int8: Int8Section = Int8Section()
+
+
+class ServeSection(Section):
+    """How `tunesmith serve` batches and bounds the work (each is also a flag of the command)."""
+
+    max_batch_size: int = Field(32, ge=1, description="Most texts in one model call.")
+    max_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        description="Longest a text waits for its batch to fill (0: the model never idles; the texts "
+        "that arrive while it runs form the next batch).",
+    )
+    max_queue: int = Field(512, ge=1, description="Texts waiting at most; beyond it the server answers 503.")
+    timeout_s: float = Field(
+        10.0, gt=0, description="Deadline of a request; beyond it the server answers 504."
+    )
+    max_texts: int = Field(64, ge=1, description="Most texts in one request (413 beyond).")
+    long_inputs: Literal["truncate", "refuse"] = Field(
+        "truncate",
+        description="A request text longer than model.max_length tokens: truncate - the model reads its "
+        "first max_length tokens (as in training); refuse - the server answers 422 with the lengths.",
+    )
+    answer_threshold: float | None = Field(
+        None,
+        description="POST /v1/answer hands over to a person below this top score (default: the "
+        "threshold tuned on validation and stored with the run).",
+    )
+    handover_message: str = Field(
+        "这个问题我转给人工客服为您解答,请稍候。 A colleague will answer this question shortly.",
+        description="What POST /v1/answer says when it hands a question over.",
+    )
+    safety_list: str | None = Field(
+        None, description="YAML of blocked terms and topics and the refusal (default: the packaged list)."
+    )
+    rewriter: str | None = Field(
+        None, description="A causal_lm run that rewrites knowledge-base answers in the conversation's tone."
+    )
+
+
+class OutputSection(Section):
+    dir: str | None = Field(None, description="Run folder; default runs/<recipe name>.")
