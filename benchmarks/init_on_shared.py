@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from tunesmith.errors import TunesmithError
-from tunesmith.init import analyse
 from tunesmith.init.plan import Plan
+from tunesmith.init.stage import analyse
 
 SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".txt", ".parquet"}
 NOT_DATA = ("LICENSE", "README")

@@ -65,8 +65,8 @@ def _timed_training(
     from tunesmith import recipe as recipe_io
     from tunesmith.console import quiet_transformers
     from tunesmith.models.resolve import resolve_model
+    from tunesmith.train.arguments import training_arguments
     from tunesmith.train.freeze import freeze
-    from tunesmith.train.stage import training_arguments
 
     quiet_transformers()
 

@@ -12,7 +12,7 @@ from cli_helpers import tunesmith
 from helpers import write_jsonl
 
 from tunesmith.errors import DataError
-from tunesmith.init import Wishes, analyse, write_recipe
+from tunesmith.init.stage import Wishes, analyse, write_recipe
 from tunesmith.recipe import validate
 
 QUESTIONS = [

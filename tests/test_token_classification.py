@@ -9,7 +9,7 @@ import pytest
 from tunesmith.data.clean import build_cleaner
 from tunesmith.recipe import CleanSection
 from tunesmith.tasks import get_task
-from tunesmith.tasks.token_classification import entities_from_tokens, move_spans
+from tunesmith.tasks.entity_spans import entities_from_tokens, move_spans
 
 TASK = get_task("token_classification")
 CLEAN = build_cleaner(CleanSection())

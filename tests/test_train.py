@@ -30,8 +30,8 @@ def test_same_seed_gives_identical_metrics_and_another_seed_differs(tmp_path: Pa
 def test_weight_decay_spares_biases_and_layernorm(tiny_model: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForSequenceClassification, Trainer
 
+    from tunesmith.train.arguments import training_arguments
     from tunesmith.train.auto import resolve
-    from tunesmith.train.stage import training_arguments
 
     recipe = recipe_io.validate({"data": {"train": "x"}})
     model = AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=3)

@@ -50,7 +50,7 @@ def test_sharding_strategies_ship_valid_configs_and_refuse_cleanly_without_gpus(
     import torch
     from transformers import TrainingArguments
 
-    from tunesmith.train.stage import CONFIGS
+    from tunesmith.train.arguments import CONFIGS
 
     # The shipped FSDP configuration is one the Trainer accepts (it shards only on GPUs).
     args = TrainingArguments(

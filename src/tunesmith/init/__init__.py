@@ -1,27 +1,7 @@
 """`tunesmith init`: look at a data file (or a folder of them) and write a commented recipe.
 
 `sample` reads records spread over the file, `columns` says what each column holds, `roles` and
-`shapes` find the label, leaks, groups and task-deciding shapes, `plan` decides, and
-`recipe_text` writes the recipe with every reason and runner-up beside its key.
+`shapes` find the label, leaks, groups and task-deciding shapes, `plan` decides, `recipe_text`
+writes the recipe with every reason and runner-up beside its key, and `stage.write_recipe` does
+all of it.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-import yaml
-
-from tunesmith import atomic
-from tunesmith.init.plan import Plan, Wishes, analyse
-from tunesmith.init.recipe_text import findings, recipe_text
-from tunesmith.recipe import validate
-
-__all__ = ["Plan", "Wishes", "analyse", "findings", "write_recipe"]
-
-
-def write_recipe(data: Path, out: Path, wishes: Wishes | None = None) -> tuple[Path, Plan]:
-    plan = analyse(data, wishes)
-    text = recipe_text(plan, data, out)
-    validate(yaml.safe_load(text), str(out))  # what init writes must load
-    atomic.write_text(out, text)
-    return out, plan

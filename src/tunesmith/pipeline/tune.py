@@ -24,7 +24,8 @@ from tunesmith.console import console
 from tunesmith.errors import RecipeError, TunesmithError
 from tunesmith.prepare.stage import DATA_DIR, prepare
 from tunesmith.recipe import Recipe, TuneRange
-from tunesmith.train.stage import best_metric, check_prepared, fit
+from tunesmith.train.arguments import best_metric
+from tunesmith.train.stage import check_prepared, fit
 
 PREPARED = "prepared"
 STUDY_FILE = "optuna.db"

@@ -11,7 +11,7 @@ from typing import Any
 
 from tunesmith import recipe as recipe_io
 from tunesmith.errors import TunesmithError
-from tunesmith.init import Wishes, findings, write_recipe
+from tunesmith.init.stage import Wishes, findings, write_recipe
 from tunesmith.recipe import TASK_TYPES
 
 FINDINGS_FILE = "findings.json"
