@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 
-.PHONY: demo test lint bench clean java-client
+.PHONY: demo test lint docs bench clean java-client
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,18 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/python examples/sentiment_zh/demo.py
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples docs
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples docs
+	$(BIN)/ruff format --check src tests benchmarks examples docs
+
+# The site in site/: the recipe and CLI references are generated from the code first; --strict
+# fails on a broken link, a missing page or a page left out of the navigation.
+docs: $(VENV)/.installed-dev
+	$(BIN)/python docs/generate_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/train_speed.py
@@ -46,4 +52,4 @@ java-client:
 	jar --create --file clients/java/build/tunesmith-client.jar -C clients/java/build/classes .
 
 clean:
-	rm -rf $(VENV) runs build .pytest_cache clients/java/build
+	rm -rf $(VENV) runs build site .pytest_cache clients/java/build
