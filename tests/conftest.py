@@ -10,7 +10,22 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from helpers import INTENTS, build_tiny_model, faq_records, write_jsonl
+
+def _pin_xdist_worker() -> None:
+    """Under pytest-xdist, each worker (and every process it starts) gets its own share of the
+    cores, so two workers do not fight over the same two cores with two threads each."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not worker or not count or not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    share = max(1, len(cores) // int(count))
+    index = int(worker.removeprefix("gw")) % max(1, len(cores) // share)
+    os.sched_setaffinity(0, set(cores[index * share : (index + 1) * share]))
+
+
+_pin_xdist_worker()
+
+from helpers import INTENTS, build_tiny_model, faq_records, write_jsonl  # noqa: E402 (after the pinning)
 
 
 @pytest.fixture(scope="session")
