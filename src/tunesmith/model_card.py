@@ -12,8 +12,8 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith.bundle import read_json_if_present
+from tunesmith.evaluate.exports import card_section
 from tunesmith.evaluate.report import markdown_table, with_interval
-from tunesmith.export.summary import card_section
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import get_task
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith.bundle import TASK_STATE_FILE, read_json_if_present
+from tunesmith.evaluate.exports import report_section as export_section
 from tunesmith.evaluate.gates import read_gates
 from tunesmith.evaluate.slices import metric_names
 from tunesmith.evaluate.trivial import describe
 from tunesmith.evaluate.untrained import describe_untrained
-from tunesmith.export.summary import report_section as export_section
 from tunesmith.html_page import escape, page, png, table
 
 HTML_FILE = "report.html"

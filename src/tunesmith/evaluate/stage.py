@@ -14,6 +14,7 @@ from tunesmith.console import console
 from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.errors import error_analysis
 from tunesmith.evaluate.expectations import check_expectations
+from tunesmith.evaluate.exports import gate_figures
 from tunesmith.evaluate.gates import GATES_FILE, GateResult, check_gates, read_gates
 from tunesmith.evaluate.gates import summary as gates_summary
 from tunesmith.evaluate.report import with_interval, write_report
@@ -22,7 +23,6 @@ from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
 from tunesmith.evaluate.trivial import GATE as TRIVIAL_GATE
 from tunesmith.evaluate.trivial import GATE_CONDITION, describe, trivial_baseline
 from tunesmith.evaluate.untrained import describe_untrained, plot_untrained, untrained_baseline
-from tunesmith.export.summary import gate_figures
 from tunesmith.metrics.uncertainty import SubsetMetric, higher_is_better, subset_intervals
 from tunesmith.prepare.stage import read_split
 from tunesmith.runtime.predict import Predictor

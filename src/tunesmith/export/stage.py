@@ -18,9 +18,9 @@ from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.errors import TunesmithError
 from tunesmith.export.int8 import quantize_to_agreement
+from tunesmith.export.not_kept import forget_not_kept
 from tunesmith.export.optimize import fuse
 from tunesmith.export.smooth import smooth
-from tunesmith.export.summary import forget_not_kept
 from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
 from tunesmith.prepare.stage import read_split
 from tunesmith.runtime.engines import OnnxEngine, load_engine

@@ -137,8 +137,8 @@ def run(
 def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[str]:
     """The recipe's exports, each proven or left out; then the gates again (they may name export
     figures) and the report. Returns what failed, one line each."""
+    from tunesmith.export.not_kept import record_not_kept
     from tunesmith.export.stage import export
-    from tunesmith.export.summary import record_not_kept
     from tunesmith.runtime.formats import FORMATS
 
     console.rule("export")

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.runtime.formats import FORMATS, PARITY_FILE, export_dir
+from tunesmith.runtime.formats import EXPORT_DIR, FORMATS, PARITY_FILE, export_dir
 
 # Answer fields that are confidences, not decisions: an int8 model may move them a little.
 SCORE_FIELDS = frozenset({"score", "scores", "probabilities", "confidence", "uncertainty"})
+NOT_KEPT_FILE = "not_kept.json"  # in export/: formats the run asked for that missed their proof
 VALUE_TOLERANCE = 1e-3  # a number that is the answer (a regression value): relative tolerance
 
 
@@ -150,3 +151,9 @@ def reference_of(parity: dict[str, Any]) -> str:
 def eager_name(backend: str) -> str:
     """How a reference backend is named to a reader."""
     return {"torch": "PyTorch", "lightgbm": "LightGBM"}.get(backend, backend)
+
+
+def not_kept(run_dir: Path) -> dict[str, dict[str, str]]:
+    """Formats the run asked for that missed their proof: name -> {reason, instead}."""
+    path = run_dir / EXPORT_DIR / NOT_KEPT_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

@@ -1,36 +1,13 @@
-"""What the rest of the run reads about its exports: the figures gates may name
-(`export.onnx-int8.agreement`) and the run report's "Exports" section with its speed plot."""
+"""The run's exports as the evaluate stage reads them: the figures gates may name
+(`export.onnx-int8.agreement`), the report's "Exports" section with its speed plot, and the model
+card's lines."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from tunesmith import atomic
 from tunesmith.html_page import escape, table
-from tunesmith.runtime.formats import EXPORT_DIR
-from tunesmith.runtime.parity import eager_name, parity_records, reference_of
-
-NOT_KEPT_FILE = "not_kept.json"  # in export/: formats the run asked for that missed their proof
-
-
-def record_not_kept(run_dir: Path, name: str, reason: str, instead: str) -> None:
-    """Note that the export `name` missed its proof and `instead` answers (for the report and card)."""
-    notes = not_kept(run_dir)
-    notes[name] = {"reason": reason, "instead": instead}
-    atomic.write_json(run_dir / EXPORT_DIR / NOT_KEPT_FILE, notes)
-
-
-def forget_not_kept(run_dir: Path, name: str) -> None:
-    """`name` was exported and proven after all: drop its note."""
-    notes = not_kept(run_dir)
-    if notes.pop(name, None) is not None:
-        atomic.write_json(run_dir / EXPORT_DIR / NOT_KEPT_FILE, notes)
-
-
-def not_kept(run_dir: Path) -> dict[str, dict[str, str]]:
-    path = run_dir / EXPORT_DIR / NOT_KEPT_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+from tunesmith.runtime.parity import eager_name, not_kept, parity_records, reference_of
 
 
 def gate_figures(run_dir: Path) -> dict[str, dict[str, float]]:
