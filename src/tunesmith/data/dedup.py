@@ -59,32 +59,60 @@ def shingles(text: str, size: int = 3) -> set[str]:
 
 
 def exact_key(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(normalize(text).encode(), digest_size=8).digest(), "little")
+    return _exact_key_of(normalize(text))
+
+
+def _exact_key_of(norm: str) -> int:
+    return int.from_bytes(hashlib.blake2b(norm.encode(), digest_size=8).digest(), "little")
 
 
 def gram_hashes(text: str) -> np.ndarray:
     """64-bit hashes of the normalized text's character 3-grams (one gram for shorter texts)."""
-    norm = normalize(text).encode("utf-32-le") or b"\0\0\0\0"
-    points = np.frombuffer(norm, dtype=np.uint32).astype(np.uint64)
+    return _gram_hashes_of(normalize(text))
+
+
+def _gram_hashes_of(norm: str) -> np.ndarray:
+    encoded = norm.encode("utf-32-le") or b"\0\0\0\0"
+    points = np.frombuffer(encoded, dtype=np.uint32).astype(np.uint64)
     if len(points) < 3:
         points = np.concatenate([points, np.zeros(3 - len(points), dtype=np.uint64)])
     return points[:-2] * _GRAM[0] ^ points[1:-1] * _GRAM[1] ^ points[2:] * _GRAM[2]
 
 
-def band_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """MinHash signatures of character 3-grams: (len(texts), BANDS) uint64 band hashes, and a
-    (len(texts), SKETCH) uint8 sketch (the low byte of the first SKETCH minima) that estimates the
+@dataclass
+class TextHashes:
+    """What the duplicate search keeps of a batch of texts: exact keys, LSH band hashes and
+    sketches (computed where the texts are, in a worker process; the texts are not needed again
+    until a candidate pair is verified)."""
+
+    keys: np.ndarray  # (n,) uint64
+    bands: np.ndarray  # (n, BANDS) uint64
+    sketch: np.ndarray  # (n, SKETCH) uint8
+
+
+def hash_texts(texts: Sequence[str]) -> TextHashes:
+    """Normalize each text once, for both its exact key and its MinHash signature."""
+    norms = [normalize(text) for text in texts]
+    keys = np.fromiter((_exact_key_of(n) for n in norms), dtype=np.uint64, count=len(norms))
+    bands, sketch = _signatures([_gram_hashes_of(n) for n in norms])
+    return TextHashes(keys, bands, sketch)
+
+
+def _signatures(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of each text's character 3-gram hashes: (n, BANDS) uint64 band hashes, and a
+    (n, SKETCH) uint8 sketch (the low byte of the first SKETCH minima) that estimates the
     Jaccard similarity of a pair without its texts (a byte raises the estimate by (1 - J) / 256 at
     most: negligible, at a sixth of the memory of the full minima)."""
-    codes = [gram_hashes(text) for text in texts]
+    if not codes:
+        return np.zeros((0, BANDS), dtype=np.uint64), np.zeros((0, SKETCH), dtype=np.uint8)
     starts = np.cumsum([0] + [len(c) for c in codes[:-1]])
     grams = np.concatenate(codes)
-    signature = np.empty((len(texts), NUM_PERM), dtype=np.uint64)
+    signature = np.empty((len(codes), NUM_PERM), dtype=np.uint64)
     step = 8  # permutations at a time: bounds the (perms x grams) matrix
     for p in range(0, NUM_PERM, step):
         hashed = (_PERM_A[p : p + step, None] * grams[None, :] + _PERM_B[p : p + step, None]) >> np.uint64(32)
         signature[:, p : p + step] = np.minimum.reduceat(hashed, starts, axis=1).T
-    rows = signature.reshape(len(texts), BANDS, NUM_PERM // BANDS)
+    rows = signature.reshape(len(codes), BANDS, NUM_PERM // BANDS)
     sketch = (signature[:, :SKETCH] & np.uint64(0xFF)).astype(np.uint8)
     return (rows * _BAND_MIX[None, None, :]).sum(axis=2, dtype=np.uint64), sketch
 
@@ -139,18 +167,22 @@ class DedupIndex:
         self._sketches: list[np.ndarray] = []
 
     def add(self, text: str) -> None:
-        self.keys.append(exact_key(text))
         self._buffer.append(text)
         if len(self._buffer) >= BATCH:
             self._flush()
 
+    def add_hashed(self, hashes: TextHashes) -> None:
+        """Add texts hashed elsewhere (`hash_texts`), after those added before."""
+        self._flush()
+        self.keys.frombytes(hashes.keys.astype(np.uint64).tobytes())
+        self._sketches.append(hashes.sketch)
+        for b, handle in enumerate(self._handles):
+            handle.write(np.ascontiguousarray(hashes.bands[:, b]).tobytes())
+
     def _flush(self) -> None:
         if self._buffer:
-            bands, sketch = band_hashes(self._buffer)
-            self._sketches.append(sketch)
-            for b, handle in enumerate(self._handles):
-                handle.write(np.ascontiguousarray(bands[:, b]).tobytes())
-            self._buffer = []
+            buffered, self._buffer = self._buffer, []
+            self.add_hashed(hash_texts(buffered))
 
     def close(self) -> None:
         self._flush()

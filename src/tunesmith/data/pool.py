@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tunesmith.data.dedup import DedupIndex
+from tunesmith.data.dedup import DedupIndex, TextHashes
 
 SPLIT_CODES = {"train": 0, "validation": 1, "test": 2, "": 3}  # 3: not fixed by the data
 FREE = 3
@@ -30,8 +31,37 @@ def dedup_text(record: dict[str, Any]) -> str:
     return record["text"] if pair is None else f"{record['text']}\n{pair}"
 
 
+@dataclass
+class PooledRecords:
+    """Parsed records ready for `Pool.extend`: their JSON lines, and per record what the pool
+    keeps in memory, in the same order."""
+
+    lines: list[bytes] = field(default_factory=list)
+    line_sizes: array = field(default_factory=lambda: array("I"))
+    text_lengths: array = field(default_factory=lambda: array("I"))
+    fixed: array = field(default_factory=lambda: array("b"))
+    strata: list[str] = field(default_factory=list)
+    kept: dict[str, list[Any]] = field(default_factory=dict)  # the fields the split method needs
+    hashes: TextHashes | None = None  # for the duplicate search, when it is on
+
+    def __len__(self) -> int:
+        return len(self.line_sizes)
+
+    def append(self, record: dict[str, Any], stratum: str) -> str:
+        """Add one parsed record; return the text its duplicates are judged on."""
+        encoded = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        self.lines.append(encoded)
+        self.line_sizes.append(len(encoded))
+        self.text_lengths.append(len(record["text"]))
+        self.fixed.append(SPLIT_CODES[record["split"]])
+        self.strata.append(stratum)
+        for name, values in self.kept.items():
+            values.append(record.get(name))
+        return dedup_text(record)
+
+
 class Pool:
-    """Append parsed records with `add`; then read them back by position or in order."""
+    """Append parsed records with `extend`; then read them back by position or in order."""
 
     def __init__(self, folder: Path, dedup: bool, keep: Sequence[str] = ()) -> None:
         self.path = folder / "accepted.jsonl"
@@ -49,18 +79,20 @@ class Pool:
     def __len__(self) -> int:
         return len(self.offsets)
 
-    def add(self, record: dict[str, Any], stratum: str) -> None:
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        self.offsets.append(self._end)
-        self._writer.write(line)
-        self._end += len(line)
-        self.lengths.append(len(record["text"]))
-        self.fixed.append(SPLIT_CODES[record["split"]])
-        self.strata.append(self.strata_names.setdefault(stratum, len(self.strata_names)))
+    def extend(self, records: PooledRecords) -> None:
+        """Append records parsed elsewhere (a worker process), after those already here."""
+        self._writer.write(b"".join(records.lines))
+        for size in records.line_sizes:
+            self.offsets.append(self._end)
+            self._end += size
+        self.lengths.extend(records.text_lengths)
+        self.fixed.extend(records.fixed)
+        names = self.strata_names
+        self.strata.extend(names.setdefault(stratum, len(names)) for stratum in records.strata)
         for name, values in self.kept_fields.items():
-            values.append(record.get(name))
-        if self.index is not None:
-            self.index.add(dedup_text(record))
+            values.extend(records.kept[name])
+        if self.index is not None and records.hashes is not None:
+            self.index.add_hashed(records.hashes)
 
     def close(self) -> None:
         self._writer.close()

@@ -9,6 +9,23 @@ from pathlib import Path
 from typing import Any, TextIO
 
 
+def reason_kind(reason: str) -> str:
+    """What the report counts a rejection under: the reason up to its first colon."""
+    return reason.split(":")[0]
+
+
+def quarantine_entry(
+    file: str, line: int, reason: str, field: str | None, raw: Any, scrub: Callable[[str], str] | None
+) -> str:
+    """One line of rejected.jsonl: where the record was, why it was rejected, and the record
+    (`scrub` masks personal data in it: a rejected record must not carry any either)."""
+    record = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    if scrub is not None:
+        record = scrub(record)
+    entry = {"file": file, "line": line, "field": field, "reason": reason, "record": record}
+    return json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+
+
 class Quarantine:
     """Append-only writer of rejected records; counts reasons for the data report."""
 
@@ -19,15 +36,15 @@ class Quarantine:
         self._handle: TextIO | None = None
 
     def reject(self, file: str, line: int, reason: str, field: str | None, raw: Any) -> None:
+        self.write_entries(quarantine_entry(file, line, reason, field, raw, self.scrub), [reason])
+
+    def write_entries(self, text: str, reasons: list[str]) -> None:
+        """Append entries made by `quarantine_entry` (in a worker process), in their order."""
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("a", encoding="utf-8")
-        record = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
-        if self.scrub is not None:  # a rejected record must not carry personal data either
-            record = self.scrub(record)
-        entry = {"file": file, "line": line, "field": field, "reason": reason, "record": record}
-        self._handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
-        self.reasons[reason.split(":")[0]] += 1
+        self._handle.write(text)
+        self.reasons.update(reason_kind(reason) for reason in reasons)
 
     @property
     def count(self) -> int:

@@ -11,49 +11,42 @@ import json
 import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tunesmith import atomic
-from tunesmith.console import progress
-from tunesmith.data.clean import build_cleaner
+from tunesmith.console import console, progress
 from tunesmith.data.data_report import data_advice, length_stats, print_summary
-from tunesmith.data.fields import (
-    FieldMissing,
-    extract_text,
-    get_path,
-    is_empty,
-    parse_time,
-    required,
-    row_columns,
-)
 from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.pool import DEDUP, FREE, Pool
 from tunesmith.data.quarantine import Quarantine
-from tunesmith.data.read import Unreadable, data_files, read_records
+from tunesmith.data.read import data_files, read_records
 from tunesmith.data.split import (
     SPLITS,
     assign_by_group,
     assign_by_hash,
     assign_by_time,
     assign_splits,
-    normalize_split_name,
 )
 from tunesmith.data.validation_report import write_validation_report
 from tunesmith.errors import DataError
 from tunesmith.hashing import sha256_of
 from tunesmith.metrics.plots import plot_data_overview
-from tunesmith.prepare.token_lengths import SAMPLE, count_tokens, load_tokenizer, sample_token_lengths
+from tunesmith.prepare.engines import ProcessorArgs, open_engine, worker_count
+from tunesmith.prepare.records import RecordBatch, text_field_name
+from tunesmith.prepare.token_lengths import SAMPLE, sample_token_lengths
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import Task, get_task
 
 DATA_DIR = "data"
+BATCH = 2000  # records a worker gets at a time
 
 
 @dataclass(frozen=True)
@@ -77,201 +70,47 @@ def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
     return [(file, split) for path, split in sources for file in data_files(path)]
 
 
-class Rejected(Exception):
-    """A record that cannot be used: which field, and why."""
-
-    def __init__(self, field: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
-
-
-def _text_field_name(recipe: Recipe) -> str:
+def _batches(recipe: Recipe, on_file: Callable[[Path], None]) -> Iterator[RecordBatch]:
+    """Every source file's records in file order, BATCH at a time (read here: parsing JSON is
+    ~40x faster than the record path, so one reader keeps every worker busy)."""
     data = recipe.data
-    if data.text_template:
-        return data.text_template
-    return data.text_field if isinstance(data.text_field, str) else ",".join(data.text_field or [])
+    for path, fixed_split in _sources(recipe):
+        on_file(path)
+        records = read_records(path, data.format, data.encoding, data.records_key, data.columns)
+        while items := list(islice(records, BATCH)):
+            yield RecordBatch(str(path), path.name, path.stem, fixed_split, items)
 
 
-def _attribute(record: Any, name: str) -> str:
-    value = get_path(record, name)
-    return "(missing)" if is_empty(value) else str(value).strip()
-
-
-def _parse_record(
-    record: Any,
-    recipe: Recipe,
-    task: Task,
-    fixed_split: str | None,
-    clean: Callable[[str], str],
-    redactor: Redactor,
-    tokenizer: Any = None,
-) -> dict[str, Any]:
-    """Map one raw record to {text, [text_pair], label, split, id}; raise Rejected to quarantine it."""
-    data = recipe.data
-    found: list[Any] = []
-
-    def clean_field(path: str, text: str) -> str:
-        return redactor.columns.protect(path, clean(text))
-
-    def redact_edits(text: str, name: str) -> tuple[str, list[Any]]:
-        # The whole text is scanned, so a template's words give context (born 3/19/68); the
-        # values of columns that have a policy are left as their policy made them.
-        text, findings, edits = redactor.redact_with_edits(text, name)
-        found.extend(findings)
-        return text, edits
-
-    def redact(text: str, name: str) -> str:
-        return redact_edits(text, name)[0]
-
-    def read_text(field: str | list[str] | None, template: str | None, name: str) -> str:
-        joiner = " " if recipe.prepare.clean.collapse_whitespace else "\n"
-        try:
-            text = extract_text(record, field, template, data.list_separator, clean_field, joiner).strip()
-        except FieldMissing as missing:
-            raise Rejected(missing.path, f"missing field: '{missing.path}' is absent or empty") from None
-        return redact(text, name).strip()
-
-    field_name = _text_field_name(recipe)
-    label_name = data.label_field or field_name
-    if task.annotated:  # the label lives in the text (NER): the task reads both together
-        text, label = _read_annotated(record, recipe, task, clean, redact_edits)
-    else:
-        text = read_text(data.text_field, data.text_template, field_name)
-        label = _read_label(record, task, label_name, read_text)
-    if recipe.prepare.max_chars is not None and not task.annotated:
-        text = text[: recipe.prepare.max_chars]
-    if len(text) < max(recipe.prepare.min_chars, 1):
-        reason = "empty text" if not text else f"text shorter than {recipe.prepare.min_chars} characters"
-        raise Rejected(field_name, reason)
-    if tokenizer is not None:
-        _check_tokens(text, tokenizer, recipe, field_name)
-    parsed: dict[str, Any] = {"text": text}
-    if "text_pair" in task.inputs:
-        if not data.pair_field:
-            raise Rejected(None, f"task {task.type} needs data.pair_field (the second text)")
-        pair_name = data.pair_field if isinstance(data.pair_field, str) else ",".join(data.pair_field)
-        parsed["text_pair"] = read_text(data.pair_field, None, pair_name)
-    if task.keeps_columns:  # tabular: the raw columns too, for the gradient-boosting baseline
-        if not data.text_template:
-            raise Rejected(None, f"task {task.type} needs data.text_template (the row as a sentence)")
-        parsed["columns"] = row_columns(record, data.text_template)
-    if recipe.evaluation.slices:  # attributes to slice the metrics by, kept as they are
-        parsed["attributes"] = {name: _attribute(record, name) for name in recipe.evaluation.slices}
-    redactor.count_record(bool(found))
-    if found and recipe.prepare.pii.action == "drop":
-        kinds = ", ".join(sorted({f.type for f in found}))
-        raise Rejected(field_name, f"personal data: {kinds} (prepare.pii.action: drop)")
-    parsed["label"] = label
-    try:
-        task.check_example(parsed)
-    except ValueError as error:
-        raise Rejected(label_name, f"invalid example: {error}") from None
-    split = fixed_split
-    if split is None and data.split_field:
-        try:
-            split = normalize_split_name(get_path(record, data.split_field))
-        except ValueError as error:
-            raise Rejected(data.split_field, f"invalid split: {error}") from None
-    record_id = get_path(record, data.id_field) if data.id_field else None
-    parsed.update(split=split or "", id=record_id)
-    split_options = recipe.split
-    if split_options.group_field:
-        group = get_path(record, split_options.group_field)
-        if is_empty(group):
-            raise Rejected(split_options.group_field, "missing field: the group id is absent or empty")
-        parsed["group"] = str(group)
-    if split_options.time_field:
-        try:
-            parsed["time"] = parse_time(required(record, split_options.time_field))
-        except FieldMissing:
-            raise Rejected(split_options.time_field, "missing field: the time is absent or empty") from None
-        except ValueError as error:
-            raise Rejected(split_options.time_field, f"invalid time: {error}") from None
-    return parsed
-
-
-def _read_label(record: Any, task: Task, path: str, read_text: Callable[..., str]) -> Any:
-    """The record's label, parsed by the task; a text label (an answer) is cleaned and
-    de-identified like the input; a multitask label is a dict of each head's field."""
-    if task.label_paths:
-        raw_label: Any = {head: _required_label(record, p) for head, p in task.label_paths.items()}
-    elif task.label_is_text:
-        raw_label = read_text(path, None, path)
-        if not raw_label:
-            raise Rejected(path, f"missing field: '{path}' is absent or empty")
-    else:
-        raw_label = _required_label(record, path)
-    try:
-        return task.parse_label(raw_label)
-    except ValueError as error:
-        raise Rejected(path, f"invalid label: {error}") from None
-
-
-def _required_label(record: Any, path: str) -> Any:
-    value = get_path(record, path)
-    if is_empty(value) and not isinstance(value, list):  # [] may mean "none of these"
-        raise Rejected(path, f"missing field: '{path}' is absent or empty")
-    return value
-
-
-def _read_annotated(
-    record: Any,
-    recipe: Recipe,
-    task: Task,
-    clean: Callable[[str], str],
-    redact: Callable[[str, str], tuple[str, list[Any]]],
-) -> tuple[str, Any]:
-    data = recipe.data
-    if not isinstance(data.text_field, str):
-        raise Rejected(None, f"task {task.type} reads one data.text_field, not a list")
-    raw_text = get_path(record, data.text_field)
-    if is_empty(raw_text):
-        raise Rejected(data.text_field, f"missing field: '{data.text_field}' is absent or empty")
-    raw_label = get_path(record, data.label_field) if data.label_field else None
-
-    field = data.text_field
-    try:
-        return task.read_annotated(raw_text, raw_label, clean, lambda text: redact(text, field))
-    except ValueError as error:
-        raise Rejected(data.label_field or data.text_field, f"invalid annotation: {error}") from None
-
-
-def _check_tokens(text: str, tokenizer: Any, recipe: Recipe, field: str) -> None:
-    tokens = int(count_tokens(tokenizer, [text])[0])
-    low, high = recipe.prepare.min_tokens, recipe.prepare.max_tokens
-    if low is not None and tokens < low:
-        raise Rejected(field, f"text shorter than {low} tokens ({tokens})")
-    if high is not None and tokens > high:
-        raise Rejected(field, f"text longer than {high} tokens ({tokens})")
-
-
-def _read_all(recipe: Recipe, task: Task, quarantine: Quarantine, redactor: Redactor, pool: Pool) -> int:
-    """Stream every source file into the pool; return the number of records accepted."""
+def _read_all(recipe: Recipe, quarantine: Quarantine, redactor: Redactor, pool: Pool) -> int:
+    """Run the record path over every source file on the recipe's engine and merge the results
+    in file order; return the number of records accepted."""
+    sources = _sources(recipe)
+    workers = worker_count(recipe, sum(path.stat().st_size for path, _ in sources if path.is_file()))
+    args = ProcessorArgs(
+        recipe,
+        (redactor.key, redactor.fake.key),
+        list(pool.kept_fields),
+        pool.index is not None,
+    )
+    if workers > 1 or recipe.prepare.engine != "local":
+        console.print(
+            f"reading on {workers} {recipe.prepare.engine} workers "
+            f"(prepare.workers: {recipe.prepare.workers})"
+        )
     accepted = 0
-    data = recipe.data
-    clean = build_cleaner(recipe.prepare.clean)
-    needs_tokens = recipe.prepare.min_tokens is not None or recipe.prepare.max_tokens is not None
-    tokenizer = load_tokenizer(recipe) if needs_tokens else None
-    with progress(total_known=False) as bar:
-        for path, fixed_split in _sources(recipe):
-            job = bar.add_task(f"reading {path.name}", total=None)
-            records = read_records(path, data.format, data.encoding, data.records_key, data.columns)
-            for line, record in records:
-                bar.advance(job)
-                if isinstance(record, Unreadable):
-                    quarantine.reject(str(path), line, record.reason, None, record.raw)
-                    continue
-                record = redactor.columns.apply(record)  # column policies first, so rejects carry them too
-                try:
-                    parsed = _parse_record(record, recipe, task, fixed_split, clean, redactor, tokenizer)
-                except Rejected as rejected:
-                    quarantine.reject(str(path), line, rejected.reason, rejected.field, record)
-                    continue
-                parsed["source"] = f"{path.name}:{line}"
-                parsed["id"] = str(parsed["id"] if parsed["id"] is not None else f"{path.stem}:{line}")
-                pool.add(parsed, task.stratify_key(parsed["label"]))
-                accepted += 1
+    with open_engine(recipe, args, workers) as run, progress(total_known=False) as bar:
+        job = bar.add_task("reading", total=None)
+
+        def on_file(path: Path) -> None:
+            bar.update(job, description=f"reading {path.name}")
+
+        for result in run(_batches(recipe, on_file)):
+            if result.rejected:
+                quarantine.write_entries(result.rejected, result.reasons)
+            pool.extend(result.accepted)
+            redactor.add_counts(result.pii_counts)
+            accepted += len(result.accepted)
+            bar.advance(job, result.records)
     return accepted
 
 
@@ -286,7 +125,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         quarantine = Quarantine(stage / "rejected.jsonl", scrub)
         pool = Pool(Path(scratch), recipe.prepare.dedup.enabled, _fields_for_split(recipe, task))
         try:
-            accepted = _read_all(recipe, task, quarantine, redactor, pool)
+            accepted = _read_all(recipe, quarantine, redactor, pool)
             rejected_on_read = quarantine.count  # duplicates are quarantined later, from the accepted
         finally:
             quarantine.close()
@@ -397,7 +236,7 @@ def _remove_duplicates(
         record = pool.record(position)
         file, _, line = record["source"].rpartition(":")
         kept = {"id": record["id"], "text": record["text"], "label": record["label"]}
-        quarantine.reject(file, int(line), reason, _text_field_name(recipe), kept)
+        quarantine.reject(file, int(line), reason, text_field_name(recipe), kept)
         removed_by_split[SPLITS[int(codes[position])]] += 1
         codes[position] = -1
     return {"enabled": True, **found.report(), "removed_by_split": removed_by_split}

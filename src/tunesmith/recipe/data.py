@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tunesmith.recipe.base import Section
 
@@ -128,6 +128,26 @@ class PrepareSection(Section):
     max_chars: int | None = Field(
         None, ge=1, description="Longer texts are cut to this many characters (None: keep)."
     )
+    workers: int | Literal["auto"] = Field(
+        "auto",
+        description="Processes that read, clean and de-identify records: auto = every core (a file "
+        "under 8 MB stays in one process); the output is the same for any number.",
+    )
+    engine: Literal["local", "ray"] = Field(
+        "local",
+        description="local: worker processes on this machine; ray: the same record code as Ray "
+        "tasks on the cluster at ray_address (pip install 'tunesmith[ray]').",
+    )
+    ray_address: str | None = Field(
+        None, description="Ray cluster address (ray://head:10001); None starts Ray on this machine."
+    )
+
+    @field_validator("workers")
+    @classmethod
+    def _positive_workers(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("prepare.workers must be auto or at least 1")
+        return value
 
 
 class SplitSection(Section):

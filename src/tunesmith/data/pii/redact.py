@@ -79,6 +79,25 @@ class Redactor:
     def count_record(self, found: bool) -> None:
         self.records_with_pii += int(found)
 
+    def take_counts(self) -> dict[str, Any]:
+        """What this redactor counted since the last call, and start again from zero: a worker
+        process sends its counts per batch, and `add_counts` sums them in file order."""
+        counts = {
+            "found": self.found,
+            "by_field": self.by_field,
+            "records_with_pii": self.records_with_pii,
+            "columns": self.columns.counts,
+        }
+        self.found, self.by_field, self.records_with_pii = Counter(), Counter(), 0
+        self.columns.counts = Counter()
+        return counts
+
+    def add_counts(self, counts: dict[str, Any]) -> None:
+        self.found.update(counts["found"])
+        self.by_field.update(counts["by_field"])
+        self.records_with_pii += counts["records_with_pii"]
+        self.columns.counts.update(counts["columns"])
+
     def scrub(self, text: str) -> str:
         """Mask personal data for a log or quarantine line (never a pseudonym: no key needed)."""
         found = self.findings(text)
