@@ -7,19 +7,16 @@ long the input is); the stage merges them, so the output is the same whichever e
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-from tunesmith.errors import RecipeError
+from tunesmith.parallel import IN_FLIGHT, in_order, ray_session
 from tunesmith.prepare.records import BatchResult, RecordBatch, RecordProcessor
 from tunesmith.recipe import Recipe
 
 SMALL_INPUT = 8_000_000  # bytes: below this, starting worker processes costs more than it saves
-IN_FLIGHT = 2  # batches queued per worker: one running, one waiting
 
 
 @dataclass(frozen=True)
@@ -61,23 +58,6 @@ def open_engine(
             yield run
 
 
-def _in_order(
-    submit: Callable[[RecordBatch], Any], wait: Callable[[Any], BatchResult], limit: int
-) -> Callable[[Iterator[RecordBatch]], Iterator[BatchResult]]:
-    """Submit batches while fewer than `limit` are pending; yield results in submission order."""
-
-    def run(batches: Iterator[RecordBatch]) -> Iterator[BatchResult]:
-        pending: deque[Any] = deque()
-        for batch in batches:
-            pending.append(submit(batch))
-            if len(pending) >= limit:
-                yield wait(pending.popleft())
-        while pending:
-            yield wait(pending.popleft())
-
-    return run
-
-
 _PROCESSOR: RecordProcessor | None = None  # set in each worker process by _start_worker
 
 
@@ -110,30 +90,17 @@ def _process_engine(
         def submit(batch: RecordBatch) -> Future[BatchResult]:
             return pool.submit(_process_batch, batch)
 
-        yield _in_order(submit, lambda future: future.result(), workers * IN_FLIGHT)
+        yield in_order(submit, lambda future: future.result(), workers * IN_FLIGHT)
 
 
 @contextmanager
 def _ray_engine(
     recipe: Recipe, args: ProcessorArgs, workers: int
 ) -> Iterator[Callable[[Iterator[RecordBatch]], Iterator[BatchResult]]]:
-    try:
-        import ray
-        from ray.util import ActorPool
-    except ImportError:
-        raise RecipeError(
-            "prepare.engine: ray needs Ray: pip install 'tunesmith[ray]' (or set prepare.engine: local)"
-        ) from None
     address = recipe.prepare.ray_address
-    started = not ray.is_initialized()
-    if started:
-        options: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
-        if address:
-            options["address"] = address
-        else:  # a Ray of our own on this machine (its local mode): the worker count is the CPUs
-            options.update(num_cpus=workers, include_dashboard=False)
-        ray.init(**options)
-    try:
+    with ray_session(address, workers) as ray:
+        from ray.util import ActorPool
+
         if address:
             workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
         actor = ray.remote(num_cpus=1)(_RayProcessor)
@@ -143,10 +110,7 @@ def _ray_engine(
         def submit(batch: RecordBatch) -> None:
             pool.submit(lambda worker, value: worker.process.remote(value), batch)
 
-        yield _in_order(submit, lambda _: pool.get_next(), workers * IN_FLIGHT)
-    finally:
-        if started:
-            ray.shutdown()
+        yield in_order(submit, lambda _: pool.get_next(), workers * IN_FLIGHT)
 
 
 class _RayProcessor:

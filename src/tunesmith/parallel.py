@@ -1,0 +1,56 @@
+"""Work spread over processes, results taken back in order: the bounded ordered map every engine
+uses, and a Ray session (a cluster's address, or a Ray of our own on this machine)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from tunesmith.errors import RecipeError
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+IN_FLIGHT = 2  # batches queued per worker: one running, one waiting
+
+
+def in_order(
+    submit: Callable[[Item], Any], wait: Callable[[Any], Result], limit: int
+) -> Callable[[Iterable[Item]], Iterator[Result]]:
+    """Submit items while fewer than `limit` are pending; yield results in submission order (so
+    memory is bounded however long the input, and the caller merges as one process would)."""
+
+    def run(items: Iterable[Item]) -> Iterator[Result]:
+        pending: deque[Any] = deque()
+        for item in items:
+            pending.append(submit(item))
+            if len(pending) >= limit:
+                yield wait(pending.popleft())
+        while pending:
+            yield wait(pending.popleft())
+
+    return run
+
+
+@contextmanager
+def ray_session(address: str | None, cpus: int) -> Iterator[Any]:
+    """The `ray` module, connected to the cluster at `address`, or to a Ray started here with
+    `cpus` CPUs (Ray's local mode; stopped on exit). An existing connection is reused."""
+    try:
+        import ray
+    except ImportError:
+        raise RecipeError("the ray engine needs Ray: pip install 'tunesmith[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        options: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
+        if address:
+            options["address"] = address
+        else:
+            options.update(num_cpus=cpus, include_dashboard=False)
+        ray.init(**options)
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
