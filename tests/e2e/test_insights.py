@@ -170,3 +170,84 @@ def test_bad_sources_are_named_and_nothing_is_written(trained: Path, tmp_path: P
     assert "--by time needs a time column" in message
     assert "a database source needs --table" in refused(str(tmp_path / "crm.db"), None)
     assert not (tmp_path / "out").exists()
+
+
+def _crm(path: Path, count: int) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("create table tickets (id integer primary key, question text, date text)")
+        rows = [(r["id"], r["question"], r["date"]) for r in tickets(1, count, seed=9)]
+        connection.executemany("insert into tickets values (?, ?, ?)", rows)
+
+
+def _scores(path: Path) -> list[tuple[str, str, float]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("select key, label, score from tickets_insights order by key").fetchall()
+    return [(key, label, round(score, 5)) for key, label, score in rows]
+
+
+def test_a_run_killed_mid_table_resumes_without_losing_or_repeating_a_row(
+    trained: Path, tmp_path: Path
+) -> None:
+    """Pages of 40 rows, each committed with its watermark: SIGKILL once some pages are in, run
+    again, and every ticket has exactly one score."""
+    import os
+    import signal
+    import time
+
+    from cli_helpers import TUNESMITH, environment
+
+    count = 4000
+    _crm(tmp_path / "crm.db", count)
+    command = [*TUNESMITH, "insights", str(trained), "crm.db", "--table", "tickets", "-o", "out"]
+    command += ["--page-size", "40", "--batch-size", "40"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment(), start_new_session=True)
+    done_before_kill = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with sqlite3.connect(tmp_path / "crm.db", timeout=1) as connection:
+                done_before_kill = connection.execute("select count(*) from tickets_insights").fetchone()[0]
+        except sqlite3.OperationalError:  # the table does not exist yet, or is being written
+            done_before_kill = 0
+        if done_before_kill >= 200:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed mid-table"
+    assert 200 <= done_before_kill < count
+    with sqlite3.connect(tmp_path / "crm.db") as connection:
+        committed = connection.execute("select count(*) from tickets_insights").fetchone()[0]
+    resumed = tunesmith("insights", str(trained), "crm.db", "--table", "tickets", "-o", "out", cwd=tmp_path)
+    # the watermark is in the query: only the rows after the last committed page are read again
+    left = count - committed
+    assert f"read {left:,} records, scored {left:,} new ({count:,} in all)" in said(resumed), said(resumed)
+    scores = _scores(tmp_path / "crm.db")
+    keys = [key for key, _, _ in scores]
+    assert len(keys) == len(set(keys)) == count, (len(keys), len(set(keys)))
+    assert set(keys) == {str(i) for i in range(1, count + 1)}
+    again = tunesmith("insights", str(trained), "crm.db", "--table", "tickets", "-o", "out", cwd=tmp_path)
+    assert "read 0 records, scored 0 new" in said(again), said(again)
+
+
+def test_ray_actors_score_a_table_as_this_process_does(trained: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    for name in ("local.db", "ray.db"):
+        _crm(tmp_path / name, 300)
+    flags = ["--table", "tickets", "--page-size", "50"]
+    tunesmith("insights", str(trained), "local.db", *flags, "-o", "local", cwd=tmp_path)
+    ray = tunesmith(
+        "insights",
+        str(trained),
+        "ray.db",
+        *flags,
+        "--engine",
+        "ray",
+        "--workers",
+        "2",
+        "-o",
+        "ray",
+        cwd=tmp_path,
+    )
+    assert "scored 300 new (300 in all)" in said(ray), said(ray)
+    assert _scores(tmp_path / "ray.db") == _scores(tmp_path / "local.db")

@@ -47,6 +47,18 @@ def insights(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per model call.")] = 64,
     backend: BackendOption = "auto",
+    engine: Annotated[
+        str, typer.Option(help="local, or ray: score on Ray actors, each holding the model.")
+    ] = "local",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Ray actors without --ray-address (default: the cores).")
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="A Ray cluster to score on (ray://head:10001).")
+    ] = None,
+    page_size: Annotated[
+        int, typer.Option(min=1, help="Rows per page of a table: one query and one transaction each.")
+    ] = 1000,
 ) -> None:
     """Score customer records with a classifier run and write an insight report: label shares
     over time, segments, characteristic terms, spikes and examples (report.html, figures.csv).
@@ -60,6 +72,8 @@ def insights(
         tunesmith insights runs/intent crm.db --table tickets --id-column ticket_id -o insights/
 
         tunesmith insights runs/intent postgresql://user@db/crm --table tickets --by time -o out/
+
+        tunesmith insights runs/intent crm.db --table tickets --engine ray --ray-address ray://head:10001
     """
     from tunesmith.insights.stage import Options, say
     from tunesmith.insights.stage import insights as run_insights
@@ -68,7 +82,23 @@ def insights(
         raise TunesmithError(f"--by {by}: use id or time")
     if period not in ("auto", "day", "week", "month"):
         raise TunesmithError(f"--period {period}: use auto, day, week or month")
+    if engine not in ("local", "ray"):
+        raise TunesmithError(f"--engine {engine}: use local or ray")
+    import os
+
     options = Options(
-        text_column, id_column, time_column, segment, by, period, batch_size, backend, scores_table
+        text_column,
+        id_column,
+        time_column,
+        segment,
+        by,
+        period,
+        batch_size,
+        backend,
+        scores_table,
+        engine,
+        workers or len(os.sched_getaffinity(0)),
+        ray_address,
+        page_size,
     )
     say(run_insights(run_dir, source, table, out, options))

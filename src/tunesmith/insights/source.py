@@ -26,6 +26,7 @@ class Records:
     unreadable: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     engine: Any = None  # the SQLAlchemy engine of a table source
     table: str | None = None
+    reflected: Any = None  # the table's SQLAlchemy Table; its rows are read a page at a time
 
 
 def is_database(source: str) -> bool:
@@ -43,6 +44,7 @@ def shown_url(url: str) -> str:
 
 
 def read_source(source: str, table: str | None) -> Records:
+    """A file's records, read whole; a table's columns only (its rows come a page at a time)."""
     if is_database(source):
         if not table:
             raise TunesmithError(f"{source}: a database source needs --table TABLE")
@@ -77,7 +79,7 @@ def _read_table(url: str, table: str) -> Records:
         engine = create_engine(url)
         with engine.connect() as connection:
             reflected = Table(table, MetaData(), autoload_with=connection)
-            rows = [dict(r) for r in connection.execute(select(reflected)).mappings()]
+            has_rows = connection.execute(select(reflected).limit(1)).first() is not None
     except (ArgumentError, NoSuchModuleError) as error:
         raise TunesmithError(f"{shown}: not a database URL SQLAlchemy can open ({error})") from None
     except ImportError as error:
@@ -94,16 +96,10 @@ def _read_table(url: str, table: str) -> Records:
             f"{shown}: cannot reach the database ({error.orig}); check the URL, that the server "
             "runs, and the credentials"
         ) from None
-    if not rows:
+    if not has_rows:
         raise DataError(f"{shown} table {table}: no rows")
-    return Records(
-        f"{shown} table {table}",
-        rows,
-        [0] * len(rows),
-        list(reflected.columns.keys()),
-        engine=engine,
-        table=table,
-    )
+    columns = list(reflected.columns.keys())
+    return Records(f"{shown} table {table}", [], [], columns, engine=engine, table=table, reflected=reflected)
 
 
 def row_key(row: dict[str, Any], id_column: str | None) -> str:

@@ -4,7 +4,6 @@ then write the report and the figures over every record scored so far."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,11 @@ from tunesmith.insights.analysis import (
     find_spikes,
 )
 from tunesmith.insights.report import figures_rows, write_figures, write_report
+from tunesmith.insights.rows import rejected_entry, usable
+from tunesmith.insights.scoring import open_scorer
 from tunesmith.insights.source import TIME_NAMES, Records, pick_column, read_source, row_key
-from tunesmith.insights.store import FileStore, TableStore, plain
+from tunesmith.insights.store import FileStore
+from tunesmith.insights.table_run import score_table
 
 REJECTED_FILE = "rejected.jsonl"
 LABELLED_TASKS = ("classification", "multilabel")
@@ -44,6 +46,10 @@ class Options:
     batch_size: int = 64
     backend: str = "auto"
     scores_table: str | None = None
+    engine: str = "local"  # local | ray: where the model scores the pages
+    workers: int = 1  # Ray actors on this machine (Ray's local mode); a cluster uses its CPUs
+    ray_address: str | None = None
+    page_size: int = 1000  # rows per page: one query and one transaction each
 
 
 @dataclass
@@ -56,16 +62,6 @@ class Outcome:
     figures: Path
     store: str
     spikes: int
-
-
-def _time(value: Any, where: str) -> pd.Timestamp | None:
-    if value in (None, ""):
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise DataError(f"{where}: {value!r} is not a date or time") from None
-    return stamp.tz_convert(None) if stamp.tzinfo else stamp
 
 
 def insights(run_dir: Path, source: str, table: str | None, out: Path, options: Options) -> Outcome:
@@ -97,59 +93,26 @@ def insights(run_dir: Path, source: str, table: str | None, out: Path, options: 
         raise DataError(f"{records.where}: --by time needs a time column (--time-column)")
     predictor = Predictor.from_run(run_dir, backend=options.backend)
     out.mkdir(parents=True, exist_ok=True)
-    store = (
-        TableStore(records.engine, records.table or "", options.scores_table)
-        if records.engine is not None
-        else FileStore(out, text_column)
-    )
-    rows, rejected = _usable(records, text_column, time_column)
-    rows = _unique(rows, id_column, rejected, records.where)
-    done = store.scored()
-    fresh = _new_rows(rows, done, options.by)
-    run_name = str(run_dir.resolve())
-    scored = _score(predictor, fresh, text_column, run_name, options.batch_size)
-    store.add(scored)
-    _write_rejected(out, rejected)
-    items = _items(rows, store.scored())
-    return _report(
-        out,
-        run_dir,
-        records,
-        items,
-        predictor.labels,
-        options,
-        text_column,
-        id_column,
-        time_column,
-        len(rows),
-        len(scored),
-        len(rejected),
-        store.where,
-    )
-
-
-def _usable(
-    records: Records, text_column: str, time_column: str | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows with a text (and a readable time); the others with the reason, for rejected.jsonl."""
-    rows, rejected = [], []
-    for line, why in records.unreadable:
-        rejected.append({"source": records.where, "line": line, "reason": why})
-    for row, line in zip(records.rows, records.lines, strict=True):
-        where = f"{records.where}:{line}" if line else records.where
-        text = row.get(text_column)
-        if not isinstance(text, str) or not text.strip():
-            rejected.append(_rejected(records.where, line, text_column, "missing or empty text", row))
-            continue
-        try:
-            stamp = _time(row.get(time_column), f"{where} field {time_column}") if time_column else None
-        except DataError as error:
-            rejected.append(_rejected(records.where, line, time_column, str(error), row))
-            continue
-        rows.append({"_row": row, "_time": stamp, "_line": line})
-    if not rows:
-        raise DataError(f"{records.where}: no record has a text in {text_column!r}")
-    return rows, rejected
+    if records.engine is not None:
+        assert id_column is not None
+        table = score_table(records, run_dir, options, (text_column, id_column, time_column), predictor)
+        _write_rejected(out, table.rejected)
+        sampled = len(table.sample) < table.source_rows
+        note = f"{len(table.scored):,} of {table.total:,} scored records" if sampled else None
+        items = _items(table.sample, table.scored)
+        counts = (table.read, table.scored_now, table.total, len(table.rejected))
+        where = f"table {options.scores_table or f'{records.table}_insights'}"
+    else:
+        store = FileStore(out, text_column)
+        rows, rejected = usable(records, text_column, time_column)
+        rows = _unique(rows, id_column, rejected, records.where)
+        fresh = _new_rows(rows, store.scored(), options.by)
+        store.add(_score(predictor, fresh, text_column, run_dir, options))
+        _write_rejected(out, rejected)
+        items = _items(rows, store.scored())
+        counts, note, where = (len(rows), len(fresh), len(items), len(rejected)), None, store.where
+    columns = (text_column, id_column, time_column)
+    return _report(out, run_dir, records, items, predictor.labels, options, columns, counts, note, where)
 
 
 def _unique(
@@ -163,15 +126,11 @@ def _unique(
         if row["_key"] in seen:
             what = f"{id_column} {row['_key']}" if id_column else "record"
             reason = f"duplicate {what} (first at line {seen[row['_key']]})"
-            rejected.append(_rejected(where, row["_line"], id_column, reason, row["_row"]))
+            rejected.append(rejected_entry(where, row["_line"], id_column, reason, row["_row"]))
             continue
         seen[row["_key"]] = row["_line"]
         kept.append(row)
     return kept
-
-
-def _rejected(where: str, line: int, field: str | None, reason: str, row: dict[str, Any]) -> dict[str, Any]:
-    return {"source": where, "line": line, "field": field, "reason": reason, "record": plain(row)}
 
 
 def _new_rows(rows: list[dict[str, Any]], done: dict[str, dict[str, Any]], by: str) -> list[dict[str, Any]]:
@@ -187,22 +146,18 @@ def _new_rows(rows: list[dict[str, Any]], done: dict[str, dict[str, Any]], by: s
 
 
 def _score(
-    predictor: Any, rows: list[dict[str, Any]], text_column: str, run_name: str, batch_size: int
+    predictor: Any, rows: list[dict[str, Any]], text_column: str, run_dir: Path, options: Options
 ) -> list[dict[str, Any]]:
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with progress(show=bool(rows)) as bar:
-        task = bar.add_task("scoring", total=len(rows))
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start : start + batch_size]
-            seen = predictor.model_input([r["_row"][text_column] for r in chunk])
-            answers = predictor.predict(seen, batch_size=len(seen))
-            for row, example, answer in zip(chunk, seen, answers, strict=True):
-                row["_text"] = example["text"]
-                row["label"] = answer["label"] if "label" in answer else ",".join(answer.get("labels", []))
-                row["score"] = answer.get("score")
-                row["scored_at"] = now
-                row["_run"] = run_name
-            bar.advance(task, len(chunk))
+    """Score a file's new rows, a page at a time, here or on Ray."""
+    settings = (str(run_dir), options.backend, text_column, options.batch_size)
+    pages = (
+        (rows[start : start + options.page_size], None) for start in range(0, len(rows), options.page_size)
+    )
+    scorer = open_scorer(options.engine, options.workers, options.ray_address, settings, predictor)
+    with scorer as score, progress(show=bool(rows)) as bar:
+        task = bar.add_task(f"scoring ({options.engine})", total=len(rows))
+        for page, _ in score(pages):
+            bar.advance(task, len(page))
     return rows
 
 
@@ -233,34 +188,35 @@ def _report(
     items: list[Item],
     labels: list[str],
     options: Options,
-    text_column: str,
-    id_column: str | None,
-    time_column: str | None,
-    read: int,
-    scored_now: int,
-    rejected: int,
+    columns: tuple[str, str | None, str | None],
+    counts: tuple[int, int, int, int],
+    sample_note: str | None,
     store: str,
 ) -> Outcome:
+    """`columns`: text, id, time; `counts`: read, scored now, scored in all, rejected;
+    `sample_note`: what part of the scored records `items` is, when a sample."""
+    text_column, id_column, time_column = columns
+    read, scored_now, total, rejected = counts
     volume = pd.Series([i.label for i in items]).value_counts()
     order = {label: n for n, label in enumerate(labels)}  # ties keep the model's order
     labels = sorted(volume.index, key=lambda label: (-volume[label], order.get(label, len(order)), label))
     timed = [i.time for i in items if i.time is not None]
     period = (choose_period(timed) if options.period == "auto" else options.period) if timed else None
-    counts = counts_by_period(items, period, labels) if period else None
+    by_period = counts_by_period(items, period, labels) if period else None
     skip = {text_column, id_column or "", time_column or "", "label", "score", "scored_at"}
     found = options.segments is None
-    columns = find_segment_columns([i.segments for i in items], skip) if found else options.segments
-    missing = [c for c in columns if c not in records.columns]
+    segment_columns = find_segment_columns([i.segments for i in items], skip) if found else options.segments
+    missing = [c for c in segment_columns if c not in records.columns]
     if missing:
         raise DataError(
             f"{records.where}: no column {', '.join(missing)} to segment by "
             f"(columns: {', '.join(records.columns)})"
         )
-    segments = {c: counts_by_segment(items, c, labels) for c in columns}
+    segments = {c: counts_by_segment(items, c, labels) for c in segment_columns}
     terms = characteristic_terms(items, labels)
-    spikes = find_spikes(counts, items, period) if counts is not None else []
+    spikes = find_spikes(by_period, items, period) if by_period is not None else []
     summary = {
-        "records": f"{len(items):,}",
+        "records": f"{total:,}",
         "scored this run": f"{scored_now:,}",
         "labels": str(len(labels)),
         "spikes": str(len(spikes)),
@@ -268,6 +224,8 @@ def _report(
     if timed:
         summary["from"] = min(timed).date().isoformat()
         summary["to"] = max(timed).date().isoformat()
+    if sample_note:
+        summary["figures from"] = f"a uniform sample: {sample_note}"
     title = f"Insights: {records.where} scored by {run_dir.name}"
     report = write_report(
         out,
@@ -275,15 +233,15 @@ def _report(
         summary,
         items,
         labels,
-        counts,
+        by_period,
         period,
         segments,
         terms,
         spikes,
         examples_by_label(items, labels),
     )
-    figures = write_figures(out, figures_rows(counts, segments, terms, spikes))
-    return Outcome(read, scored_now, len(items), rejected, report, figures, store, len(spikes))
+    figures = write_figures(out, figures_rows(by_period, segments, terms, spikes))
+    return Outcome(read, scored_now, total, rejected, report, figures, store, len(spikes))
 
 
 def _write_rejected(out: Path, rejected: list[dict[str, Any]]) -> None:

@@ -2,9 +2,10 @@
 record with its text as scored - de-identified - and label, score, scored_at) or a table in the
 source's own database (`<table>_insights`: key, label, score, de-identified text, time).
 
-The watermark is the output itself: the keys (and the latest time) already scored are read from
-it, so the two can never disagree. A file is replaced whole and atomically; a table gets a run's
-rows in one transaction. A second run scores only what is not there yet.
+For a file, the watermark is the output itself: the keys (and the latest time) already scored are
+read from it, and the file is replaced whole and atomically. A table gets its scores a page at a
+time, each page in one transaction with the watermark after it (`table_scan.py`). A second run
+scores only what is not there yet.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith.errors import TunesmithError
+from tunesmith.insights.table_scan import Mark, TableScan
 
 ENRICHED_FILE = "scored.jsonl"
 
@@ -102,38 +104,56 @@ class TableStore:
             Column("scored_at", String(40)),
         )
         meta.create_all(engine)
-        self._scored: dict[str, dict[str, Any]] | None = None
 
-    def scored(self) -> dict[str, dict[str, Any]]:
-        """Key -> `scored_view` (no fields: they stay in the source table)."""
-        if self._scored is None:
-            from sqlalchemy import select
+    def count(self) -> int:
+        from sqlalchemy import func, select
 
-            with self.engine.connect() as connection:
-                rows = connection.execute(select(self.table)).mappings()
-                self._scored = {
-                    str(r["key"]): scored_view(r["text"], r["time"], r["label"], r["score"], {}) for r in rows
-                }
-        return self._scored
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(self.table)).scalar_one())
 
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        """This run's scores in one transaction: all of them, or none."""
-        if not rows:
-            return
-        values = [
-            {
-                "key": r["_key"],
-                "label": r["label"],
-                "score": r["score"],
-                "text": r["_text"],
-                "time": _iso(r["_time"]),
-                "run": r["_run"],
-                "scored_at": r["scored_at"],
-            }
-            for r in rows
-        ]
+    def lookup(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Key -> `scored_view` of those of `keys` scored (no fields: they stay in the source)."""
+        from sqlalchemy import select
+
+        found: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(keys), 500):
+                query = select(self.table).where(self.table.c.key.in_(keys[start : start + 500]))
+                for r in connection.execute(query).mappings():
+                    found[str(r["key"])] = scored_view(r["text"], r["time"], r["label"], r["score"], {})
+        return found
+
+    def add_page(self, rows: list[dict[str, Any]], scan: TableScan, mark: Mark) -> int:
+        """One page's scores and the watermark after it, in one transaction: a run killed
+        between pages resumes after the last one committed. Keys already stored are left alone
+        (a re-run, or ids that do not grow), so no row is stored twice. Returns the rows added."""
         with self.engine.begin() as connection:
-            connection.execute(self.table.insert(), values)
-        scored = self.scored()
-        for v in values:
-            scored[str(v["key"])] = scored_view(v["text"], v["time"], v["label"], v["score"], {})
+            keys = [r["_key"] for r in rows]
+            stored = (
+                set(
+                    connection.execute(
+                        self.table.select()
+                        .with_only_columns(self.table.c.key)
+                        .where(self.table.c.key.in_(keys))
+                    ).scalars()
+                )
+                if keys
+                else set()
+            )
+            values = [
+                {
+                    "key": r["_key"],
+                    "label": r["label"],
+                    "score": r["score"],
+                    "text": r["_text"],
+                    "time": _iso(r["_time"]),
+                    "run": r["_run"],
+                    "scored_at": r["scored_at"],
+                }
+                for r in rows
+                if r["_key"] not in stored
+            ]
+            if values:
+                connection.execute(self.table.insert(), values)
+            scan.write_mark(connection, self.name, mark)
+        return len(values)
