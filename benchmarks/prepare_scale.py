@@ -1,21 +1,32 @@
-"""Does preparation stream? Generate JSONL files of growing size, prepare each in a fresh process,
-and print MB/s and peak RSS. Peak memory should stay flat as the file grows (goal: under 1.5 GB
-for 1 GB). The baseline, run in this process on the same file, is plain `json.loads` per line.
+"""Does data work scale? prepare on 1, 2 and all cores and on Ray (local mode), side by side on the
+same generated JSONL files; then `tunesmith insights` on a large SQLite table.
 
-    python benchmarks/prepare_scale.py --sizes 100,300,1000 --workdir /tmp/scale
+Each configuration runs in a fresh process; peak memory is the proportional set size (PSS) of that
+process and every process it starts (workers, Ray's daemons) summed, sampled every 0.2 s, so shared
+pages count once. Every configuration's output is compared byte for byte with one worker's. The
+baseline, run in this process on the same file, is plain `json.loads` per line.
+
+    python benchmarks/prepare_scale.py --sizes 50,200 --workdir /tmp/scale \
+        --insights-run runs/faq --insights-rows 100000,1000000
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import random
-import resource
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+import psutil
+
+OUTPUTS = ("train.jsonl", "validation.jsonl", "test.jsonl", "rejected.jsonl", "report.json")
 
 INTENTS = [
     ("refund", "退款什么时候到账", "when will my refund arrive"),
@@ -69,40 +80,58 @@ def generate(path: Path, megabytes: int, seed: int = 0) -> int:
     return count
 
 
-class MemorySampler(threading.Thread):
-    """Samples /proc/self/status: peak anonymous memory (heap, arrays) apart from file-backed pages
-    (the memory-mapped Arrow cache), which count in RSS but are page cache the kernel can drop."""
+class TreeMemory(threading.Thread):
+    """Peak PSS of a process and all its descendants, summed."""
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.peak_anon_kb = 0
+        self.root = psutil.Process(pid)
+        self.peak = 0
         self.running = True
 
     def run(self) -> None:
         while self.running:
-            status = Path("/proc/self/status").read_text()
-            anon = int(status.split("RssAnon:")[1].split()[0])
-            self.peak_anon_kb = max(self.peak_anon_kb, anon)
-            time.sleep(0.1)
+            total = 0
+            try:
+                processes = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            for process in processes:
+                try:
+                    total += process.memory_full_info().pss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            self.peak = max(self.peak, total)
+            time.sleep(0.2)
 
 
-def child(data: Path, out: Path) -> None:
-    """Prepare `data` into `out` and print seconds and peak memory (MB) as JSON."""
-    from tunesmith import recipe as recipe_io
-    from tunesmith.prepare.stage import prepare
-
-    sampler = MemorySampler()
-    sampler.start()
-    recipe_path = out.parent / f"{out.name}.yaml"
-    recipe_path.write_text(f"data: {{train: {data}, id_field: id}}\n", encoding="utf-8")
-    recipe = recipe_io.load(recipe_path)
+def measured(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run `command`; return (seconds, peak PSS of its process tree in MB, its stderr)."""
     started = time.perf_counter()
-    prepare(recipe, out)
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sampler = TreeMemory(process.pid)
+    sampler.start()
+    out, err = process.communicate()
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sampler.running = False
     sampler.join()
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "peak_anon_mb": sampler.peak_anon_kb / 1024}))
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{out}\n{err}")
+    return seconds, sampler.peak / 1e6, err
+
+
+def digest(data: Path) -> str:
+    sha = hashlib.sha256()
+    for name in OUTPUTS:
+        sha.update((data / name).read_bytes())
+    return sha.hexdigest()
 
 
 def baseline(data: Path) -> float:
@@ -113,43 +142,99 @@ def baseline(data: Path) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--sizes", default="100,300,1000", help="file sizes in MB, comma-separated")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tunesmith-scale"))
-    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        data = args.workdir / f"records_{size}mb.jsonl"
-        count = generate(data, size)
-        megabytes = data.stat().st_size / 1e6
-        parse_s = baseline(data)
-        out = args.workdir / f"run_{size}mb"
+def prepare_configs() -> list[tuple[str, list[str]]]:
+    cores = len(os.sched_getaffinity(0))
+    configs = [("1 worker", ["prepare.workers=1"]), ("2 workers", ["prepare.workers=2"])]
+    if cores != 2:
+        configs.append((f"all {cores} workers", ["prepare.workers=auto"]))
+    configs.append(("ray local, 2", ["prepare.engine=ray", "prepare.workers=2"]))
+    return configs
+
+
+def bench_prepare(workdir: Path, size: int) -> None:
+    data = workdir / f"records_{size}mb.jsonl"
+    count = generate(data, size)
+    megabytes = data.stat().st_size / 1e6
+    parse_s = baseline(data)
+    (workdir / "recipe.yaml").write_text(f"data: {{train: {data.name}, id_field: id}}\n", encoding="utf-8")
+    print(
+        f"{megabytes:.0f} MB, {count:,} records (json.loads alone: {megabytes / parse_s:.1f} MB/s)",
+        flush=True,
+    )
+    first = None
+    for name, overrides in prepare_configs():
+        out = workdir / "runs" / name.replace(" ", "_").replace(",", "")
         subprocess.run(["rm", "-rf", str(out)], check=True)
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", str(data), str(out)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-        report = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
-        rows.append((megabytes, count, result, parse_s, report))
+        sets = [arg for o in overrides for arg in ("--set", o)]
+        command = [
+            sys.executable,
+            "-m",
+            "tunesmith.cli",
+            "prepare",
+            "recipe.yaml",
+            "--output",
+            str(out),
+            *sets,
+        ]
+        seconds, peak, _ = measured(command, workdir)
+        same = digest(out / "data")
+        first = first or (seconds, same)
         print(
-            f"{megabytes:8.0f} MB {count:>10,} records: prepare {megabytes / result['seconds']:6.2f} MB/s "
-            f"(json.loads alone {megabytes / parse_s:6.1f} MB/s, ratio {parse_s / result['seconds']:.3f}), "
-            f"peak RSS {result['peak_rss_mb']:5.0f} MB (anonymous {result['peak_anon_mb']:5.0f} MB), "
-            f"duplicates removed {report['duplicates']['removed']:,}, "
-            f"PII found {sum(report['pii']['found_by_type'].values()):,}",
+            f"  {name:14s} {megabytes / seconds:6.2f} MB/s  ({first[0] / seconds:4.2f}x one worker)  "
+            f"peak PSS {peak:6.0f} MB  output {'identical' if same == first[1] else 'DIFFERENT'}",
             flush=True,
         )
-        data.unlink()
         subprocess.run(["rm", "-rf", str(out)], check=True)
+    data.unlink()
+
+
+def crm_table(path: Path, rows: int) -> None:
+    rng = random.Random(1)
+    path.unlink(missing_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "create table tickets (id integer primary key, question text, date text, channel text)"
+        )
+        batch = []
+        for i in range(1, rows + 1):
+            _, zh, en = rng.choice(INTENTS)
+            text = zh if rng.random() < 0.6 else en
+            day = f"2026-{rng.randrange(7, 12):02d}-{rng.randrange(1, 29):02d}"
+            batch.append((i, f"{rng.choice(FILLERS_ZH)} {text}", day, rng.choice(["app", "web", "phone"])))
+            if len(batch) == 50_000:
+                connection.executemany("insert into tickets values (?, ?, ?, ?)", batch)
+                batch = []
+        connection.executemany("insert into tickets values (?, ?, ?, ?)", batch)
+
+
+def bench_insights(workdir: Path, run: Path, rows: int) -> None:
+    database = workdir / f"crm_{rows}.db"
+    crm_table(database, rows)
+    out = workdir / f"insights_{rows}"
+    subprocess.run(["rm", "-rf", str(out)], check=True)
+    command = [sys.executable, "-m", "tunesmith.cli", "insights", str(run.resolve()), str(database)]
+    command += ["--table", "tickets", "--text-column", "question", "--batch-size", "256", "-o", str(out)]
+    seconds, peak, err = measured(command, workdir)
+    said = " ".join(err.split())
+    print(f"  insights {rows:>9,} rows: {rows / seconds:8.0f} rows/s  peak PSS {peak:6.0f} MB", flush=True)
+    if f"scored {rows:,} new" not in said:
+        raise SystemExit(f"insights did not score every row: {said[-400:]}")
+    database.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--sizes", default="50,200", help="file sizes in MB, comma-separated")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tunesmith-scale"))
+    parser.add_argument("--insights-run", type=Path, help="a classifier run folder for the insights part")
+    parser.add_argument("--insights-rows", default="100000,1000000")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        bench_prepare(args.workdir, size)
+    if args.insights_run:
+        for rows in (int(r) for r in args.insights_rows.split(",")):
+            bench_insights(args.workdir, args.insights_run, rows)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ long the input is); the stage merges them, so the output is the same whichever e
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -84,8 +85,13 @@ def _process_engine(
     # before the progress bar starts its thread, so no lock is held by a thread at the fork.
     context = multiprocessing.get_context("fork")
     start = {"initializer": _start_worker, "initargs": (args,)}
-    with ProcessPoolExecutor(workers, mp_context=context, **start) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, **start)
+    gc.freeze()  # the objects alive at the fork stay out of the workers' collections: fewer copied pages
+    try:
         pool.submit(os.getpid).result()  # a fork context starts every worker on the first submit
+    finally:
+        gc.unfreeze()
+    with pool:
 
         def submit(batch: RecordBatch) -> Future[BatchResult]:
             return pool.submit(_process_batch, batch)
