@@ -151,7 +151,7 @@ def prepare_configs() -> list[tuple[str, list[str]]]:
     return configs
 
 
-def bench_prepare(workdir: Path, size: int) -> None:
+def bench_prepare(workdir: Path, size: int, only: str | None = None) -> None:
     data = workdir / f"records_{size}mb.jsonl"
     count = generate(data, size)
     megabytes = data.stat().st_size / 1e6
@@ -163,6 +163,8 @@ def bench_prepare(workdir: Path, size: int) -> None:
     )
     first = None
     for name, overrides in prepare_configs():
+        if only and name not in only.split(","):
+            continue
         out = workdir / "runs" / name.replace(" ", "_").replace(",", "")
         subprocess.run(["rm", "-rf", str(out)], check=True)
         sets = [arg for o in overrides for arg in ("--set", o)]
@@ -178,10 +180,11 @@ def bench_prepare(workdir: Path, size: int) -> None:
         ]
         seconds, peak, _ = measured(command, workdir)
         same = digest(out / "data")
-        first = first or (seconds, same)
+        first = first or (name, seconds, same)
         print(
-            f"  {name:14s} {megabytes / seconds:6.2f} MB/s  ({first[0] / seconds:4.2f}x one worker)  "
-            f"peak PSS {peak:6.0f} MB  output {'identical' if same == first[1] else 'DIFFERENT'}",
+            f"  {name:14s} {megabytes / seconds:6.2f} MB/s  ({first[1] / seconds:4.2f}x {first[0]})  "
+            f"peak PSS {peak:6.0f} MB  output {'identical' if same == first[2] else 'DIFFERENT'} "
+            f"to {first[0]}'s",
             flush=True,
         )
         subprocess.run(["rm", "-rf", str(out)], check=True)
@@ -228,10 +231,11 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tunesmith-scale"))
     parser.add_argument("--insights-run", type=Path, help="a classifier run folder for the insights part")
     parser.add_argument("--insights-rows", default="100000,1000000")
+    parser.add_argument("--only", help="configurations to run, e.g. '2 workers' (default: all)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     for size in (int(s) for s in args.sizes.split(",") if s):
-        bench_prepare(args.workdir, size)
+        bench_prepare(args.workdir, size, args.only)
     if args.insights_run:
         for rows in (int(r) for r in args.insights_rows.split(",")):
             bench_insights(args.workdir, args.insights_run, rows)

@@ -109,8 +109,11 @@ def _signatures(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     grams = np.concatenate(codes)
     signature = np.empty((len(codes), NUM_PERM), dtype=np.uint64)
     step = 8  # permutations at a time: bounds the (perms x grams) matrix
+    hashed = np.empty((step, len(grams)), dtype=np.uint64)  # reused: in-place arithmetic, no temporaries
     for p in range(0, NUM_PERM, step):
-        hashed = (_PERM_A[p : p + step, None] * grams[None, :] + _PERM_B[p : p + step, None]) >> np.uint64(32)
+        np.multiply(_PERM_A[p : p + step, None], grams[None, :], out=hashed)
+        hashed += _PERM_B[p : p + step, None]
+        hashed >>= np.uint64(32)
         signature[:, p : p + step] = np.minimum.reduceat(hashed, starts, axis=1).T
     rows = signature.reshape(len(codes), BANDS, NUM_PERM // BANDS)
     sketch = (signature[:, :SKETCH] & np.uint64(0xFF)).astype(np.uint8)

@@ -3,6 +3,7 @@ much `model.max_length` will cut)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,13 +15,21 @@ SAMPLE = 5000  # texts measured for token lengths and language mix
 
 
 def load_tokenizer(recipe: Recipe) -> Any:
+    """The model's tokenizer: its tokenizer.json read by the `tokenizers` library when there is one
+    (transformers' fast tokenizers run the same library; importing transformers, with PyTorch
+    behind it, added ~320 MB to prepare's memory), else transformers."""
+    from tunesmith.models.resolve import resolve_model
+    from tunesmith.runtime.tokenizer import plain_tokenizer
+
+    folder = Path(resolve_model(recipe.model.name))
+    plain = plain_tokenizer(folder) if not recipe.model.trust_remote_code else None
+    if plain is not None:
+        return plain
     from transformers import AutoTokenizer
 
     from tunesmith.console import quiet_transformers
-    from tunesmith.models.resolve import resolve_model
 
     quiet_transformers()
-    folder = resolve_model(recipe.model.name)
     return AutoTokenizer.from_pretrained(folder, trust_remote_code=recipe.model.trust_remote_code)
 
 
