@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from tunesmith import __version__, atomic
-from tunesmith.errors import BundleError
+from tunesmith.errors import BundleError, TunesmithError
 from tunesmith.hashing import checksum_problems, sha256_of
+from tunesmith.recipe import RECIPE_FILE, Recipe, dump
 
 MANIFEST = "manifest.json"
 MODEL_DIR = "model"  # the trained model, its tokenizer and these two files:
@@ -90,3 +91,19 @@ def verify_bundle(run_dir: Path) -> dict[str, Any]:
             f"{run_dir}: the bundle does not match its manifest, refusing to load it:\n  {shown}"
         )
     return manifest
+
+
+# Where a run goes, and its first file: light on purpose (no stage imported), so `tunesmith prepare`
+# starts without PyTorch.
+def default_output(recipe: Recipe) -> Path:
+    return Path(recipe.output.dir) if recipe.output.dir else Path("runs") / recipe.name
+
+
+def check_output_free(output: Path, overwrite: bool) -> None:
+    if output.exists() and any(output.iterdir()) and not overwrite:
+        raise TunesmithError(f"{output} already holds a run; choose another --output or pass --overwrite")
+
+
+def start_run_folder(recipe: Recipe, run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(run_dir / RECIPE_FILE, dump(recipe))

@@ -47,9 +47,9 @@ def distill(
 
         tunesmith distill runs/faq --output runs/faq-small --layers 2 --unlabelled tickets.csv
     """
+    from tunesmith.bundle import check_output_free
     from tunesmith.pipeline.distill import DistillOptions
     from tunesmith.pipeline.distill import distill as distill_run
-    from tunesmith.pipeline.run import check_output_free
 
     check_output_free(output, overwrite)
     distill_run(run_dir, output, DistillOptions(layers=layers, unlabelled=unlabelled, epochs=epochs))
@@ -76,7 +76,7 @@ def run(
 
         tunesmith run recipe.yaml --resume      # after a kill or Ctrl-C: same recipe, same output
     """
-    from tunesmith.pipeline.run import default_output
+    from tunesmith.bundle import default_output
     from tunesmith.pipeline.run import run as run_line
 
     resolved = load_recipe(recipe, set_)
@@ -104,7 +104,7 @@ def tune(
 
         tunesmith tune recipe.yaml --trials 5 --set training.epochs=1 -o runs/faq-tuned
     """
-    from tunesmith.pipeline.run import default_output
+    from tunesmith.bundle import default_output
     from tunesmith.pipeline.tune import tune as tune_study
 
     resolved = load_recipe(recipe, set_)

@@ -15,7 +15,13 @@ from typing import Any
 
 from tunesmith import atomic
 from tunesmith import recipe as recipe_io
-from tunesmith.bundle import MANIFEST, read_json_if_present, write_manifest
+from tunesmith.bundle import (
+    MANIFEST,
+    check_output_free,
+    read_json_if_present,
+    start_run_folder,
+    write_manifest,
+)
 from tunesmith.console import console
 from tunesmith.errors import TrainingStopped, TunesmithError
 from tunesmith.evaluate.gates import read_gates
@@ -27,20 +33,6 @@ from tunesmith.prepare.stage import DATA_DIR, prepare
 from tunesmith.recipe import Recipe
 from tunesmith.train.launch import Processes
 from tunesmith.train.stage import train
-
-
-def default_output(recipe: Recipe) -> Path:
-    return Path(recipe.output.dir) if recipe.output.dir else Path("runs") / recipe.name
-
-
-def check_output_free(output: Path, overwrite: bool) -> None:
-    if output.exists() and any(output.iterdir()) and not overwrite:
-        raise TunesmithError(f"{output} already holds a run; choose another --output or pass --overwrite")
-
-
-def start_run_folder(recipe: Recipe, run_dir: Path) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(run_dir / recipe_io.RECIPE_FILE, recipe_io.dump(recipe))
 
 
 def bundle(run_dir: Path) -> dict[str, Any]:

@@ -101,8 +101,9 @@ def tune(
         import optuna
     except ImportError:
         raise TunesmithError("tunesmith tune needs Optuna: pip install 'tunesmith[tune]'") from None
+    from tunesmith.bundle import check_output_free, start_run_folder
     from tunesmith.evaluate.stage import evaluate
-    from tunesmith.pipeline.run import bundle, check_output_free, start_run_folder
+    from tunesmith.pipeline.run import bundle
 
     space = recipe.tune.space
     if not space:

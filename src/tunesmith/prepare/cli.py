@@ -33,7 +33,7 @@ def prepare(
 
         tunesmith prepare recipe.yaml --output runs/faq
     """
-    from tunesmith.pipeline.run import check_output_free, default_output, start_run_folder
+    from tunesmith.bundle import check_output_free, default_output, start_run_folder
     from tunesmith.prepare.stage import prepare as prepare_stage
 
     resolved = load_recipe(recipe, set_)
