@@ -1,5 +1,6 @@
 """Work spread over processes, results taken back in order: the bounded ordered map every engine
-uses, and a Ray session (a cluster's address, or a Ray of our own on this machine)."""
+uses, a Ray session (a cluster's address, or a Ray of our own on this machine), and a map over
+Ray actors that each hold their own state (a record processor, a loaded model)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,25 @@ def ray_session(address: str | None, cpus: int) -> Iterator[Any]:
     finally:
         if started:
             ray.shutdown()
+
+
+@contextmanager
+def ray_actor_map(
+    address: str | None, workers: int, actor_class: type, init_args: tuple[Any, ...], method: str
+) -> Iterator[Callable[[Iterable[Any]], Iterator[Any]]]:
+    """A function that calls `method` of `actor_class` actors (built once each from `init_args`)
+    on every item, results in order: `workers` actors on a Ray of our own, or one per CPU of the
+    cluster at `address`."""
+    with ray_session(address, workers) as ray:
+        from ray.util import ActorPool
+
+        if address:
+            workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
+        actor = ray.remote(num_cpus=1)(actor_class)
+        shared = [ray.put(value) for value in init_args]  # sent to the object store once, not per actor
+        pool = ActorPool([actor.remote(*shared) for _ in range(workers)])
+
+        def submit(item: Any) -> None:
+            pool.submit(lambda worker, value: getattr(worker, method).remote(value), item)
+
+        yield in_order(submit, lambda _: pool.get_next(), workers * IN_FLIGHT)

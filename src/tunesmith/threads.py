@@ -13,8 +13,11 @@ _budget: int | None = None
 def compute_threads() -> int:
     """The threads one model call may use: what `set_compute_threads` set, else the cores this
     process may run on."""
-    if _budget is not None:
-        return _budget
+    return _budget if _budget is not None else usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; all of them off Linux)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux

@@ -84,7 +84,7 @@ def insights(
         raise TunesmithError(f"--period {period}: use auto, day, week or month")
     if engine not in ("local", "ray"):
         raise TunesmithError(f"--engine {engine}: use local or ray")
-    import os
+    from tunesmith.threads import usable_cores
 
     options = Options(
         text_column,
@@ -97,7 +97,7 @@ def insights(
         backend,
         scores_table,
         engine,
-        workers or len(os.sched_getaffinity(0)),
+        workers or usable_cores(),
         ray_address,
         page_size,
     )

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tunesmith.parallel import IN_FLIGHT, in_order, ray_session
+from tunesmith.parallel import ray_actor_map
 
 Page = tuple[list[dict[str, Any]], Any]  # the usable rows of a page, and what the caller tags it with
 
@@ -65,15 +65,5 @@ def open_scorer(
         scorer = PageScorer(*scorer_args, predictor=predictor)
         yield lambda pages: (scorer.score(page) for page in pages)
         return
-    with ray_session(address, workers) as ray:
-        from ray.util import ActorPool
-
-        if address:
-            workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
-        actor = ray.remote(num_cpus=1)(PageScorer)
-        pool = ActorPool([actor.remote(*scorer_args) for _ in range(workers)])
-
-        def submit(page: Page) -> None:
-            pool.submit(lambda worker, value: worker.score.remote(value), page)
-
-        yield in_order(submit, lambda _: pool.get_next(), workers * IN_FLIGHT)
+    with ray_actor_map(address, workers, PageScorer, scorer_args, "score") as run:
+        yield run

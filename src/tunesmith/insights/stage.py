@@ -101,7 +101,7 @@ def insights(run_dir: Path, source: str, table: str | None, out: Path, options: 
         note = f"{len(table.scored):,} of {table.total:,} scored records" if sampled else None
         items = _items(table.sample, table.scored)
         counts = (table.read, table.scored_now, table.total, len(table.rejected))
-        where = f"table {options.scores_table or f'{records.table}_insights'}"
+        where = table.where
     else:
         store = FileStore(out, text_column)
         rows, rejected = usable(records, text_column, time_column)

@@ -30,6 +30,7 @@ class TableScores:
     sample: list[dict[str, Any]] = field(default_factory=list)  # source rows, keyed
     scored: dict[str, dict[str, Any]] = field(default_factory=dict)  # the sample's scores
     source_rows: int = 0
+    where: str = ""  # the scores table, for messages
 
 
 def in_sample(key: str, fraction: float) -> bool:
@@ -54,7 +55,7 @@ def score_table(
     )
     mark = scan.read_mark(store.name)
     todo = scan.count(mark)
-    out = TableScores()
+    out = TableScores(where=store.where)
 
     def pages() -> Iterator[Page]:
         for page in scan.pages(mark, options.page_size or PAGE):

@@ -13,9 +13,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tunesmith.parallel import IN_FLIGHT, in_order, ray_session
+from tunesmith.parallel import IN_FLIGHT, in_order, ray_actor_map
 from tunesmith.prepare.records import BatchResult, RecordBatch, RecordProcessor
 from tunesmith.recipe import Recipe
+from tunesmith.threads import usable_cores
 
 SMALL_INPUT = 8_000_000  # bytes: below this, starting worker processes costs more than it saves
 
@@ -40,7 +41,7 @@ def worker_count(recipe: Recipe, input_bytes: int) -> int:
         return int(wanted)
     if input_bytes < SMALL_INPUT and recipe.prepare.engine == "local":
         return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable_cores()
 
 
 @contextmanager
@@ -49,7 +50,7 @@ def open_engine(
 ) -> Iterator[Callable[[Iterator[RecordBatch]], Iterator[BatchResult]]]:
     """A function that maps the record path over batches, on the recipe's engine."""
     if recipe.prepare.engine == "ray":
-        with _ray_engine(recipe, args, workers) as run:
+        with ray_actor_map(recipe.prepare.ray_address, workers, _RayProcessor, (args,), "process") as run:
             yield run
     elif workers == 1:
         processor = args.build()
@@ -97,26 +98,6 @@ def _process_engine(
             return pool.submit(_process_batch, batch)
 
         yield in_order(submit, lambda future: future.result(), workers * IN_FLIGHT)
-
-
-@contextmanager
-def _ray_engine(
-    recipe: Recipe, args: ProcessorArgs, workers: int
-) -> Iterator[Callable[[Iterator[RecordBatch]], Iterator[BatchResult]]]:
-    address = recipe.prepare.ray_address
-    with ray_session(address, workers) as ray:
-        from ray.util import ActorPool
-
-        if address:
-            workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
-        actor = ray.remote(num_cpus=1)(_RayProcessor)
-        shared = ray.put(args)
-        pool = ActorPool([actor.remote(shared) for _ in range(workers)])
-
-        def submit(batch: RecordBatch) -> None:
-            pool.submit(lambda worker, value: worker.process.remote(value), batch)
-
-        yield in_order(submit, lambda _: pool.get_next(), workers * IN_FLIGHT)
 
 
 class _RayProcessor:
