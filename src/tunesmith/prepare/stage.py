@@ -70,21 +70,28 @@ def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
     return [(file, split) for path, split in sources for file in data_files(path)]
 
 
-def _batches(recipe: Recipe, on_file: Callable[[Path], None]) -> Iterator[RecordBatch]:
+def _batches(
+    recipe: Recipe, sources: list[tuple[Path, str | None]], on_file: Callable[[Path], None]
+) -> Iterator[RecordBatch]:
     """Every source file's records in file order, BATCH at a time (read here: parsing JSON is
     ~40x faster than the record path, so one reader keeps every worker busy)."""
     data = recipe.data
-    for path, fixed_split in _sources(recipe):
+    for path, fixed_split in sources:
         on_file(path)
         records = read_records(path, data.format, data.encoding, data.records_key, data.columns)
         while items := list(islice(records, BATCH)):
             yield RecordBatch(str(path), path.name, path.stem, fixed_split, items)
 
 
-def _read_all(recipe: Recipe, quarantine: Quarantine, redactor: Redactor, pool: Pool) -> int:
+def _read_all(
+    recipe: Recipe,
+    sources: list[tuple[Path, str | None]],
+    quarantine: Quarantine,
+    redactor: Redactor,
+    pool: Pool,
+) -> int:
     """Run the record path over every source file on the recipe's engine and merge the results
     in file order; return the number of records accepted."""
-    sources = _sources(recipe)
     workers = worker_count(recipe, sum(path.stat().st_size for path, _ in sources if path.is_file()))
     args = ProcessorArgs(
         recipe,
@@ -104,7 +111,7 @@ def _read_all(recipe: Recipe, quarantine: Quarantine, redactor: Redactor, pool: 
         def on_file(path: Path) -> None:
             bar.update(job, description=f"reading {path.name}")
 
-        for result in run(_batches(recipe, on_file)):
+        for result in run(_batches(recipe, sources, on_file)):
             if result.rejected:
                 quarantine.write_entries(result.rejected, result.reasons)
             pool.extend(result.accepted)
@@ -125,7 +132,7 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         quarantine = Quarantine(stage / "rejected.jsonl", scrub)
         pool = Pool(Path(scratch), recipe.prepare.dedup.enabled, _fields_for_split(recipe, task))
         try:
-            accepted = _read_all(recipe, quarantine, redactor, pool)
+            accepted = _read_all(recipe, sources, quarantine, redactor, pool)
             rejected_on_read = quarantine.count  # duplicates are quarantined later, from the accepted
         finally:
             quarantine.close()
