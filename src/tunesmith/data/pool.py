@@ -33,10 +33,11 @@ def dedup_text(record: dict[str, Any]) -> str:
 
 @dataclass
 class PooledRecords:
-    """Parsed records ready for `Pool.extend`: their JSON lines, and per record what the pool
-    keeps in memory, in the same order."""
+    """Parsed records ready for `Pool.extend`: their JSON lines (as the split files will hold
+    them), their labels' JSON, and per record what the pool keeps in memory, in the same order."""
 
     lines: list[bytes] = field(default_factory=list)
+    labels: list[bytes] = field(default_factory=list)
     line_sizes: array = field(default_factory=lambda: array("I"))
     text_lengths: array = field(default_factory=lambda: array("I"))
     fixed: array = field(default_factory=lambda: array("b"))
@@ -48,12 +49,14 @@ class PooledRecords:
         return len(self.line_sizes)
 
     def append(self, record: dict[str, Any], stratum: str) -> str:
-        """Add one parsed record; return the text its duplicates are judged on."""
+        """Add one parsed record (its `split` goes to `fixed`, not into the line); return the text
+        its duplicates are judged on."""
+        self.fixed.append(SPLIT_CODES[record.pop("split")])
         encoded = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         self.lines.append(encoded)
+        self.labels.append((json.dumps(record["label"], ensure_ascii=False) + "\n").encode("utf-8"))
         self.line_sizes.append(len(encoded))
         self.text_lengths.append(len(record["text"]))
-        self.fixed.append(SPLIT_CODES[record["split"]])
         self.strata.append(stratum)
         for name, values in self.kept.items():
             values.append(record.get(name))
@@ -65,7 +68,9 @@ class Pool:
 
     def __init__(self, folder: Path, dedup: bool, keep: Sequence[str] = ()) -> None:
         self.path = folder / "accepted.jsonl"
+        self.labels_path = folder / "labels.jsonl"  # each record's label, line by line
         self._writer = self.path.open("wb")
+        self._label_writer = self.labels_path.open("wb")
         self._reader: Any = None
         self.offsets = array("Q")
         self.lengths = array("I")
@@ -82,9 +87,10 @@ class Pool:
     def extend(self, records: PooledRecords) -> None:
         """Append records parsed elsewhere (a worker process), after those already here."""
         self._writer.write(b"".join(records.lines))
-        for size in records.line_sizes:
-            self.offsets.append(self._end)
-            self._end += size
+        self._label_writer.write(b"".join(records.labels))
+        sizes = np.frombuffer(records.line_sizes, dtype=np.uint32).astype(np.uint64)
+        self.offsets.frombytes((np.cumsum(sizes) - sizes + np.uint64(self._end)).tobytes())
+        self._end += int(sizes.sum())
         self.lengths.extend(records.text_lengths)
         self.fixed.extend(records.fixed)
         names = self.strata_names
@@ -96,6 +102,7 @@ class Pool:
 
     def close(self) -> None:
         self._writer.close()
+        self._label_writer.close()
         if self.index is not None:
             self.index.close()
 
@@ -109,10 +116,10 @@ class Pool:
         """One field, or `DEDUP` for the text duplicates are judged on."""
         return PoolColumn(self, name)
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        with self.path.open("rb") as handle:
-            for line in handle:
-                yield json.loads(line)
+    def lines(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every record's JSON line and its label's, in order, unparsed."""
+        with self.path.open("rb") as records, self.labels_path.open("rb") as labels:
+            yield from zip(records, labels, strict=True)
 
     def array(self, name: str) -> np.ndarray:
         return np.frombuffer(

@@ -92,20 +92,27 @@ def _has_surrogates(value: Any) -> bool:
     return False
 
 
-def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
+def jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of a JSONL file with their numbers, not parsed yet (`parse_jsonl_line`
+    parses one: the prepare stage reads the lines and its workers parse them)."""
     with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
         for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield line_no, Unreadable(f"broken JSON: {error.msg} at column {error.colno}", line)
-                continue
-            if not isinstance(record, dict):
-                yield line_no, Unreadable("not a JSON object", line)
-                continue
-            yield line_no, record
+            if not line.isspace():
+                yield line_no, line
+
+
+def parse_jsonl_line(line: str, encoding: str) -> Any:
+    """One JSONL line as a record, or `Unreadable` with the reason."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return Unreadable(f"broken JSON: {error.msg} at column {error.colno}", line)
+    if not isinstance(record, dict):
+        return Unreadable("not a JSON object", line)
+    # Undecodable bytes are in the line itself; a \udc80 escape only in what it parses to.
+    if (not line.isascii() and _SURROGATE.search(line)) or ("\\u" in line and _has_surrogates(record)):
+        return Unreadable(f"bytes that are not valid {encoding}")
+    return record
 
 
 def _read_json(path: Path, encoding: str, records_key: str | None) -> Iterator[tuple[int, Any]]:
@@ -196,6 +203,22 @@ def data_files(path: Path) -> list[Path]:
     return files
 
 
+def resolve_format(path: Path, fmt: str = "auto", encoding: str = "auto") -> tuple[str, str]:
+    """(format, encoding) of a data file, detected where "auto"; a missing or empty file is a
+    DataError."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty: there are no records to train on")
+    if fmt == "parquet" or (fmt == "auto" and path.suffix.lower() in (".parquet", ".pq")):
+        return "parquet", "binary"
+    enc = detect_encoding(path) if encoding == "auto" else encoding
+    fmt = detect_format(path, enc) if fmt == "auto" else fmt
+    if fmt not in FORMATS:
+        raise DataError(f"{path}: unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
+    return fmt, enc
+
+
 def read_records(
     path: Path,
     fmt: str = "auto",
@@ -205,25 +228,20 @@ def read_records(
 ) -> Iterator[tuple[int, Any]]:
     """Yield `(line, record)` pairs; undecodable or unparsable records come as `Unreadable`.
     `columns`: the names of a CSV/TSV's columns when it has no header row."""
-    if not path.is_file():
-        raise DataError(f"{path}: no such data file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty: there are no records to train on")
-    if fmt == "parquet" or (fmt == "auto" and path.suffix.lower() in (".parquet", ".pq")):
+    fmt, enc = resolve_format(path, fmt, encoding)
+    if fmt == "parquet":
         yield from _read_parquet(path)
         return
-    enc = detect_encoding(path) if encoding == "auto" else encoding
-    fmt = detect_format(path, enc) if fmt == "auto" else fmt
     if fmt == "jsonl":
-        records = _read_jsonl(path, enc)
-    elif fmt == "json":
+        for line_no, line in jsonl_lines(path, enc):
+            yield line_no, parse_jsonl_line(line, enc)
+        return
+    if fmt == "json":
         records = _read_json(path, enc, records_key)
     elif fmt in ("csv", "tsv"):
         records = _read_delimited(path, enc, "\t" if fmt == "tsv" else ",", columns)
-    elif fmt == "lines":
-        records = _read_lines(path, enc)
     else:
-        raise DataError(f"{path}: unknown format {fmt!r} (allowed: {', '.join(FORMATS)})")
+        records = _read_lines(path, enc)
     for line_no, record in records:
         if not isinstance(record, Unreadable) and _has_surrogates(record):
             yield line_no, Unreadable(f"bytes that are not valid {enc}")

@@ -28,7 +28,7 @@ from tunesmith.data.pii.fake import FakeValues
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.pool import PooledRecords
 from tunesmith.data.quarantine import quarantine_entry
-from tunesmith.data.read import Unreadable
+from tunesmith.data.read import Unreadable, parse_jsonl_line
 from tunesmith.data.split import normalize_split_name
 from tunesmith.prepare.token_lengths import count_tokens, load_tokenizer
 from tunesmith.recipe import Recipe
@@ -43,7 +43,8 @@ class RecordBatch:
     name: str  # the file's name, for `source` (train.jsonl:12)
     stem: str  # the file's name without suffix, for ids made from lines (train:12)
     fixed_split: str | None
-    items: list[tuple[int, Any]]  # (line, record or Unreadable)
+    items: list[tuple[int, Any]]  # (line, record or Unreadable), or (line, raw line) of a JSONL file
+    jsonl_encoding: str | None = None  # set: the items are raw JSONL lines, parsed by the processor
 
 
 @dataclass
@@ -82,7 +83,8 @@ class RecordProcessor:
         out = BatchResult(len(batch.items), accepted)
         rejected: list[str] = []
         dedup_texts: list[str] = []
-        for line, record in batch.items:
+        for line, item in batch.items:
+            record = parse_jsonl_line(item, batch.jsonl_encoding) if batch.jsonl_encoding else item
             if isinstance(record, Unreadable):
                 rejected.append(
                     quarantine_entry(batch.file, line, record.reason, None, record.raw, self.scrub)

@@ -27,7 +27,7 @@ from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.pool import DEDUP, FREE, Pool
 from tunesmith.data.quarantine import Quarantine
-from tunesmith.data.read import data_files, read_records
+from tunesmith.data.read import data_files, jsonl_lines, read_records, resolve_format
 from tunesmith.data.split import (
     SPLITS,
     assign_by_group,
@@ -47,6 +47,7 @@ from tunesmith.tasks import Task, get_task
 
 DATA_DIR = "data"
 BATCH = 2000  # records a worker gets at a time
+LABEL_CACHE = 100_000  # distinct labels kept parsed while the splits are written
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,23 @@ def _sources(recipe: Recipe) -> list[tuple[Path, str | None]]:
 def _batches(
     recipe: Recipe, sources: list[tuple[Path, str | None]], on_file: Callable[[Path], None]
 ) -> Iterator[RecordBatch]:
-    """Every source file's records in file order, BATCH at a time (read here: parsing JSON is
-    ~40x faster than the record path, so one reader keeps every worker busy)."""
+    """Every source file's records in file order, BATCH at a time. A JSONL file's lines go out
+    unparsed (the workers parse them: this process only splits lines, so it keeps every worker
+    busy); other formats are parsed here."""
     data = recipe.data
     for path, fixed_split in sources:
         on_file(path)
-        records = read_records(path, data.format, data.encoding, data.records_key, data.columns)
+        fmt, encoding = resolve_format(path, data.format, data.encoding)
+        jsonl = fmt == "jsonl"
+        records = (
+            jsonl_lines(path, encoding)
+            if jsonl
+            else read_records(path, fmt, encoding, data.records_key, data.columns)
+        )
         while items := list(islice(records, BATCH)):
-            yield RecordBatch(str(path), path.name, path.stem, fixed_split, items)
+            yield RecordBatch(
+                str(path), path.name, path.stem, fixed_split, items, encoding if jsonl else None
+            )
 
 
 def _read_all(
@@ -252,31 +262,38 @@ def _remove_duplicates(
 def _write_splits(
     pool: Pool, codes: np.ndarray, task: Task, stage: Path
 ) -> tuple[dict[str, int], dict[str, Counter[str]], list[str], np.ndarray | None]:
-    """One sequential pass over the pool writes train/validation/test.jsonl; returns the counts
-    per split, the label counts per split, the label space of train, and for a numeric task
-    every kept target."""
+    """One sequential pass over the pool writes train/validation/test.jsonl (the pool's lines
+    as they are: no record is parsed again); returns the counts per split, the label counts per
+    split, the label space of train, and for a numeric task every kept target."""
     targets = array("d") if not task.categorical and not task.label_is_text else None
     counts = dict.fromkeys(SPLITS, 0)
     label_counts: dict[str, Counter[str]] = {split: Counter() for split in SPLITS}
-    train_labels: dict[str, Any] = {}  # distinct labels only, not one per record
+    train_labels: dict[bytes, Any] = {}  # distinct labels only, not one per record
+    parsed: dict[bytes, tuple[Any, list[str]]] = {}  # label JSON -> (label, its count keys)
     with ExitStack() as stack:
         handles = []
         for split in SPLITS:
             tmp = stack.enter_context(atomic.staged_file(stage / f"{split}.jsonl"))
-            handles.append(stack.enter_context(tmp.open("w", encoding="utf-8")))
-        for position, record in enumerate(pool):
-            code = int(codes[position])
+            handles.append(stack.enter_context(tmp.open("wb")))
+        for code, (line, label_line) in zip(codes.tolist(), pool.lines(), strict=True):
             if code < 0:
                 continue
+            handles[code].write(line)
+            known = parsed.get(label_line)
+            if known is None:
+                label = json.loads(label_line)
+                known = (label, task.count_keys(label))
+                if len(parsed) < LABEL_CACHE:  # labels that repeat (classes) are parsed once
+                    parsed[label_line] = known
+            label, keys = known
             split = SPLITS[code]
-            del record["split"]
-            handles[code].write(json.dumps(record, ensure_ascii=False) + "\n")
             counts[split] += 1
-            label_counts[split].update(task.count_keys(record["label"]))
+            for key in keys:
+                label_counts[split][key] += 1
             if targets is not None:
-                targets.append(float(record["label"]))
+                targets.append(float(label))
             if code == 0:
-                train_labels.setdefault(json.dumps(record["label"], ensure_ascii=False), record["label"])
+                train_labels.setdefault(label_line, label)
     values = np.frombuffer(targets, dtype=np.float64) if targets is not None else None
     return counts, label_counts, task.label_space(list(train_labels.values())), values
 
