@@ -111,6 +111,10 @@ _ZH_ANCHOR = re.compile(
     r"(?:号院|号楼|号|弄|栋|幢|组|座)"
     rf"(?:[-—]?{_ZH_NUMBER}(?:号楼|栋|幢|单元|层|楼|室|号|座|户))*"
 )
+# What every anchor and every English address holds (a number after a road word; a house number,
+# a space, a capital): one cheap scan before the patterns (2-3x faster on texts without).
+_ZH_ANCHOR_GATE = re.compile(r"[路街道巷弄同里村区园寓厦场苑]\s?[\d一二三四五六七八九十百零]")
+_EN_ADDRESS_GATE = re.compile(r"\d\s+[A-Z]")
 _ADMIN_SUFFIX = ("省", "市", "区", "县", "镇", "乡", "州", "盟", "旗", "街道", "自治区", "新区", "开发区")
 _ADDRESS_CUES = ("地址", "住址", "住在", "家住", "寄到", "送到", "收货", "address", "居住")
 
@@ -167,12 +171,12 @@ def _name_at(text: str, start: int, candidate: str, surname: int) -> str:
     return name
 
 
-def _gate(words: Iterable[str]) -> re.Pattern[str]:
+def gate(words: Iterable[str]) -> re.Pattern[str]:
     """A regex that finds any of `words` (10x faster than testing each word as a substring)."""
     return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
 
 
-_ZH_CUE_GATE, _ZH_TITLE_GATE = _gate(_ZH_CUE_WORDS), _gate(_ZH_TITLE_WORDS)
+_ZH_CUE_GATE, _ZH_TITLE_GATE = gate(_ZH_CUE_WORDS), gate(_ZH_TITLE_WORDS)
 
 
 def find_zh_names(text: str, thorough: bool = False) -> Iterator[Finding]:
@@ -214,7 +218,7 @@ def _is_cue(token: str) -> bool:
 
 
 def find_zh_addresses(text: str) -> Iterator[Finding]:
-    if not any(unit in text for unit in "号弄栋幢组座"):
+    if not _ZH_ANCHOR_GATE.search(text):
         return
     for m in _ZH_ANCHOR.finditer(text):
         head = text[max(0, m.start() - 30) : m.start() + 1]
@@ -238,11 +242,11 @@ def find_zh_addresses(text: str) -> Iterator[Finding]:
 
 
 _EN_GATES = (  # each pattern runs only on a text holding one of its cue words
-    (_EN_TITLE, 1.0, _gate(("Mr", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Madam")), False),
+    (_EN_TITLE, 1.0, gate(("Mr", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Madam")), False),
     (
         _EN_CUED,
         0.95,
-        _gate(
+        gate(
             (
                 "name",
                 "dear",
@@ -259,12 +263,13 @@ _EN_GATES = (  # each pattern runs only on a text holding one of its cue words
         ),
         True,  # the gate reads the lowercased text (re.IGNORECASE is 3x slower)
     ),
-    (_EN_SELF, 0.85, _gate(("I am", "I'm", "This is", "this is")), False),
+    (_EN_SELF, 0.85, gate(("I am", "I'm", "This is", "this is")), False),
 )
 
 
-def find_en_names(text: str) -> Iterator[Finding]:
-    lower = text.lower()
+def find_en_names(text: str, lower: str | None = None) -> Iterator[Finding]:
+    """`lower`: the text lowercased, when the caller has it already."""
+    lower = text.lower() if lower is None else lower
     for pattern, score, gate, lowered in _EN_GATES:
         if not gate.search(lower if lowered else text):
             continue
@@ -276,6 +281,8 @@ def find_en_names(text: str) -> Iterator[Finding]:
 
 
 def find_en_addresses(text: str) -> Iterator[Finding]:
+    if not _EN_ADDRESS_GATE.search(text):
+        return
     for m in _EN_ADDRESS.finditer(text):
         value = m.group().rstrip(".,")
         yield Finding("ADDRESS", m.start(), m.start() + len(value), value, 1.0)

@@ -47,7 +47,7 @@ _NEGATIVE_CONTEXT = (
 )
 
 # --- where numbers are: the number recognizers scan only these windows, not the whole text ----
-Windows = list[tuple[int, int]]
+Windows = list[tuple[int, int, int]]  # (start, end, the length of the longest run inside)
 _NUMBER_RUN = re.compile(r"\d[\d\s().+\-/]{5,}\d")
 _WINDOW_MARGIN = 4  # room for a leading "+", "(" or "00", a trailing extension (x204), the checks around
 
@@ -57,16 +57,21 @@ def number_windows(text: str) -> Windows:
     windows: Windows = []
     for m in _NUMBER_RUN.finditer(text):
         start, end = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + _WINDOW_MARGIN * 2)
+        run = m.end() - m.start()
         if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], end)
+            windows[-1] = (windows[-1][0], end, max(run, windows[-1][2]))
         else:
-            windows.append((start, end))
+            windows.append((start, end, run))
     return windows
 
 
-def _scan(pattern: re.Pattern[str], text: str, windows: Windows) -> Iterator[re.Match[str]]:
-    for start, end in windows:
-        yield from pattern.finditer(text, start, end)
+def _scan(pattern: re.Pattern[str], text: str, windows: Windows, shortest: int) -> Iterator[re.Match[str]]:
+    """Matches inside the windows whose longest run is at least `shortest` characters: the digits
+    and separators of every number pattern form one run, so a window of shorter runs cannot match
+    (an 8-digit order number is never scanned for an 18-character ID card)."""
+    for start, end, run in windows:
+        if run >= shortest:
+            yield from pattern.finditer(text, start, end)
 
 
 # --- mainland ID card: 18 characters, region, valid birth date, ISO 7064 checksum -------------
@@ -86,8 +91,8 @@ def valid_id_card(value: str) -> bool:
     return dt.date(1900, 1, 1) <= born <= dt.date.today()
 
 
-def find_id_cards(text: str, windows: Windows) -> Iterator[Finding]:
-    for m in _scan(_ID, text, windows):
+def find_id_cards(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
+    for m in _scan(_ID, text, windows, 17):
         if valid_id_card(m.group()):
             yield Finding("ID_CARD", m.start(), m.end(), m.group(), 1.0)
 
@@ -121,9 +126,13 @@ _PHONE_CONTEXT = (
 )
 
 
-def find_phones(text: str, windows: Windows) -> Iterator[Finding]:
-    for pattern in (_MOBILE, _LANDLINE, _US_PHONE, _US_BARE):
-        for m in _scan(pattern, text, windows):
+# (pattern, the shortest run it can match)
+_PHONE_PATTERNS = ((_MOBILE, 11), (_LANDLINE, 10), (_US_PHONE, 10), (_US_BARE, 10))
+
+
+def find_phones(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
+    for pattern, shortest in _PHONE_PATTERNS:
+        for m in _scan(pattern, text, windows, shortest):
             context = _context(text, m.start(), m.end())
             digits = re.sub(r"\D", "", m.group())
             separated = digits != m.group().lstrip("+")
@@ -147,15 +156,15 @@ _URL_CREDENTIALS = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@[
 _VERSION_CONTEXT = ("version", "版本", "v.", "ver")
 
 
-def find_emails(text: str, windows: Windows) -> Iterator[Finding]:
+def find_emails(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
     if "@" not in text:
         return
     for m in _EMAIL.finditer(text):
         yield Finding("EMAIL", m.start(), m.end(), m.group(), 1.0)
 
 
-def find_ips(text: str, windows: Windows) -> Iterator[Finding]:
-    for m in _scan(_IPV4, text, windows):
+def find_ips(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
+    for m in _scan(_IPV4, text, windows, 7) if "." in text else ():
         if any(int(part) > 255 for part in m.group().split(".")):
             continue
         if _has(_VERSION_CONTEXT, _context(text, m.start(), m.end())):
@@ -174,7 +183,7 @@ def find_ips(text: str, windows: Windows) -> Iterator[Finding]:
         yield Finding("IP_ADDRESS", m.start(), m.end(), candidate, 1.0)
 
 
-def find_url_credentials(text: str, windows: Windows) -> Iterator[Finding]:
+def find_url_credentials(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
     if "://" not in text:
         return
     for m in _URL_CREDENTIALS.finditer(text):
@@ -204,8 +213,8 @@ def _card_prefix(digits: str) -> bool:
     return 2221 <= int(digits[:4]) <= 2720 or digits[:4] in ("1800", "2131", "0604")
 
 
-def find_bank_cards(text: str, windows: Windows) -> Iterator[Finding]:
-    for m in _scan(_CARD, text, windows):
+def find_bank_cards(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
+    for m in _scan(_CARD, text, windows, 12):
         digits = re.sub(r"\D", "", m.group())
         if not 12 <= len(digits) <= 19 or not _card_prefix(digits) or not luhn(digits):
             continue
@@ -223,21 +232,22 @@ def find_bank_cards(text: str, windows: Windows) -> Iterator[Finding]:
 # --- passports and licence plates (need their shape; passports also need context) ----------
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EGDSP]\d{8}|E[A-HJ-NP-Z]\d{7}|[A-Z]\d{8})(?![A-Za-z0-9])")
 _PASSPORT_CONTEXT = ("护照", "passport", "证件")
+_PASSPORT_GATE = names.gate(_PASSPORT_CONTEXT)
 _PLATE = re.compile(
     "[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
     r"[A-HJ-NP-Z][·\s-]?[A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳]?(?![A-Za-z0-9])"
 )
 
 
-def find_passports(text: str, windows: Windows) -> Iterator[Finding]:
-    if not _has(_PASSPORT_CONTEXT, text.lower()):
+def find_passports(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
+    if not _PASSPORT_GATE.search(lower):
         return
     for m in _PASSPORT.finditer(text):
         if _has(_PASSPORT_CONTEXT, _context(text, m.start(), m.end())):
             yield Finding("PASSPORT", m.start(), m.end(), m.group(), 1.0)
 
 
-def find_plates(text: str, windows: Windows) -> Iterator[Finding]:
+def find_plates(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
     for m in _PLATE.finditer(text):
         tail = re.sub(r"[·\s-]", "", m.group())[2:]
         if len(tail) >= 5 and any(c.isdigit() for c in tail):
@@ -249,17 +259,19 @@ _DATE = re.compile(
     r"(?<!\d)(?:(?:19|20)\d{2}[-/.年]\s?[01]?\d[-/.月]\s?[0-3]?\d日?|[01]?\d/[0-3]?\d/(?:19|20)?\d{2})(?!\d)"
 )
 _BIRTH_CONTEXT = ("出生", "生日", "出生日期", "birth", "dob", "born", "d.o.b")
+_BIRTH_GATE = names.gate(_BIRTH_CONTEXT)
 
 
-def find_birth_dates(text: str, windows: Windows) -> Iterator[Finding]:
-    if not _has(_BIRTH_CONTEXT, text.lower()):
+def find_birth_dates(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
+    if not _BIRTH_GATE.search(lower):
         return
     for m in _DATE.finditer(text):
         if _has(_BIRTH_CONTEXT, _context(text, m.start(), m.end())):
             yield Finding("DATE_OF_BIRTH", m.start(), m.end(), m.group(), 1.0)
 
 
-RECOGNIZERS: dict[str, Callable[[str, Windows], Iterator[Finding]]] = {
+# Each recognizer reads the text, the text lowercased (computed once for all) and the number windows.
+RECOGNIZERS: dict[str, Callable[[str, str, Windows], Iterator[Finding]]] = {
     "ID_CARD": find_id_cards,
     "PHONE": find_phones,
     "EMAIL": find_emails,
@@ -286,18 +298,19 @@ def find_pii(
     `thorough` also tags every Chinese sentence with jieba to find names that have no cue word.
     """
     found: list[Finding] = []
+    lower = text.lower()
     if _HAS_SIGNAL.search(text):
         windows = number_windows(text)
         found = [
             f
             for t in types
             if t in RECOGNIZERS
-            for f in RECOGNIZERS[t](text, windows)
+            for f in RECOGNIZERS[t](text, lower, windows)
             if f.score >= threshold
         ]
     if "PERSON" in types:
         found += [f for f in names.find_zh_names(text, thorough) if f.score >= threshold]
-        found += [f for f in names.find_en_names(text) if f.score >= threshold]
+        found += [f for f in names.find_en_names(text, lower) if f.score >= threshold]
     if "ADDRESS" in types:
         found += [f for f in names.find_addresses(text) if f.score >= threshold]
     return resolve_overlaps(found)
