@@ -78,3 +78,25 @@ def test_every_near_duplicate_pair_above_the_threshold_is_caught() -> None:
     result = find_duplicates(texts, splits, [str(i) for i in range(len(texts))])
     assert len(train) > 200
     assert set(result.remove) == set(range(len(train), len(texts)))  # every leaked test record
+
+
+def test_normalize_replacing_inert_punctuation_first_changes_nothing() -> None:
+    import unicodedata
+
+    from tunesmith.data.dedup import _NOT_WORD, INERT_PUNCTUATION
+
+    assert "，" in INERT_PUNCTUATION and "。" in INERT_PUNCTUATION and "「" in INERT_PUNCTUATION
+    # No inert mark is half of a canonical composition pair, first or second.
+    paired = set()
+    for code in range(0x110000):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            paired.update(chr(int(part, 16)) for part in parts)
+    assert not paired & set(INERT_PUNCTUATION)
+    rng = random.Random(5)
+    others = ["e", "a", "\u0301", "\u0308", "\u1100", "\u1161", "\u11a8", "Ａ", "ﬁ", "①", "Σ", "İ", "王", " "]
+    alphabet = [*INERT_PUNCTUATION, *others * 10]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 12)))
+        reference = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
+        assert normalize(text) == reference, text

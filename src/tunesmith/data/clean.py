@@ -21,6 +21,7 @@ for _ch in _KEEP_FULLWIDTH:
     _FULLWIDTH_ALNUM.pop(ord(_ch), None)
 _FULLWIDTH_HINT = re.compile("[" + "".join(map(chr, sorted(_FULLWIDTH_ALNUM))) + "]")
 _NFKC_RUN = re.compile("[^" + "".join(sorted(_KEEP_FULLWIDTH)) + "]+")
+_KEPT = re.compile("[" + "".join(sorted(_KEEP_FULLWIDTH)) + "]")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _ZERO_WIDTH + "\u202a-\u202e\u2066-\u2069]")
 _TAG_HINT = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
@@ -86,6 +87,8 @@ def strip_html(text: str) -> str:
 
 def nfkc(text: str) -> str:
     """NFKC everywhere except the full-width punctuation Chinese writing uses."""
+    if unicodedata.is_normalized("NFKC", _KEPT.sub(" ", text)):  # the common case: one quick check
+        return text  # (a space is a boundary NFKC never composes across, as the kept marks are)
     return _NFKC_RUN.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
 
 

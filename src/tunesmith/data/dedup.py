@@ -48,8 +48,40 @@ _PROBE = np.stack([_rng.permutation(NUM_PERM) for _ in range(NUM_PERM)])  # each
 _EMPTY = np.uint64(2**64 - 1)  # above every bin value (they are 32-bit)
 
 
+def _like_a_space(char: str) -> bool:
+    """Neither cased nor case-ignorable, as a space: lower() turns a final Σ into ς by what is
+    around it, so only such characters may stand in for each other."""
+    return ("AΣ" + char + "B").lower()[1] == "ς" and ("A" + char + "Σ").lower()[-1] == "σ"
+
+
+def _inert_punctuation() -> str:
+    """Full-width, CJK and general punctuation that `normalize` removes whatever NFKC makes of it,
+    that never composes or reorders with its neighbours (a starter; no combining part), and that
+    lowercasing treats as a space."""
+    blocks = ((0x2000, 0x2070), (0x3000, 0x3040), (0xFF00, 0xFFF0))
+    chars = [
+        char
+        for low, high in blocks
+        for char in map(chr, range(low, high))
+        if _NOT_WORD.fullmatch(char)
+        and _NOT_WORD.fullmatch(unicodedata.normalize("NFKC", char))
+        and not any(unicodedata.combining(part) for part in unicodedata.normalize("NFKD", char))
+        and all(_like_a_space(part) for part in unicodedata.normalize("NFKC", char))
+    ]
+    return "".join(chars)
+
+
+INERT_PUNCTUATION = _inert_punctuation()
+_INERT = re.compile("[" + re.escape(INERT_PUNCTUATION) + "]")
+
+
 def normalize(text: str) -> str:
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Case, spacing and punctuation dropped, NFKC applied (full-width letters match ASCII ones).
+
+    The inert punctuation becomes a space first: the same result (both are removed, and a space
+    is a boundary NFKC never composes across), but text the cleaning step already normalized then
+    passes NFKC's quick check instead of being decomposed and recomposed (~40% faster)."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", _INERT.sub(" ", text)).lower())
 
 
 def shingles(text: str, size: int = 3) -> set[str]:
