@@ -23,11 +23,15 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tunesmith.threads import usable_cores
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 NUM_PERM = 96
@@ -91,25 +95,9 @@ def shingles(text: str, size: int = 3) -> set[str]:
     return {norm[i : i + size] for i in range(len(norm) - size + 1)}
 
 
-def exact_key(text: str) -> int:
-    return _exact_key_of(normalize(text))
-
-
-def _exact_key_of(norm: str) -> int:
-    return int.from_bytes(hashlib.blake2b(norm.encode(), digest_size=8).digest(), "little")
-
-
 def gram_hashes(text: str) -> np.ndarray:
     """64-bit hashes of the normalized text's character 3-grams (one gram for shorter texts)."""
-    return _gram_hashes_of(normalize(text))
-
-
-def _gram_hashes_of(norm: str) -> np.ndarray:
-    encoded = norm.encode("utf-32-le") or b"\0\0\0\0"
-    points = np.frombuffer(encoded, dtype=np.uint32).astype(np.uint64)
-    if len(points) < 3:
-        points = np.concatenate([points, np.zeros(3 - len(points), dtype=np.uint64)])
-    return points[:-2] * _GRAM[0] ^ points[1:-1] * _GRAM[1] ^ points[2:] * _GRAM[2]
+    return _batch_gram_hashes(*_normalized_points([text]))[0]
 
 
 @dataclass
@@ -124,31 +112,70 @@ class TextHashes:
 
 
 def hash_texts(texts: Sequence[str]) -> TextHashes:
-    """Normalize each text once, for both its exact key and its MinHash signature."""
-    norms = [normalize(text) for text in texts]
-    keys = np.fromiter((_exact_key_of(n) for n in norms), dtype=np.uint64, count=len(norms))
-    bands, sketch = _signatures(norms)
+    """Normalize the texts once, for both their exact keys and their MinHash signatures."""
+    points, sizes = _normalized_points(texts)
+    data = memoryview(points.tobytes())
+    ends = np.cumsum(sizes * 4).tolist()
+    keys = np.fromiter(
+        (_digest(data[start:end]) for start, end in zip([0, *ends[:-1]], ends, strict=True)),
+        dtype=np.uint64,
+        count=len(sizes),
+    )
+    bands, sketch = _signatures(points, sizes)
     return TextHashes(keys, bands, sketch)
 
 
-def _batch_gram_hashes(norms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Every normalized text's 3-gram hashes (as `_gram_hashes_of` gives them), all texts at once:
-    (hashes, the text each belongs to). One buffer for the batch instead of numpy calls per text."""
-    padded = [norm if len(norm) >= 3 else norm + "\0" * (3 - len(norm)) for norm in norms]
-    sizes = np.fromiter((len(text) for text in padded), dtype=np.int64, count=len(padded))
-    points = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    grams = points[:-2] * _GRAM[0] ^ points[1:-1] * _GRAM[1] ^ points[2:] * _GRAM[2]
+def _digest(data: memoryview) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def _normalized_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """What `normalize` makes of each text, as code points of all the texts in one array, and
+    each text's length. The word characters are picked with a table over the whole batch
+    instead of a regex per text (the same characters: str.isalnum, as the regex's \\w)."""
+    lowered = [unicodedata.normalize("NFKC", _INERT.sub(" ", text)).lower() for text in texts]
+    lengths = np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered))
+    encoded = "".join(lowered).encode("utf-32-le", "surrogatepass")
+    points = np.frombuffer(encoded, dtype=np.uint32)
+    keep = _is_word(points)
+    owner = np.repeat(np.arange(len(lowered)), lengths)[keep]
+    return points[keep], np.bincount(owner, minlength=len(lowered))
+
+
+@cache
+def _word_table() -> np.ndarray:
+    """For every code point of the Basic Multilingual Plane, whether `normalize` keeps it."""
+    return np.fromiter((chr(code).isalnum() for code in range(0x10000)), dtype=bool, count=0x10000)
+
+
+def _is_word(points: np.ndarray) -> np.ndarray:
+    keep = _word_table()[np.minimum(points, 0xFFFF)]
+    astral = np.flatnonzero(points > 0xFFFF)  # emoji and rare ideographs: looked up one by one
+    keep[astral] = [chr(code).isalnum() for code in points[astral].tolist()]
+    return keep
+
+
+def _batch_gram_hashes(points: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 3-gram hashes of every text in `points` (texts of `sizes` code points; one shorter than
+    3 is padded with zeros to one gram): (hashes, the text each belongs to)."""
+    short = np.flatnonzero(sizes < 3)
+    if len(short):
+        ends = np.cumsum(sizes)[short]
+        points = np.insert(points, np.repeat(ends, 3 - sizes[short]), 0)
+        sizes = np.maximum(sizes, 3)
+    wide = points.astype(np.uint64)
+    grams = wide[:-2] * _GRAM[0] ^ wide[1:-1] * _GRAM[1] ^ wide[2:] * _GRAM[2]
     inside = np.ones(len(grams), dtype=bool)
     ends = np.cumsum(sizes)[:-1]  # a gram starting in a text's last two characters spans two texts
     inside[ends - 2] = inside[ends - 1] = False
-    return grams[inside], np.repeat(np.arange(len(norms)), sizes - 2)
+    return grams[inside], np.repeat(np.arange(len(sizes)), sizes - 2)
 
 
-def _signatures(norms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """MinHash signatures of normalized texts: (n, BANDS) uint64 band hashes, and a (n, SKETCH)
-    uint8 sketch (the low byte of the first SKETCH minima) that estimates the Jaccard similarity
-    of a pair without its texts (a byte raises the estimate by (1 - J) / 256 at most: negligible,
-    at a sixth of the memory of the full minima).
+def _signatures(points: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of normalized texts (`_normalized_points`): (n, BANDS) uint64 band
+    hashes, and a (n, SKETCH) uint8 sketch (the low byte of the first SKETCH minima) that
+    estimates the Jaccard similarity of a pair without its texts (a byte raises the estimate by
+    (1 - J) / 256 at most: negligible, at a sixth of the memory of the full minima).
 
     One-permutation hashing with optimal densification (Shrivastava 2017): each gram is hashed
     once and lands in one of NUM_PERM bins, a bin keeps its smallest hash, and an empty bin takes
@@ -156,16 +183,17 @@ def _signatures(norms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     probability equal to their Jaccard similarity, as with NUM_PERM permutations, at 1/NUM_PERM of
     the hashing (measured: the same recall at Jaccard >= 0.8, 4x faster).
     """
-    if not norms:
+    count = len(sizes)
+    if not count:
         return np.zeros((0, BANDS), dtype=np.uint64), np.zeros((0, SKETCH), dtype=np.uint8)
-    grams, owner = _batch_gram_hashes(norms)
+    grams, owner = _batch_gram_hashes(points, sizes)
     mixed = _mix64(grams)
     bins = ((mixed >> np.uint64(32)) * np.uint64(NUM_PERM)) >> np.uint64(32)
-    signature = np.full(len(norms) * NUM_PERM, _EMPTY, dtype=np.uint64)
+    signature = np.full(count * NUM_PERM, _EMPTY, dtype=np.uint64)
     np.minimum.at(signature, owner * NUM_PERM + bins.astype(np.int64), mixed & np.uint64(0xFFFFFFFF))
     _densify(signature)
-    signature = signature.reshape(len(norms), NUM_PERM)
-    rows = signature.reshape(len(norms), BANDS, NUM_PERM // BANDS)
+    signature = signature.reshape(count, NUM_PERM)
+    rows = signature.reshape(count, BANDS, NUM_PERM // BANDS)
     sketch = (signature[:, :SKETCH] & np.uint64(0xFF)).astype(np.uint8)
     return (rows * _BAND_MIX[None, None, :]).sum(axis=2, dtype=np.uint64), sketch
 
@@ -360,21 +388,27 @@ def _exact(
 def _candidates(band_files: list[Path], rank: np.ndarray, alive: np.ndarray) -> np.ndarray:
     """(n, BANDS) int32: per band, the first record (train first, then by position) of the bucket
     this record shares, or -1. Comparing with the bucket's first record is enough to find a
-    repeat of anything earlier, and costs 4 bytes a record and band."""
-    n = len(rank)
-    place = np.empty(n, dtype=np.int64)
-    place[np.lexsort((np.arange(n), rank))] = np.arange(n)
+    repeat of anything earlier, and costs 4 bytes a record and band. The bands are sorted on
+    every core (numpy sorts without holding the GIL)."""
     members = np.flatnonzero(alive)
-    refs = np.full((n, len(band_files)), -1, dtype=np.int32)
-    for b, path in enumerate(band_files):
-        hashes = np.fromfile(path, dtype=np.uint64)[members]
-        order = np.lexsort((place[members], hashes))
+    members = members[np.lexsort((members, rank[members]))]  # train first, then by position
+    refs = np.full((len(rank), len(band_files)), -1, dtype=np.int32)
+
+    def band(b: int) -> None:
+        hashes = np.fromfile(band_files[b], dtype=np.uint64)[members]
+        order = np.argsort(hashes)
         sorted_hashes = hashes[order]
         head = np.ones(len(order), dtype=bool)
         head[1:] = sorted_hashes[1:] != sorted_hashes[:-1]
-        first = np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))
-        later = ~head
-        refs[members[order[later]], b] = members[order[first[later]]]
+        starts = np.flatnonzero(head)
+        # a bucket's first record: the smallest place in `members` among the bucket's
+        first = np.minimum.reduceat(order, starts) if len(starts) else order
+        bucket_first = np.repeat(first, np.diff(np.append(starts, len(order))))
+        later = order != bucket_first
+        refs[members[order[later]], b] = members[bucket_first[later]]
+
+    with ThreadPoolExecutor(min(usable_cores(), len(band_files)) or 1) as pool:
+        list(pool.map(band, range(len(band_files))))
     return refs
 
 
@@ -385,15 +419,17 @@ def _likely_pairs(refs: np.ndarray, sketch: np.ndarray, floor: float) -> dict[in
     subjects = np.flatnonzero((refs >= 0).any(axis=1))
     for start in range(0, len(subjects), PAIR_CHUNK // BANDS):
         chunk = subjects[start : start + PAIR_CHUNK // BANDS]
-        later = np.repeat(chunk, refs.shape[1])
+        later = np.repeat(chunk.astype(np.int64), refs.shape[1])
         earlier = refs[chunk].ravel().astype(np.int64)
         keep = earlier >= 0
-        pairs = np.unique(np.stack([later[keep], earlier[keep]], axis=1), axis=0)
+        pairs = np.unique(later[keep] * len(refs) + earlier[keep])  # one number a pair: a 1-D unique
         if not len(pairs):
             continue
-        agreement = (sketch[pairs[:, 0]] == sketch[pairs[:, 1]]).mean(axis=1)
-        for a, b in pairs[agreement >= floor]:
-            out.setdefault(int(a), []).append(int(b))
+        later, earlier = np.divmod(pairs, len(refs))
+        agreement = (sketch[later] == sketch[earlier]).mean(axis=1)
+        likely = agreement >= floor
+        for a, b in zip(later[likely].tolist(), earlier[likely].tolist(), strict=True):
+            out.setdefault(a, []).append(b)
     return out
 
 
