@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +94,22 @@ def _has_surrogates(value: Any) -> bool:
 
 
 def jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
-    """The non-blank lines of a JSONL file with their numbers, not parsed yet (`parse_jsonl_line`
-    parses one: the prepare stage reads the lines and its workers parse them)."""
-    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    """The non-blank lines of a JSONL file with their numbers, not parsed yet."""
+    for first, lines in jsonl_chunks(path, encoding, 4096):
+        for line_no, line in enumerate(lines, start=first):
             if not line.isspace():
                 yield line_no, line
+
+
+def jsonl_chunks(path: Path, encoding: str, size: int) -> Iterator[tuple[int, list[str]]]:
+    """A JSONL file's lines, `size` at a time, with the number of each chunk's first line; blank
+    lines included (the prepare stage reads chunks and its workers parse them with
+    `parse_jsonl_line`: splitting lines is all the reading process does)."""
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
+        first = 1
+        while lines := list(islice(handle, size)):
+            yield first, lines
+            first += len(lines)
 
 
 def parse_jsonl_line(line: str, encoding: str) -> Any:

@@ -9,7 +9,7 @@ depend on which one ran it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +43,18 @@ class RecordBatch:
     name: str  # the file's name, for `source` (train.jsonl:12)
     stem: str  # the file's name without suffix, for ids made from lines (train:12)
     fixed_split: str | None
-    items: list[tuple[int, Any]]  # (line, record or Unreadable), or (line, raw line) of a JSONL file
-    jsonl_encoding: str | None = None  # set: the items are raw JSONL lines, parsed by the processor
+    items: list[tuple[int, Any]]  # (line, record or Unreadable); for a JSONL file, empty, and:
+    jsonl_lines: list[str] = field(default_factory=list)  # its raw lines, parsed by the processor
+    first_line: int = 1  # the number of the first of `jsonl_lines`
+    jsonl_encoding: str = "utf-8"
+
+    def records(self) -> Iterator[tuple[int, Any]]:
+        """(line, record or Unreadable) of every record, parsing raw JSONL lines here."""
+        yield from self.items
+        encoding = self.jsonl_encoding
+        for line, raw in enumerate(self.jsonl_lines, start=self.first_line):
+            if not raw.isspace():
+                yield line, parse_jsonl_line(raw, encoding)
 
 
 @dataclass
@@ -80,11 +90,10 @@ class RecordProcessor:
 
     def process(self, batch: RecordBatch) -> BatchResult:
         accepted = PooledRecords(kept={name: [] for name in self.kept_fields})
-        out = BatchResult(len(batch.items), accepted)
+        out = BatchResult(len(batch.items) + len(batch.jsonl_lines), accepted)
         rejected: list[str] = []
         dedup_texts: list[str] = []
-        for line, item in batch.items:
-            record = parse_jsonl_line(item, batch.jsonl_encoding) if batch.jsonl_encoding else item
+        for line, record in batch.records():
             if isinstance(record, Unreadable):
                 rejected.append(
                     quarantine_entry(batch.file, line, record.reason, None, record.raw, self.scrub)

@@ -27,7 +27,7 @@ from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.pool import DEDUP, FREE, Pool
 from tunesmith.data.quarantine import Quarantine
-from tunesmith.data.read import data_files, jsonl_lines, read_records, resolve_format
+from tunesmith.data.read import data_files, jsonl_chunks, read_records, resolve_format
 from tunesmith.data.split import (
     SPLITS,
     assign_by_group,
@@ -81,16 +81,14 @@ def _batches(
     for path, fixed_split in sources:
         on_file(path)
         fmt, encoding = resolve_format(path, data.format, data.encoding)
-        jsonl = fmt == "jsonl"
-        records = (
-            jsonl_lines(path, encoding)
-            if jsonl
-            else read_records(path, fmt, encoding, data.records_key, data.columns)
-        )
+        where = (str(path), path.name, path.stem, fixed_split)
+        if fmt == "jsonl":
+            for first, lines in jsonl_chunks(path, encoding, BATCH):
+                yield RecordBatch(*where, [], lines, first, encoding)
+            continue
+        records = read_records(path, fmt, encoding, data.records_key, data.columns)
         while items := list(islice(records, BATCH)):
-            yield RecordBatch(
-                str(path), path.name, path.stem, fixed_split, items, encoding if jsonl else None
-            )
+            yield RecordBatch(*where, items)
 
 
 def _read_all(
