@@ -414,22 +414,26 @@ def _candidates(band_files: list[Path], rank: np.ndarray, alive: np.ndarray) -> 
 
 def _likely_pairs(refs: np.ndarray, sketch: np.ndarray, floor: float) -> dict[int, list[int]]:
     """later record -> the earlier candidates whose sketch estimate reaches `floor` (vectorized,
-    so the exact check below runs only where a near duplicate is plausible)."""
-    out: dict[int, list[int]] = {}
+    so the exact check below runs only where a near duplicate is plausible; chunks of records on
+    every core, merged in order)."""
     subjects = np.flatnonzero((refs >= 0).any(axis=1))
-    for start in range(0, len(subjects), PAIR_CHUNK // BANDS):
-        chunk = subjects[start : start + PAIR_CHUNK // BANDS]
+    step = PAIR_CHUNK // BANDS
+
+    def likely(start: int) -> tuple[list[int], list[int]]:
+        chunk = subjects[start : start + step]
         later = np.repeat(chunk.astype(np.int64), refs.shape[1])
         earlier = refs[chunk].ravel().astype(np.int64)
         keep = earlier >= 0
         pairs = np.unique(later[keep] * len(refs) + earlier[keep])  # one number a pair: a 1-D unique
-        if not len(pairs):
-            continue
         later, earlier = np.divmod(pairs, len(refs))
-        agreement = (sketch[later] == sketch[earlier]).mean(axis=1)
-        likely = agreement >= floor
-        for a, b in zip(later[likely].tolist(), earlier[likely].tolist(), strict=True):
-            out.setdefault(a, []).append(b)
+        close = (sketch[later] == sketch[earlier]).mean(axis=1) >= floor
+        return later[close].tolist(), earlier[close].tolist()
+
+    out: dict[int, list[int]] = {}
+    with ThreadPoolExecutor(usable_cores()) as pool:
+        for later, earlier in pool.map(likely, range(0, len(subjects), step)):
+            for a, b in zip(later, earlier, strict=True):
+                out.setdefault(a, []).append(b)
     return out
 
 

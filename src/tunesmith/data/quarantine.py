@@ -35,8 +35,13 @@ class Quarantine:
         self.reasons: Counter[str] = Counter()
         self._handle: TextIO | None = None
 
-    def reject(self, file: str, line: int, reason: str, field: str | None, raw: Any) -> None:
-        self.write_entries(quarantine_entry(file, line, reason, field, raw, self.scrub), [reason])
+    def reject(
+        self, file: str, line: int, reason: str, field: str | None, raw: Any, deidentified: bool = False
+    ) -> None:
+        """`deidentified`: the record was de-identified when it was accepted (a duplicate found
+        later, as it stands in the splits): it is not scanned again."""
+        scrub = None if deidentified else self.scrub
+        self.write_entries(quarantine_entry(file, line, reason, field, raw, scrub), [reason])
 
     def write_entries(self, text: str, reasons: list[str]) -> None:
         """Append entries made by `quarantine_entry` (in a worker process), in their order."""

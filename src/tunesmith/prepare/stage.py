@@ -251,7 +251,7 @@ def _remove_duplicates(
         record = pool.record(position)
         file, _, line = record["source"].rpartition(":")
         kept = {"id": record["id"], "text": record["text"], "label": record["label"]}
-        quarantine.reject(file, int(line), reason, text_field_name(recipe), kept)
+        quarantine.reject(file, int(line), reason, text_field_name(recipe), kept, deidentified=True)
         removed_by_split[SPLITS[int(codes[position])]] += 1
         codes[position] = -1
     return {"enabled": True, **found.report(), "removed_by_split": removed_by_split}
