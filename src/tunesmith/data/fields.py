@@ -20,6 +20,8 @@ class FieldMissing(KeyError):
 
 def get_path(record: Any, path: str) -> Any:
     """Follow a dotted path (`examination_results.temperature`) through dicts and list indexes."""
+    if type(record) is dict and "." not in path:  # the common case, once per field and record
+        return record.get(path, _MISSING)
     node = record
     for part in path.split("."):
         if isinstance(node, dict) and part in node:

@@ -12,6 +12,7 @@ import json
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,16 @@ def dedup_text(record: dict[str, Any]) -> str:
     question with another candidate answer is a different example)."""
     pair = record.get("text_pair")
     return record["text"] if pair is None else f"{record['text']}\n{pair}"
+
+
+def _json_line(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@lru_cache(maxsize=4096)
+def _label_line(label: str) -> bytes:
+    """A class name's JSON line: the same few names repeat in every batch."""
+    return _json_line(label)
 
 
 @dataclass
@@ -54,7 +65,8 @@ class PooledRecords:
         self.fixed.append(SPLIT_CODES[record.pop("split")])
         encoded = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         self.lines.append(encoded)
-        self.labels.append((json.dumps(record["label"], ensure_ascii=False) + "\n").encode("utf-8"))
+        label = record["label"]
+        self.labels.append(_label_line(label) if isinstance(label, str) else _json_line(label))
         self.line_sizes.append(len(encoded))
         self.text_lengths.append(len(record["text"]))
         self.strata.append(stratum)
