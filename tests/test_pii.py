@@ -189,3 +189,23 @@ def test_column_policies() -> None:
     assert "street" not in out and out["meta"]["phone"] == "[PHONE]"
     assert generalize(37) == "30-39" and generalize("广东省深圳市南山区") == "广东省"
     assert policies.counts["user_id:pseudonym"] == 2
+
+
+def test_windows_skip_only_patterns_their_runs_cannot_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The number recognizers skip a window whose runs cannot hold their pattern: on random
+    number-shaped texts the findings are those of scanning every window with every pattern."""
+    import random
+
+    from tunesmith.data.pii import recognizers
+
+    rng = random.Random(11)
+    numbers = ["13912345678", "8613912345678", "008613912345678", "11010519491231002X", "4111111111111111"]
+    numbers += ["6222021234567894", "4155550132", "192.168.1.23", "010-62345678", "(415) 555-0132"]
+    pieces = [*numbers, " ", "-", ".", "(", ")", "+", "/", "a", "卡号", "电话", "x204", "手机", "7", "12"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8))) for _ in range(3000)]
+    fast = [find_pii(text) for text in texts]
+    everything = [-1] * (recognizers._LONGEST + 1)
+    monkeypatch.setattr(recognizers, "_DIGITS_ONLY_BITS", everything)
+    monkeypatch.setattr(recognizers, "_SEPARATED_BITS", everything)
+    assert [find_pii(text) for text in texts] == fast
+    assert sum(map(len, fast)) > 1000  # the texts hold many findings to compare

@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
 
 from tunesmith.data.pii import names
 from tunesmith.data.pii.finding import Finding
@@ -47,7 +48,30 @@ _NEGATIVE_CONTEXT = (
 )
 
 # --- where numbers are: the number recognizers scan only these windows, not the whole text ----
-Windows = list[tuple[int, int, int]]  # (start, end, the length of the longest run inside)
+# Each number pattern's digits and separators lie in one run of them. A run shorter than the
+# pattern cannot hold it; in a run of digits only, the pattern's boundaries (no digit or letter
+# before or after) make it span the whole run, so the run's length must be one it has (none, for a
+# pattern that always holds a separator). A window keeps, as bits, the patterns its runs can hold.
+_PATTERN_RUNS = {  # bit: (shortest run, the lengths of a digits-only run it can be)
+    "ID_CARD": (17, (17, 18)),  # 17 digits and a check digit (or an X, just after the run)
+    "MOBILE": (11, (11, 13, 15)),  # 1[3-9] and 9 digits, after 86 or 0086
+    "LANDLINE": (10, ()),
+    "US_PHONE": (10, ()),
+    "US_BARE": (10, (10,)),
+    "BANK_CARD": (12, tuple(range(12, 20))),
+    "IPV4": (7, ()),
+}
+_BIT = {name: 1 << i for i, name in enumerate(_PATTERN_RUNS)}
+_LONGEST = 32  # runs are compared up to this length; longer ones hold what a 32-long one holds
+_DIGITS_ONLY_BITS = [
+    sum(_BIT[n] for n, (_, lengths) in _PATTERN_RUNS.items() if size in lengths)
+    for size in range(_LONGEST + 1)
+]
+_SEPARATED_BITS = [
+    sum(_BIT[n] for n, (shortest, _) in _PATTERN_RUNS.items() if size >= shortest)
+    for size in range(_LONGEST + 1)
+]
+Windows = list[tuple[int, int, int]]  # (start, end, the bits of the patterns its runs can hold)
 _NUMBER_RUN = re.compile(r"\d[\d\s().+\-/]{5,}\d")
 _WINDOW_MARGIN = 4  # room for a leading "+", "(" or "00", a trailing extension (x204), the checks around
 
@@ -57,20 +81,20 @@ def number_windows(text: str) -> Windows:
     windows: Windows = []
     for m in _NUMBER_RUN.finditer(text):
         start, end = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + _WINDOW_MARGIN * 2)
-        run = m.end() - m.start()
+        run = m.group()
+        bits = (_DIGITS_ONLY_BITS if run.isdigit() else _SEPARATED_BITS)[min(len(run), _LONGEST)]
         if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], end, max(run, windows[-1][2]))
+            windows[-1] = (windows[-1][0], end, windows[-1][2] | bits)
         else:
-            windows.append((start, end, run))
+            windows.append((start, end, bits))
     return windows
 
 
-def _scan(pattern: re.Pattern[str], text: str, windows: Windows, shortest: int) -> Iterator[re.Match[str]]:
-    """Matches inside the windows whose longest run is at least `shortest` characters: the digits
-    and separators of every number pattern form one run, so a window of shorter runs cannot match
-    (an 8-digit order number is never scanned for an 18-character ID card)."""
-    for start, end, run in windows:
-        if run >= shortest:
+def _scan(pattern: re.Pattern[str], text: str, windows: Windows, bit: int) -> Iterator[re.Match[str]]:
+    """Matches inside the windows whose runs can hold the pattern (`bit`): a 12-digit order
+    number is not scanned for an ID card, a mobile or a number with separators."""
+    for start, end, bits in windows:
+        if bits & bit:
             yield from pattern.finditer(text, start, end)
 
 
@@ -92,7 +116,7 @@ def valid_id_card(value: str) -> bool:
 
 
 def find_id_cards(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
-    for m in _scan(_ID, text, windows, 17):
+    for m in _scan(_ID, text, windows, _BIT["ID_CARD"]):
         if valid_id_card(m.group()):
             yield Finding("ID_CARD", m.start(), m.end(), m.group(), 1.0)
 
@@ -126,13 +150,17 @@ _PHONE_CONTEXT = (
 )
 
 
-# (pattern, the shortest run it can match)
-_PHONE_PATTERNS = ((_MOBILE, 11), (_LANDLINE, 10), (_US_PHONE, 10), (_US_BARE, 10))
+_PHONE_PATTERNS = (
+    (_MOBILE, _BIT["MOBILE"]),
+    (_LANDLINE, _BIT["LANDLINE"]),
+    (_US_PHONE, _BIT["US_PHONE"]),
+    (_US_BARE, _BIT["US_BARE"]),
+)
 
 
 def find_phones(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
-    for pattern, shortest in _PHONE_PATTERNS:
-        for m in _scan(pattern, text, windows, shortest):
+    for pattern, bit in _PHONE_PATTERNS:
+        for m in _scan(pattern, text, windows, bit):
             context = _context(text, m.start(), m.end())
             digits = re.sub(r"\D", "", m.group())
             separated = digits != m.group().lstrip("+")
@@ -164,7 +192,7 @@ def find_emails(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
 
 
 def find_ips(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
-    for m in _scan(_IPV4, text, windows, 7) if "." in text else ():
+    for m in _scan(_IPV4, text, windows, _BIT["IPV4"]) if "." in text else ():
         if any(int(part) > 255 for part in m.group().split(".")):
             continue
         if _has(_VERSION_CONTEXT, _context(text, m.start(), m.end())):
@@ -214,7 +242,7 @@ def _card_prefix(digits: str) -> bool:
 
 
 def find_bank_cards(text: str, lower: str, windows: Windows) -> Iterator[Finding]:
-    for m in _scan(_CARD, text, windows, 12):
+    for m in _scan(_CARD, text, windows, _BIT["BANK_CARD"]):
         digits = re.sub(r"\D", "", m.group())
         if not 12 <= len(digits) <= 19 or not _card_prefix(digits) or not luhn(digits):
             continue
@@ -290,6 +318,11 @@ _HAS_SIGNAL = re.compile(
 )
 
 
+@cache
+def _recognizers(types: tuple[str, ...]) -> tuple[Callable[[str, str, Windows], Iterator[Finding]], ...]:
+    return tuple(RECOGNIZERS[t] for t in types if t in RECOGNIZERS)
+
+
 def find_pii(
     text: str, types: tuple[str, ...] = PII_TYPES, threshold: float = 0.75, thorough: bool = False
 ) -> list[Finding]:
@@ -302,11 +335,7 @@ def find_pii(
     if _HAS_SIGNAL.search(text):
         windows = number_windows(text)
         found = [
-            f
-            for t in types
-            if t in RECOGNIZERS
-            for f in RECOGNIZERS[t](text, lower, windows)
-            if f.score >= threshold
+            f for find in _recognizers(types) for f in find(text, lower, windows) if f.score >= threshold
         ]
     if "PERSON" in types:
         found += [f for f in names.find_zh_names(text, thorough) if f.score >= threshold]

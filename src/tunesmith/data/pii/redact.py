@@ -30,6 +30,7 @@ class Redactor:
     _extra_finders: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._types = tuple(self.options.types)
         policies = self.options.columns if self.options.enabled else {}
         self.columns = ColumnPolicies(policies, self.key, self.fake)
         if self.options.enabled and self.options.english_ner == "presidio":
@@ -46,7 +47,7 @@ class Redactor:
     def findings(self, text: str) -> list[Finding]:
         if not self.options.enabled:
             return []
-        types = tuple(self.options.types)
+        types = self._types
         found = find_pii(text, types, self.options.threshold, self.options.thorough_names)
         for finder in self._extra_finders:
             found = finder.merge(text, found, types, self.options.threshold)
