@@ -63,7 +63,7 @@ class PooledRecords:
         """Add one parsed record (its `split` goes to `fixed`, not into the line); return the text
         its duplicates are judged on."""
         self.fixed.append(SPLIT_CODES[record.pop("split")])
-        encoded = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        encoded = _json_line(record)
         self.lines.append(encoded)
         label = record["label"]
         self.labels.append(_label_line(label) if isinstance(label, str) else _json_line(label))

@@ -93,23 +93,23 @@ def _has_surrogates(value: Any) -> bool:
     return False
 
 
-def jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
-    """The non-blank lines of a JSONL file with their numbers, not parsed yet."""
-    for first, lines in jsonl_chunks(path, encoding, 4096):
-        for line_no, line in enumerate(lines, start=first):
-            if not line.isspace():
-                yield line_no, line
-
-
 def jsonl_chunks(path: Path, encoding: str, size: int) -> Iterator[tuple[int, list[str]]]:
     """A JSONL file's lines, `size` at a time, with the number of each chunk's first line; blank
     lines included (the prepare stage reads chunks and its workers parse them with
-    `parse_jsonl_line`: splitting lines is all the reading process does)."""
+    `jsonl_records`: splitting lines is all the reading process does)."""
     with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
         first = 1
         while lines := list(islice(handle, size)):
             yield first, lines
             first += len(lines)
+
+
+def jsonl_records(first: int, lines: list[str], encoding: str) -> Iterator[tuple[int, Any]]:
+    """(line, record or Unreadable) of a chunk of JSONL lines starting at line `first`; blank
+    lines are skipped."""
+    for line_no, line in enumerate(lines, start=first):
+        if not line.isspace():
+            yield line_no, parse_jsonl_line(line, encoding)
 
 
 def parse_jsonl_line(line: str, encoding: str) -> Any:
@@ -244,8 +244,8 @@ def read_records(
         yield from _read_parquet(path)
         return
     if fmt == "jsonl":
-        for line_no, line in jsonl_lines(path, enc):
-            yield line_no, parse_jsonl_line(line, enc)
+        for first, lines in jsonl_chunks(path, enc, 4096):
+            yield from jsonl_records(first, lines, enc)
         return
     if fmt == "json":
         records = _read_json(path, enc, records_key)

@@ -28,7 +28,7 @@ from tunesmith.data.pii.fake import FakeValues
 from tunesmith.data.pii.redact import Redactor
 from tunesmith.data.pool import PooledRecords
 from tunesmith.data.quarantine import quarantine_entry
-from tunesmith.data.read import Unreadable, parse_jsonl_line
+from tunesmith.data.read import Unreadable, jsonl_records
 from tunesmith.data.split import normalize_split_name
 from tunesmith.prepare.token_lengths import count_tokens, load_tokenizer
 from tunesmith.recipe import Recipe
@@ -51,10 +51,7 @@ class RecordBatch:
     def records(self) -> Iterator[tuple[int, Any]]:
         """(line, record or Unreadable) of every record, parsing raw JSONL lines here."""
         yield from self.items
-        encoding = self.jsonl_encoding
-        for line, raw in enumerate(self.jsonl_lines, start=self.first_line):
-            if not raw.isspace():
-                yield line, parse_jsonl_line(raw, encoding)
+        yield from jsonl_records(self.first_line, self.jsonl_lines, self.jsonl_encoding)
 
 
 @dataclass

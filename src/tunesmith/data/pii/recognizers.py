@@ -52,7 +52,7 @@ _NEGATIVE_CONTEXT = (
 # pattern cannot hold it; in a run of digits only, the pattern's boundaries (no digit or letter
 # before or after) make it span the whole run, so the run's length must be one it has (none, for a
 # pattern that always holds a separator). A window keeps, as bits, the patterns its runs can hold.
-_PATTERN_RUNS = {  # bit: (shortest run, the lengths of a digits-only run it can be)
+_PATTERN_RUNS = {  # pattern: (its shortest run, the lengths a digits-only run holding it can have)
     "ID_CARD": (17, (17, 18)),  # 17 digits and a check digit (or an X, just after the run)
     "MOBILE": (11, (11, 13, 15)),  # 1[3-9] and 9 digits, after 86 or 0086
     "LANDLINE": (10, ()),
