@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from tunesmith.tasks.binary_scores import cost_threshold, total_cost
-from tunesmith.tasks.tabular_features import ColumnTable
-from tunesmith.tasks.trees import Trees
+from tunesmith.data.column_table import ColumnTable
+from tunesmith.learners.member import FeatureMember
+from tunesmith.learners.outputs import Targets
 
 
 def _rows(n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
@@ -55,23 +56,30 @@ def test_columns_become_numbers_categories_and_date_parts() -> None:
 
 def test_trees_fit_stop_early_save_as_text_and_export_the_same_scores(tmp_path: Path) -> None:
     rows, labels = _rows(2000)
-    trees, fitted = Trees.fit(rows[:1600], labels[:1600], rows[1600:], labels[1600:], ["0", "1"], seed=0)
-    assert fitted["early_stopped"] and 0 < fitted["rounds"] < 2000 and "log loss" in fitted["curves"]
+    examples = [{"columns": row} for row in rows]
+    targets = Targets.of("softmax", ["0", "1"], labels)
+    trees, fitted = FeatureMember.fit(
+        "lightgbm",
+        examples[:1600],
+        targets.take(np.arange(1600)),
+        examples[1600:],
+        targets.take(np.arange(1600, 2000)),
+        seed=0,
+    )
+    assert 0 < fitted["rounds"][0] < 2000 and "log loss" in fitted["curves"]
     trees.save(tmp_path / "trees")
-    text = (tmp_path / "trees" / "model.txt").read_text(encoding="utf-8")
+    text = (tmp_path / "trees" / "booster_0.txt").read_text(encoding="utf-8")
     assert text.startswith("tree\n")  # LightGBM's own text format: nothing is unpickled to load it
-    loaded = Trees.load(tmp_path / "trees", ["0", "1"])
-    features = loaded.table.features(rows[1600:])
-    assert np.array_equal(loaded({"features": features})["logits"], trees({"features": features})["logits"])
-    probabilities = np.exp(trees({"features": features})["logits"])
+    loaded = FeatureMember.load(tmp_path / "trees")
+    held_out = examples[1600:]
+    assert np.array_equal(loaded.logits(held_out), trees.logits(held_out))
+    probabilities = np.exp(trees.logits(held_out))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     truth = np.asarray([int(y) for y in labels[1600:]])
     assert ((probabilities[:, 1] > 0.5) == truth).mean() > 0.97  # the rule is found
     trees.write_onnx(tmp_path / "trees.onnx")
-    from tunesmith.runtime.engines import OnnxEngine
-
-    exported = OnnxEngine(tmp_path / "trees.onnx", ("logits",))({"features": features})["logits"]
-    assert np.abs(exported - trees({"features": features})["logits"]).max() < 1e-4
+    exported = FeatureMember.from_onnx(tmp_path / "trees", tmp_path / "trees.onnx").logits(held_out)
+    assert np.abs(exported - trees.logits(held_out)).max() < 1e-4
 
 
 def test_average_precision_is_scikit_learns_with_ties() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from rich.table import Table
 
 from tunesmith import atomic
+from tunesmith.bundle import read_json_if_present
 from tunesmith.console import console
 from tunesmith.errors import GatesFailed
 from tunesmith.evaluate.errors import error_analysis
@@ -17,12 +18,14 @@ from tunesmith.evaluate.expectations import check_expectations
 from tunesmith.evaluate.exports import gate_figures
 from tunesmith.evaluate.gates import GATES_FILE, GateResult, check_gates, read_gates
 from tunesmith.evaluate.gates import summary as gates_summary
+from tunesmith.evaluate.leaderboard import learner_figures, print_leaderboard, remember_transformer
 from tunesmith.evaluate.report import with_interval, write_report
 from tunesmith.evaluate.robustness import KEEPS_POSITIONS, plot_robustness, robustness_report
 from tunesmith.evaluate.slices import plot_slices, shown_metric, slice_metrics
 from tunesmith.evaluate.trivial import GATE as TRIVIAL_GATE
 from tunesmith.evaluate.trivial import GATE_CONDITION, describe, trivial_baseline
 from tunesmith.evaluate.untrained import describe_untrained, plot_untrained, untrained_baseline
+from tunesmith.learners.ensemble import LEARNERS_FILE
 from tunesmith.metrics.uncertainty import SubsetMetric, higher_is_better, subset_intervals
 from tunesmith.prepare.stage import read_split
 from tunesmith.runtime.predict import Predictor
@@ -38,6 +41,9 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
     predictor = Predictor.from_run(run_dir, verify=backend != "torch", backend=backend)
     recipe = predictor.recipe
     results: dict[str, Any] = {}
+    board = read_json_if_present(run_dir / "train_summary.json").get("leaderboard", [])
+    states = read_json_if_present(run_dir / "model" / LEARNERS_FILE).get("states", {})
+    remember_transformer(predictor)
     train = read_split(run_dir, "train")
     train_labels = [r["label"] for r in train]
     for split in recipe.evaluation.splits:
@@ -56,6 +62,10 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
             results[split]["trivial_baseline"] = trivial
         if predictor.task.weighs_classes:
             results[split]["errors"] = error_analysis(records, answers)
+        if len(board) > 1:
+            results[split]["leaderboard"] = learner_figures(
+                predictor, board, records, answers, states, run_dir, split
+            )
         if recipe.evaluation.slices:
             results[split].update(_slices(predictor, records, answers, scorers, run_dir, split))
         if split == "test" and recipe.evaluation.robustness and scorers:
@@ -69,6 +79,8 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
                 plot_untrained(untrained, run_dir / "untrained_test.png")
     atomic.write_json(run_dir / METRICS_FILE, results)
     _print_table(results, predictor.task.headline, predictor.backend)
+    if "leaderboard" in results.get("test", {}):
+        print_leaderboard(results["test"]["leaderboard"], board, "test")
     for split, metrics in results.items():
         if metrics.get("advice"):
             console.print(f"[yellow]note ({split}):[/] {metrics['advice']}")
@@ -203,7 +215,7 @@ def raise_if_not_releasable(run_dir: Path) -> None:
 
 
 def _print_table(results: dict[str, Any], headline: tuple[str, ...], backend: str) -> None:
-    exported = backend not in ("torch", "lightgbm")  # what the model answers with itself, or an export
+    exported = backend not in ("torch", "native")  # what the model answers with itself, or an export
     table = Table(title=f"metrics ({backend} export)" if exported else "metrics")
     table.add_column("split")
     table.add_column("n", justify="right")

@@ -18,13 +18,16 @@ from tunesmith import atomic
 from tunesmith.console import console
 from tunesmith.errors import TunesmithError
 from tunesmith.export.int8 import quantize_to_agreement
+from tunesmith.export.learners import member_parity, write_learner_graphs
 from tunesmith.export.not_kept import forget_not_kept
 from tunesmith.export.optimize import fuse
 from tunesmith.export.smooth import smooth
 from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
+from tunesmith.learners.ensemble import Ensemble
 from tunesmith.prepare.stage import read_split
 from tunesmith.runtime.engines import OnnxEngine, load_engine
 from tunesmith.runtime.formats import EXPORT_DIR, EXTRAS_FILE, PARITY_FILE, ExportFormat, export_dir
+from tunesmith.runtime.learners import bundle_spec, load_learners
 from tunesmith.runtime.parity import (
     agreement,
     differing_examples,
@@ -35,7 +38,6 @@ from tunesmith.runtime.parity import (
     token_batches,
 )
 from tunesmith.runtime.predict import Predictor
-from tunesmith.tasks.base import ModelEngine
 
 
 class ExportFailed(TunesmithError):
@@ -50,10 +52,12 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
     """Export the run's model as `fmt` into export/<name>/ and return its parity record."""
     reference = Predictor.from_run(run_dir, verify=verify, backend="torch")
     task = reference.task
-    if isinstance(reference.model, ModelEngine) and fmt.name != "onnx":
+    ensemble = reference.engine if isinstance(reference.engine, Ensemble) else None
+    if ensemble is not None and fmt.name != "onnx":
+        served = " + ".join(member.name for member, _, _ in ensemble.members)
         raise ExportFailed(
-            f"{run_dir}: this run is served by gradient-boosted trees, which export as --format onnx "
-            "(a TreeEnsemble, fp32); int8 and TorchScript apply to a transformer's weights"
+            f"{run_dir}: this run is served by {served}, which exports as --format onnx (one fp32 graph "
+            "per learner); int8 and TorchScript apply to a transformer served alone"
         )
     if not task.graph_outputs:
         raise TunesmithError(
@@ -70,8 +74,24 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
         work = Path(scratch)
         out = work / fmt.name
         out.mkdir()
-        details = _write(reference, fmt, test, validation, work, out / fmt.file)
-        candidate = reference.on_engine(load_engine(fmt.name, out / fmt.file, task.graph_outputs))
+        if ensemble is not None:
+            details = _write_learners(reference, ensemble, fmt, test, validation, work, out)
+            spec = bundle_spec(reference.model_dir)
+            assert spec is not None
+            engine = load_learners(
+                reference.model_dir,
+                spec,
+                task,
+                reference.recipe,
+                reference.labels,
+                reference.tokenizer,
+                (fmt.name, out),
+            )
+            candidate = reference.on_engine(engine)
+            details["member_max_abs_diff"] = member_parity(ensemble, engine, test)
+        else:
+            details = _write(reference, fmt, test, validation, work, out / fmt.file)
+            candidate = reference.on_engine(load_engine(fmt.name, out / fmt.file, task.graph_outputs))
         extras = task.export_extras(candidate)
         if extras:
             from safetensors.numpy import save_file
@@ -79,6 +99,11 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
             save_file(extras, str(out / EXTRAS_FILE))
             candidate = reference.on_engine(candidate.engine, extras)  # type: ignore[arg-type]
         parity = {**prove(reference, candidate, fmt, test_records), **details}
+        if ensemble is not None:  # one graph per learner
+            files = [m["file"] for m in details["members"].values()]
+            parity["file"] = ", ".join(
+                str((export_dir(run_dir, fmt.name) / f).relative_to(run_dir)) for f in files
+            )
         atomic.write_json(out / PARITY_FILE, parity)
         if not parity["passed"]:
             raise ExportFailed(
@@ -99,10 +124,6 @@ def _write(
 ) -> dict[str, Any]:
     """The export file at `target`; what was done on the way (fusions, the int8 search)."""
     task, recipe = reference.task, reference.recipe
-    if isinstance(reference.model, ModelEngine):  # trees: their own converter (onnxmltools)
-        with console.status(f"writing the {fmt.name} graph of the trees..."):
-            reference.model.write_onnx(target)  # type: ignore[attr-defined]
-        return {}
     graph = task.inference_graph(reference.model)
     ordered = sorted(test, key=lambda e: sum(len(v) for v in e.values()))
     ends = [ordered[0], ordered[-1]]
@@ -123,6 +144,27 @@ def _write(
         return details
     int8 = _int8(reference, fp32, target, work, validation)
     return {**details, "int8": int8}
+
+
+def _write_learners(
+    reference: Predictor,
+    ensemble: Ensemble,
+    fmt: ExportFormat,
+    test: list[dict[str, Any]],
+    validation: list[dict[str, Any]],
+    work: Path,
+    out: Path,
+) -> dict[str, Any]:
+    """One graph per learner of the bundle; the transformer's traced (and fused) as it is alone."""
+
+    def transformer(model: Any, path: Path) -> dict[str, Any]:
+        alone = Predictor(
+            reference.run_dir, reference.recipe, reference.task, model, reference.tokenizer, reference.labels
+        )
+        return _write(alone, fmt, test, validation, work, path)
+
+    with console.status(f"writing the {fmt.name} graph of each learner..."):
+        return {"members": write_learner_graphs(ensemble, out, transformer, fmt.file)}
 
 
 def _fused_if_exact(

@@ -126,6 +126,16 @@ def run(
     return output
 
 
+def _learners_served(run_dir: Path) -> str | None:
+    """What serves a bundle of learners ("ngram_linear", "the ensemble of ..."); None: a transformer alone."""
+    from tunesmith.runtime.learners import bundle_spec
+
+    spec = bundle_spec(run_dir / "model")
+    if spec is None or spec.transformer_only:
+        return None
+    return spec.served if spec.served != "ensemble" else "the ensemble of " + ", ".join(spec.names)
+
+
 def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[str]:
     """The recipe's exports, each proven or left out; then the gates again (they may name export
     figures) and the report. Returns what failed, one line each."""
@@ -135,7 +145,13 @@ def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[s
 
     console.rule("export")
     failed, passed = [], []
+    served = _learners_served(run_dir)
     for name in recipe.export.formats:
+        if served and name != "onnx":  # int8 and TorchScript are a transformer's alone
+            reason = f"applies to a transformer served alone; this run serves {served}"
+            console.print(f"{name}: not made ({reason}); predict and serve use onnx")
+            record_not_kept(run_dir, name, reason, instead="onnx")
+            continue
         try:
             parity = export(run_dir, FORMATS[name], verify=False)
             console.print(f"{name}: {parity['verdict']}")

@@ -10,8 +10,57 @@ from tunesmith.recipe.base import AUTO, Section
 
 
 class TrainingSection(Section):
-    """How the model is fine-tuned. `auto` values are chosen when training starts, from the model
-    and the training split's size (`train/auto.py`), and recorded in train_summary.json."""
+    """Which learners are fitted and how the transformer is fine-tuned. `auto` values are chosen
+    when training starts, from the model and the training split's size (`train/auto.py`), and
+    recorded in train_summary.json."""
+
+    learners: Literal["auto"] | list[str] = Field(
+        AUTO,
+        description="auto: every learner the task offers - text: a linear model on word and character "
+        "n-grams and the fine-tuned transformer; tables: LightGBM in three settings, XGBoost and a "
+        "linear model on the columns (and the transformer where a field holds words); matching pairs: "
+        "a linear model on shared n-grams, LightGBM on similarity figures and the cross-encoder. Or a "
+        "list of them, e.g. [ngram_linear, transformer]. The best on validation, or their weighted "
+        "ensemble, is the model.",
+    )
+    ensemble: bool = Field(
+        True,
+        description="Average the learners' calibrated scores with weights chosen on validation (Caruana's "
+        "greedy selection) where that beats the best single learner on validation; false: the best one.",
+    )
+    time_limit: float | None = Field(
+        None,
+        description="Seconds for fitting all learners ('20m', '1h30m' and '90s' are read too; None: no "
+        "limit). The fast learners fit first; the transformer gets what remains - fewer epochs, or a "
+        "stated part of one, from the step time measured on this machine - and stops at the limit.",
+    )
+
+    @field_validator("time_limit", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is None or isinstance(value, int | float):
+            return value
+        text = str(value).strip().lower()
+        if text in ("none", "off", ""):
+            return None
+        import re
+
+        parts = re.fullmatch(
+            r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)s)?", text
+        )
+        if text.replace(".", "", 1).isdigit():
+            return float(text)
+        if not parts or not any(parts.groups()):
+            raise ValueError(f"'{value}' is not a duration: give seconds or e.g. 20m, 1h30m, 90s")
+        hours, minutes, seconds = (float(p) if p else 0.0 for p in parts.groups())
+        return hours * 3600 + minutes * 60 + seconds
+
+    @field_validator("time_limit")
+    @classmethod
+    def _positive_limit(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("must be above 0 seconds (or None: no limit)")
+        return value
 
     epochs: float | Literal["auto"] = Field(
         AUTO,

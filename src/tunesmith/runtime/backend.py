@@ -92,19 +92,25 @@ def choose_backend(run_dir: Path, task: Any, wanted: str, tokenizer: Any) -> str
     return best
 
 
+def check_export_files(run_dir: Path, name: str) -> None:
+    """After `verify_bundle` (which refuses a changed file): every file of the export must be in
+    the run's manifest."""
+    manifest = read_manifest(run_dir)["files"]
+    for path in sorted(p for p in export_dir(run_dir, name).rglob("*") if p.is_file()):
+        rel = str(path.relative_to(run_dir))
+        if rel not in manifest:
+            raise BundleError(
+                f"{rel} is not in {run_dir}'s manifest (written after bundling?); export it again "
+                f"with `tunesmith export`"
+            )
+
+
 def open_export(run_dir: Path, name: str, task: Any, verify: bool) -> tuple[Engine, dict[str, np.ndarray]]:
-    """The engine and stored extras of a proven export; with `verify` (after `verify_bundle`, which
-    refuses a changed file), every file of the export must be in the run's manifest."""
+    """The engine and stored extras of a proven export; with `verify`, every file of the export
+    must be in the run's manifest."""
     folder = export_dir(run_dir, name)
-    if verify:  # the files the manifest lists were checked by verify_bundle; none may be missing from it
-        manifest = read_manifest(run_dir)["files"]
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            rel = str(path.relative_to(run_dir))
-            if rel not in manifest:
-                raise BundleError(
-                    f"{rel} is not in {run_dir}'s manifest (written after bundling?); export it again "
-                    f"with `tunesmith export`"
-                )
+    if verify:
+        check_export_files(run_dir, name)
     engine = load_engine(name, folder / FORMATS[name].file, task.graph_outputs)
     extras: dict[str, np.ndarray] = {}
     if (folder / EXTRAS_FILE).is_file():

@@ -143,14 +143,16 @@ def parity_records(run_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def reference_of(parity: dict[str, Any]) -> str:
-    """What an export was proven against: the trained model as it answers itself (PyTorch; LightGBM
-    for gradient-boosted trees)."""
+    """What an export was proven against: the trained model as it answers itself (PyTorch; `native`
+    for a bundle of learners: each in its own library)."""
     return str(parity.get("reference", "torch"))
 
 
 def eager_name(backend: str) -> str:
     """How a reference backend is named to a reader."""
-    return {"torch": "PyTorch", "lightgbm": "LightGBM"}.get(backend, backend)
+    return {"torch": "PyTorch", "native": "the trained learners", "lightgbm": "LightGBM"}.get(
+        backend, backend
+    )
 
 
 def not_kept(run_dir: Path) -> dict[str, dict[str, str]]:

@@ -17,7 +17,9 @@ import numpy as np
 
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE, verify_bundle
 from tunesmith.console import quiet_transformers
+from tunesmith.data.fields import row_columns
 from tunesmith.errors import BundleError, TunesmithError
+from tunesmith.learners.ensemble import LearnersSpec
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.runtime.engines import Engine, TorchEngine
 from tunesmith.runtime.parity import token_batches
@@ -126,6 +128,7 @@ class Predictor:
             engine = TorchEngine(task.inference_graph(model), task.graph_outputs)
         self.engine = engine
         self.backend = engine.name if engine is not None else "torch"
+        self.reads_examples = bool(getattr(engine, "reads_examples", False))
         self.extras = extras or {}
         self.cache: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -139,6 +142,7 @@ class Predictor:
         fastest proven export); with `verify`, refuse a bundle whose checksums do not match."""
         from tunesmith.runtime.backend import choose_backend, open_export
         from tunesmith.runtime.formats import FORMATS
+        from tunesmith.runtime.learners import bundle_spec
         from tunesmith.runtime.tokenizer import plain_tokenizer
 
         if verify:
@@ -150,14 +154,19 @@ class Predictor:
         trust = recipe.model.trust_remote_code
         task = get_task(recipe.task)
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
-        # a transformer's bundle holds its tokenizer; gradient-boosted trees read columns, not tokens.
-        # An export answers with the `tokenizers` library alone where the task only needs plain
-        # token ids, so the process imports neither transformers nor PyTorch.
+        # a transformer's bundle holds its tokenizer; other learners read n-grams or columns, not
+        # tokens. An export answers with the `tokenizers` library alone where the task only needs
+        # plain token ids, so the process imports neither transformers nor PyTorch.
         has_tokenizer = (model_dir / "tokenizer_config.json").is_file()
         # (a tokenizer with remote code is transformers' to load)
         plain = plain_tokenizer(model_dir) if has_tokenizer and task.plain_tokens and not trust else None
         hf_tokenizer = None if plain is not None or not has_tokenizer else _hf_tokenizer(model_dir, trust)
         chosen = choose_backend(run_dir, task, backend, plain or hf_tokenizer)
+        spec = bundle_spec(model_dir) if task.learner_outputs else None
+        if spec is not None and not spec.transformer_only:
+            return cls._learners(
+                run_dir, recipe, task, labels, spec, chosen, backend, verify, plain, hf_tokenizer
+            )
         if chosen == "torch":
             _need_torch(run_dir, backend)
             tokenizer = (hf_tokenizer or _hf_tokenizer(model_dir, trust)) if has_tokenizer else None
@@ -166,6 +175,41 @@ class Predictor:
         if plain is None or FORMATS[chosen].runtime != "onnxruntime":  # TorchScript: PyTorch's tokens
             plain = hf_tokenizer or (_hf_tokenizer(model_dir, trust) if has_tokenizer else None)
         return cls(run_dir, recipe, task, None, plain, labels, engine=engine, extras=extras)
+
+    @classmethod
+    def _learners(
+        cls,
+        run_dir: Path,
+        recipe: Recipe,
+        task: Task,
+        labels: list[str],
+        spec: LearnersSpec,
+        chosen: str,
+        wanted: str,
+        verify: bool,
+        plain: Any,
+        hf_tokenizer: Any,
+    ) -> Predictor:
+        """A bundle of learners (one of them, or an ensemble): each member on `chosen`."""
+        from tunesmith.runtime.backend import check_export_files
+        from tunesmith.runtime.formats import export_dir
+        from tunesmith.runtime.learners import load_learners
+
+        model_dir = run_dir / MODEL_DIR
+        tokenizer = None
+        if spec.with_transformer:
+            if chosen == "torch":
+                _need_torch(run_dir, wanted)
+                tokenizer = hf_tokenizer or _hf_tokenizer(model_dir, recipe.model.trust_remote_code)
+            else:
+                tokenizer = plain or hf_tokenizer
+        if chosen != "torch" and verify:
+            check_export_files(run_dir, chosen)
+        export = None if chosen == "torch" else (chosen, export_dir(run_dir, chosen))
+        engine = load_learners(model_dir, spec, task, recipe, labels, tokenizer, export)
+        return cls(
+            run_dir, recipe, task, engine if chosen == "torch" else None, tokenizer, labels, engine=engine
+        )
 
     def on_engine(self, engine: Engine, extras: dict[str, np.ndarray] | None = None) -> Predictor:
         """The same run answering through another engine (an export being proven)."""
@@ -195,9 +239,10 @@ class Predictor:
     def engine_batches(self, examples: Sequence[Example], batch_size: int) -> list[dict[str, Any]]:
         """The inputs of the engine for prepared examples, `batch_size` at a time: token batches,
         or what the task's own engine reads (the trees' features)."""
-        batches = getattr(self.task, "engine_batches", None)
-        if batches is not None:
-            return batches(self, examples, batch_size)  # type: ignore[no-any-return]
+        if self.reads_examples:
+            return [
+                {"examples": list(examples[i : i + batch_size])} for i in range(0, len(examples), batch_size)
+            ]
         return token_batches(self.tokenizer, examples, self.recipe.model.max_length, batch_size)
 
     def outputs(self, items: Sequence[str | Example], batch_size: int = 64, show: bool = False) -> Any:
@@ -234,6 +279,14 @@ class Predictor:
                 seen.append({key: convert([value])[0] for key, value in example.items()})
         return seen
 
+    @property
+    def reads_rows(self) -> bool:
+        """The model reads a record's fields (trees, column learners), not only its text."""
+        if "columns" not in self.task.inputs:
+            return False
+        reads = getattr(self.engine, "reads", None)
+        return "columns" in reads if reads is not None else self.tokenizer is None
+
     def _check_row(self, position: int, record: dict[str, Any]) -> None:
         missing = self._inputs().missing_column(record)
         if missing is not None:
@@ -241,16 +294,22 @@ class Predictor:
                 f"input {position}: the row lacks column '{missing}' (the model reads "
                 f"{', '.join(self._inputs().row_columns())})"
             )
+        check = getattr(self.engine, "check", None)
+        if check is not None:
+            try:
+                check({"columns": row_columns(record, self.recipe.data.text_template or "")})
+            except ValueError as error:
+                raise InvalidExample(f"input {position}: {error}") from None
 
     def check(self, items: Sequence[str | Example]) -> None:
         """Raise InvalidExample for an input the model cannot answer, before it joins a batch: a
         missing field, a row without a column the model reads, text sent to trees, a text over
         the length limit when the recipe refuses those (`serve.long_inputs`)."""
         examples = as_examples(items, self.task)
-        if self.tokenizer is None and any("record" not in e for e in examples):
+        if self.reads_rows and any("record" not in e for e in examples):
             raise InvalidExample(
-                "this model is gradient-boosted trees, which read a row's columns: send 'record' (or "
-                "'records') with the columns by name, not text"
+                "this model reads a record's fields (columns, lists, objects): send 'record' (or "
+                "'records') with the fields by name, not text"
             )
         for position, example in enumerate(examples):
             if "record" in example:

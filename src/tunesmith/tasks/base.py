@@ -34,6 +34,9 @@ class Runtime(Protocol):
     model_dir: Path
     cache: dict[str, Any]  # per-loaded-model memo, e.g. the knowledge base's embeddings
     extras: dict[str, np.ndarray]  # what `export_extras` stored with the loaded export ({} for PyTorch)
+    # the model reads examples, not token tensors: learners of n-grams or columns, an ensemble;
+    # `infer({"examples": [...]})` gives their logits
+    reads_examples: bool
 
     def locked(self) -> Any:
         """A context manager held around every model call (the server answers from threads)."""
@@ -46,10 +49,12 @@ class Runtime(Protocol):
 
 
 class ModelEngine:
-    """A trained model that answers as an export engine does (gradient-boosted trees: features
-    in, logits out), so its own answers and its export's go through the same path."""
+    """A trained model that answers as an export engine does, so its own answers and its export's
+    go through the same path: `{"examples": [...]}` in (the learners read the examples
+    themselves: n-grams, columns, an ensemble with the transformer), the task's `logits` out."""
 
     name = "model"
+    reads_examples = True
 
     def __call__(self, tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -80,6 +85,9 @@ class Task(Protocol):
     max_epochs: int  # and the most epochs they may be
     # What `inference_graph` returns, by name; (): the task generates text and is not exported.
     graph_outputs: tuple[str, ...]
+    # What the logits mean, for learners other than the transformer and for ensembles: softmax
+    # (one label of several), sigmoid (several labels), value (a number); None: transformer only.
+    learner_outputs: str | None
     # Answering calls the tokenizer only for padded ids of texts (and pairs), so an export answers
     # with the `tokenizers` library alone (export/tokenizer.py); False: it needs transformers'
     # tokenizer (offsets, overflowing windows).
@@ -113,8 +121,9 @@ class Task(Protocol):
         ...
 
     def learners(self, run_dir: Path) -> tuple[str, ...]:
-        """What trains on the prepared run folder: ("transformer",), or for tabular data also (or
-        only) "trees" - gradient boosting on the raw columns (train/trees.py chooses the served one)."""
+        """The learners that can train on the prepared run folder, fast ones first (names of
+        learners/catalog.py, and "transformer"); `training.learners` may keep a subset. Several:
+        each is fitted, and the best on validation - or their weighted ensemble - is the model."""
         ...
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
@@ -158,6 +167,11 @@ class Task(Protocol):
         self, runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
     ) -> Any:
         """The raw model outputs for examples, in input order (logits, spans, generated text)."""
+        ...
+
+    def outputs_of_logits(self, logits: np.ndarray) -> Any:
+        """The task's raw outputs (what `outputs` gives) from learner logits: the logits themselves,
+        or for matching each pair's score."""
         ...
 
     def decode(
@@ -237,6 +251,7 @@ class TaskDefaults:
     step_budget = 2500
     max_epochs = 20
     graph_outputs: tuple[str, ...] = ("logits",)
+    learner_outputs: str | None = None
     plain_tokens = False
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 
@@ -250,6 +265,9 @@ class TaskDefaults:
 
     def check_example(self, record: dict[str, Any]) -> None:
         return None
+
+    def outputs_of_logits(self, logits: np.ndarray) -> Any:
+        return logits
 
     def label_space(self, labels: Sequence[Any]) -> list[str]:
         return sorted({str(label) for label in labels})

@@ -119,6 +119,10 @@ class ClassificationTask(SequenceHead):
     greater_is_better = True
     weighs_classes = True
     headline = ("accuracy", "macro_f1", "weighted_f1")
+    learner_outputs = "softmax"
+
+    def learners(self, run_dir: Path) -> tuple[str, ...]:
+        return ("ngram_linear", "transformer")
 
     def parse_label(self, value: Any) -> str:
         if isinstance(value, list | dict):

@@ -271,6 +271,14 @@ class CrossEncoderMatching(MatchingBase, SequenceHead):
     # multilingual-E5 on 1,200 ATEC pairs collapsed to a constant score (validation ROC-AUC 0.56,
     # loss stuck at the prior's entropy); at 5e-5 it learned (0.76). Cross-encoders train at half.
     learning_rate_scale = 0.5
+    learner_outputs = "softmax"  # the labels 0 and 1: the score is the probability of 1
+
+    def learners(self, run_dir: Path) -> tuple[str, ...]:
+        """The pair's n-grams (linear) and similarity figures (trees) beside the cross-encoder."""
+        return ("pair_linear", "pair_lightgbm", "transformer")
+
+    def outputs_of_logits(self, logits: np.ndarray) -> list[dict[str, Any]]:
+        return [{"score": float(s)} for s in softmax(np.asarray(logits, dtype=np.float64))[:, 1]]
 
     def build_model(self, model_dir: Path, labels: list[str], trust_remote_code: bool) -> Any:
         return build_head(model_dir, labels, "single_label_classification", trust_remote_code)

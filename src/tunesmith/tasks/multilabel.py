@@ -72,6 +72,10 @@ class MultiLabelTask(SequenceHead):
     best_metric = "micro_f1"
     greater_is_better = True
     headline = ("micro_f1", "macro_f1", "subset_accuracy")
+    learner_outputs = "sigmoid"
+
+    def learners(self, run_dir: Path) -> tuple[str, ...]:
+        return ("ngram_linear", "transformer")
 
     def parse_label(self, value: Any) -> list[str]:
         """A list of names; a string is one name, or several separated by ';'. [] is valid."""

@@ -39,6 +39,10 @@ class RegressionTask(SequenceHead):
     best_metric = "rmse"
     greater_is_better = False
     headline = ("rmse", "mae", "r2", "spearman")
+    learner_outputs = "value"
+
+    def learners(self, run_dir: Path) -> tuple[str, ...]:
+        return ("ngram_linear", "transformer")
 
     def parse_label(self, value: Any) -> float:
         if isinstance(value, bool | list | dict):

@@ -52,10 +52,17 @@ def length_order(examples: Sequence[dict[str, Any]]) -> list[int]:
     return sorted(range(len(examples)), key=lambda i: sum(len(str(v)) for v in examples[i].values()))
 
 
-def sequence_logits(
-    runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+def token_logits(
+    tokenizer: Any,
+    infer: Any,
+    examples: Sequence[dict[str, Any]],
+    max_length: int,
+    batch_size: int,
+    width: int,
+    show: bool = False,
 ) -> np.ndarray:
-    """Logits in input order; examples are batched by length so padding stays small."""
+    """Logits in input order of a token graph (`infer`: token tensors -> {"logits"}); examples are
+    batched by length so padding stays small."""
     order = length_order(examples)
     out: list[np.ndarray | None] = [None] * len(examples)
     with progress(show=show) as bar:
@@ -64,19 +71,47 @@ def sequence_logits(
             chunk = order[start : start + batch_size]
             texts = [examples[i]["text"] for i in chunk]
             pairs = [examples[i]["text_pair"] for i in chunk] if "text_pair" in examples[chunk[0]] else None
-            batch = runtime.tokenizer(
-                texts,
-                pairs,
-                truncation=True,
-                max_length=runtime.recipe.model.max_length,
-                padding=True,
-                return_tensors="np",
+            batch = tokenizer(
+                texts, pairs, truncation=True, max_length=max_length, padding=True, return_tensors="np"
             )
-            result = runtime.infer(batch)["logits"]
+            result = infer(batch)["logits"]
             for row, i in zip(result, chunk, strict=True):
                 out[i] = row
             bar.advance(job, len(chunk))
-    return np.stack(out) if out else np.zeros((0, len(runtime.labels)))
+    return np.stack(out) if out else np.zeros((0, width))
+
+
+def sequence_logits(
+    runtime: Runtime, examples: Sequence[dict[str, Any]], batch_size: int, show: bool
+) -> np.ndarray:
+    """Logits in input order: the token graph's, or - for a bundle of learners that read the
+    examples themselves (n-grams, columns, an ensemble) - theirs."""
+    if runtime.reads_examples:
+        return examples_logits(runtime, examples, show)
+    return token_logits(
+        runtime.tokenizer,
+        runtime.infer,
+        examples,
+        runtime.recipe.model.max_length,
+        batch_size,
+        len(runtime.labels),
+        show,
+    )
+
+
+EXAMPLES_CHUNK = 1024
+
+
+def examples_logits(runtime: Runtime, examples: Sequence[dict[str, Any]], show: bool) -> np.ndarray:
+    """The logits of learners that read examples, `EXAMPLES_CHUNK` at a time (with a progress bar)."""
+    found = []
+    with progress(show=show) as bar:
+        job = bar.add_task("predicting", total=len(examples))
+        for start in range(0, len(examples), EXAMPLES_CHUNK):
+            chunk = list(examples[start : start + EXAMPLES_CHUNK])
+            found.append(runtime.infer({"examples": chunk})["logits"])
+            bar.advance(job, len(chunk))
+    return np.concatenate(found) if found else np.zeros((0, len(runtime.labels)))
 
 
 class SequenceHead(TaskDefaults):

@@ -13,7 +13,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +49,10 @@ from tunesmith.train.losses import (
 from tunesmith.train.oversample import oversampled_indices
 from tunesmith.train.precision import choose_precision
 from tunesmith.train.progress import ProgressFile
+from tunesmith.train.result import TrainResult
 from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
 from tunesmith.train.task_loss import trainer_class
 from tunesmith.train.tracking import is_main_process, tracking_callbacks
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    model_dir: Path
-    summary: dict[str, Any]
 
 
 def encode_splits(
@@ -97,9 +91,10 @@ def calibrate_on_validation(
     labels: list[str],
     stage: Path,
     auto_weights: list[float] | None,
-) -> dict[str, Any] | None:
-    """Let the task fit its decision settings on validation, predicted in file order;
-    `auto_weights`: class weights that `class_weights: auto` chose, for the task to keep or undo."""
+) -> tuple[dict[str, Any] | None, Any]:
+    """Let the task fit its decision settings on validation, predicted in file order; returns them
+    and the validation outputs. `auto_weights`: class weights that `class_weights: auto` chose,
+    for the task to keep or undo."""
     from tunesmith.prepare.stage import read_split
     from tunesmith.runtime.predict import Predictor
 
@@ -123,7 +118,7 @@ def calibrate_on_validation(
             f"class weights {verdict}: validation macro-F1 {decided['macro_f1_with']:.4f} with them, "
             f"{decided['macro_f1_without']:.4f} without"
         )
-    return state
+    return state, outputs
 
 
 def _imbalance_loss(
@@ -253,30 +248,25 @@ def check_prepared(run_dir: Path, force: bool) -> None:
 def train(
     run_dir: Path, resume: bool = False, processes: Processes | None = None, force: bool = False
 ) -> TrainResult:
-    """Fine-tune the recipe's model on the run folder's prepared data, here or (with `processes`)
-    in several processes through torchrun; `resume` continues from the last complete checkpoint;
-    `force` trains on splits that `check_prepared` would refuse. A tabular task may train
-    gradient-boosted trees beside the transformer, or instead of it (`train/trees.py`)."""
+    """Fit the recipe's learners on the run folder's prepared data: the transformer here or (with
+    `processes`) in several processes through torchrun - `resume` continues it from the last
+    complete checkpoint -, and where the task offers them the fast learners beside it
+    (train/learners.py), the best on validation or their ensemble becoming the model; `force`
+    trains on splits that `check_prepared` would refuse."""
+    from tunesmith.train.learners import learners_to_train, train_learners
+
     recipe = load_resolved(run_dir)
-    learners = get_task(recipe.task).learners(run_dir)
-    transformer = "transformer" in learners
-    if transformer and recipe.model.name != "auto":
+    learners = learners_to_train(run_dir, recipe, get_task(recipe.task))
+    if "transformer" in learners and recipe.model.name != "auto":
         resolve_model(recipe.model.name)  # a model that is not here is the first thing to say
     check_prepared(run_dir, force)
-    result = None
-    if transformer:
-        result = _train_transformer(run_dir, resume, processes)
-    if "trees" in learners:
-        from tunesmith.train.trees import train_trees
-
-        train_trees(run_dir, transformer_trained=transformer)
-        summary = json.loads((run_dir / "train_summary.json").read_text(encoding="utf-8"))
-        result = TrainResult(run_dir / MODEL_DIR, summary)
-    assert result is not None
-    return result
+    if learners == ["transformer"]:
+        return train_transformer(run_dir, resume, processes)
+    return train_learners(run_dir, learners, lambda: train_transformer(run_dir, resume, processes))
 
 
-def _train_transformer(run_dir: Path, resume: bool, processes: Processes | None) -> TrainResult:
+def train_transformer(run_dir: Path, resume: bool, processes: Processes | None) -> TrainResult:
+    """The transformer alone: fine-tuned into `model/` (resumable, in several processes if asked)."""
     start_from = _start_point(run_dir / CHECKPOINTS_DIR, resume)
     if processes is not None and processes.world_size > 1 and not in_worker():
         check_strategy(load_resolved(run_dir))
@@ -387,10 +377,10 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         atomic.write_json(stage / LABELS_FILE, labels)
         task.save_extras(run_dir, stage)
         weights_to_judge = list(class_weights.values()) if auto_weights and class_weights else None
-        state = (
+        state, validation_outputs = (
             calibrate_on_validation(run_dir, recipe, task, final, tokenizer, labels, stage, weights_to_judge)
             if has_validation
-            else None
+            else (None, None)
         )
         if state is not None:
             atomic.write_json(stage / TASK_STATE_FILE, state)
@@ -435,4 +425,4 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         f"[bold]trained[/] {summary['steps']} steps in {summary['train_runtime_s']:.0f} s "
         f"({summary['train_samples_per_second']:.1f} samples/s) -> {out}"
     )
-    return TrainResult(out, summary)
+    return TrainResult(out, summary, validation_outputs)
