@@ -54,18 +54,25 @@ def render(recipe: Recipe, report: dict[str, Any], metrics: dict[str, Any], summ
     base = (
         Path(model_name).name if ("/" in model_name and Path(model_name).exists()) else model_name
     )  # a local folder: its name, not the machine's path
-    trees = summary.get("learner") == "trees"
-    what = (
-        f"A {recipe.task.type} model: gradient-boosted trees (LightGBM) trained by tunesmith on the raw "
-        f"columns of {counts['train']:,} rows, {len(labels)} labels."
-        if trees
-        else f"A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts['train']:,} "
-        f"examples,\n{len(labels)} labels. Text longer than {recipe.model.max_length} tokens is cut."
+    served = summary.get("learner", "transformer")
+    transformer = served == "transformer" or any(
+        m["learner"] == "transformer" for m in summary.get("choice", {}).get("members", [])
     )
+    if served == "transformer":
+        what = (
+            f"A {recipe.task.type} model fine-tuned by tunesmith from `{base}` on {counts['train']:,} "
+            f"examples,\n{len(labels)} labels. Text longer than {recipe.model.max_length} tokens is cut."
+        )
+    else:
+        what = (
+            f"A {recipe.task.type} model trained by tunesmith on {counts['train']:,} examples, "
+            f"{len(labels)} labels: {model_name}."
+        )
+    table_like = recipe.task.type == "tabular" and not transformer
     return f"""---
 language: {language}
-library_name: {"lightgbm" if trees else "transformers"}
-pipeline_tag: {"tabular-classification" if trees else "text-classification"}
+library_name: {"transformers" if transformer else "tunesmith"}
+pipeline_tag: {"tabular-classification" if table_like else "text-classification"}
 base_model: {base}
 tags: [tunesmith, {recipe.task.type}]
 ---
@@ -93,7 +100,7 @@ Each value with its 95% bootstrap interval over the split's records.
 
 ## Training
 
-{_trees_lines(summary) if trees else _transformer_lines(recipe, training)}
+{_transformer_lines(recipe, training) if transformer else _learner_lines(summary)}
 
 ## Limitations
 
@@ -108,21 +115,37 @@ Each value with its 95% bootstrap interval over the split's records.
 
 
 def _choice_lines(summary: dict[str, Any]) -> str:
-    """Why this learner is the bundle's model (tabular runs that trained trees)."""
-    choice = summary.get("choice")
-    if not choice:
+    """Why this learner (or ensemble) is the bundle's model, and the leaderboard on validation."""
+    choice, board = summary.get("choice"), summary.get("leaderboard")
+    if not choice or not board:
         return ""
-    seconds = ", ".join(f"{name} {value:.1f} s" for name, value in choice.get("seconds", {}).items())
-    return f"\nServed: {choice['reason']}. Training time: {seconds}.\n"
+    metric = choice.get("metric") or ""
+    rows = [
+        [
+            row["learner"],
+            row.get("error", "failed")[:80]
+            if row["status"] != "fitted"
+            else f"{row.get('validation', {}).get(metric, float('nan')):.4f}",
+            f"{row['fit_seconds']:.1f} s",
+            f"{row['weight']:.2f}" if row.get("weight") else "",
+        ]
+        for row in board
+    ]
+    table = markdown_table(["learner", f"validation {metric}", "fit", "weight"], rows)
+    return f"\nServed: {choice['reason']}.\n\n{table}\n"
 
 
-def _trees_lines(summary: dict[str, Any]) -> str:
-    fitted = summary.get("trees", {})
-    return (
-        f"{fitted.get('rounds')} boosting rounds (stopped on the validation log loss), "
-        f"{fitted.get('train_seconds', 0):.1f} s, +{fitted.get('added_memory_bytes', 0) / 1e6:.0f} MB of "
-        f"memory; {fitted.get('columns', '')}."
-    )
+def _learner_lines(summary: dict[str, Any]) -> str:
+    """What each learner of a bundle without a transformer read and how it was fitted."""
+    lines = []
+    for row in summary.get("leaderboard", []):
+        if row.get("weight") and row["learner"] != "ensemble":
+            details = row.get("details", {})
+            fitted = f"{row['fit_seconds']:.1f} s" + (
+                f", bagged over {details['folds']} folds" if details.get("folds") else ""
+            )
+            lines.append(f"- {row['learner']}: {row['title']}; {details.get('features', '')}; {fitted}.")
+    return "\n".join(lines) or "No learner details recorded."
 
 
 def _transformer_lines(recipe: Recipe, training: Any) -> str:

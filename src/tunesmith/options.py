@@ -15,6 +15,14 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a recipe key, e.g. --set training.epochs=3 (repeatable)."),
 ]
+TimeLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--time-limit",
+        help="Time for fitting every learner, e.g. 20m, 1h30m, 900 (training.time_limit): the fast "
+        "learners first, the transformer with what remains.",
+    ),
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Run folder (default runs/<recipe name>).")
 ]
@@ -44,8 +52,10 @@ MasterAddrOption = Annotated[str, typer.Option("--master-addr", help="Address of
 MasterPortOption = Annotated[int, typer.Option("--master-port", help="Port on the rank-0 node.")]
 
 
-def load_recipe(recipe_path: Path, overrides: list[str] | None) -> Recipe:
-    """The recipe file with `--set` overrides applied, validated (the recipe module loads on use)."""
+def load_recipe(recipe_path: Path, overrides: list[str] | None, time_limit: str | None = None) -> Recipe:
+    """The recipe file with `--set` overrides (and `--time-limit`) applied, validated (the recipe
+    module loads on use)."""
     from tunesmith import recipe as recipe_io
 
-    return recipe_io.load(recipe_path, overrides or [])
+    extra = [f"training.time_limit={time_limit}"] if time_limit is not None else []
+    return recipe_io.load(recipe_path, [*(overrides or []), *extra])

@@ -249,9 +249,11 @@ class ColumnTable:
             f"{len(self.categories)} categorical" if self.categories else "",
             f"{len(self.dates)} date (time, hour, weekday)" if self.dates else "",
         ]
-        kinds += [f"{name}: {len(items)} item columns" for name, items in self.items.items()]
-        kinds += [f"{name}: {len(keys)} key columns" for name, keys in self.keys.items()]
-        line = ", ".join(k for k in kinds if k) + " columns"
+        plain = ", ".join(k for k in kinds if k)
+        parts = [f"{plain} columns"] if plain else []
+        parts += [f"{len(items)} item columns of {name}" for name, items in self.items.items()]
+        parts += [f"{len(keys)} key columns of {name}" for name, keys in self.keys.items()]
+        line = "; ".join(parts) or "no columns"
         if self.left_out:
             line += "; left out: " + ", ".join(f"{n} ({why})" for n, why in self.left_out.items())
         return line

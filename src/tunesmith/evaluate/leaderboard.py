@@ -88,12 +88,14 @@ def learner_figures(
     rows, curves = [], {}
     for entry in board:
         name = entry["learner"]
-        if entry.get("status") == "failed":
+        if entry.get("status") != "fitted":
             continue
         if name == "ensemble" or (name == _served(predictor) and entry.get("weight") == 1.0):
             shown = _figures(task, records, answers, labels)
             if positive is not None:
-                curves[name] = [a["probabilities"][labels[positive]] for a in answers]
+                curves[name] = [
+                    a["score"] if "score" in a else a["probabilities"][labels[positive]] for a in answers
+                ]
             rows.append(
                 {
                     "learner": name,

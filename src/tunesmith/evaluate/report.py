@@ -129,8 +129,8 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
         sections.append(
             ("Training", f"<p>{escape(text)}</p>" + png(run_dir / "training_curves.png", "curves"), text)
         )
-    if summary.get("choice"):
-        sections.append(_choice_section(summary))
+    if summary.get("leaderboard"):
+        sections.append(_leaderboard_section(summary, test, run_dir))
     if metrics:
         header, rows = _metric_table(metrics, headline)
         sections.append(
@@ -222,33 +222,63 @@ def _sections(run_dir: Path, headline: tuple[str, ...]) -> list[tuple[str, str, 
     return sections
 
 
-def _choice_section(summary: dict[str, Any]) -> tuple[str, str, str]:
-    """A tabular run's learners side by side on validation, and which one the bundle serves."""
-    from tunesmith.metrics.plots import bar_chart, data_uri
+def _leaderboard_section(
+    summary: dict[str, Any], test: dict[str, Any], run_dir: Path
+) -> tuple[str, str, str]:
+    """Every learner that was fitted, on validation and test, and which one (or which ensemble)
+    the bundle serves, with a picture of both figures."""
+    from tunesmith.metrics.plots import data_uri, paired_bars
 
-    choice = summary["choice"]
-    seconds, memory = choice.get("seconds", {}), choice.get("memory_bytes", {})
-    rows = [
-        [
-            name,
-            f"{value:.4f}",
-            f"{seconds[name]:.1f} s" if name in seconds else "-",
-            f"{memory[name] / 1e6:,.0f} MB" if name in memory else "-",
-        ]
-        for name, value in choice["validation"].items()
+    choice, board = summary["choice"], summary["leaderboard"]
+    metric = choice.get("metric") or ""
+    tested = {row["learner"]: row for row in test.get("leaderboard", [])}
+    served = "ensemble" if choice["served"] == "ensemble" else choice["served"]
+    rows, names, validation, on_test = [], [], [], []
+    for entry in board:
+        name = entry["learner"]
+        value = entry.get("validation", {}).get(metric)
+        figure = tested.get(name, {}).get(metric)
+        rows.append(
+            [
+                name + (" (served)" if name == served else ""),
+                entry.get("title", ""),
+                entry.get("error", "")[:120] if entry["status"] != "fitted" else _shown(value),
+                _shown(figure),
+                f"{entry['fit_seconds']:.1f} s",
+                "-" if entry.get("ms_per_row") is None else f"{entry['ms_per_row']:.2f}",
+                f"{entry['weight']:.2f}" if entry.get("weight") else "",
+            ]
+        )
+        if entry["status"] == "fitted":
+            names.append(name)
+            validation.append(value)
+            on_test.append(figure)
+    header = [
+        "learner",
+        "what it is",
+        f"validation {metric}",
+        f"test {metric}",
+        "fit",
+        "ms per row",
+        "weight",
     ]
     text = f"served: {choice['reason']}"
-    figure = bar_chart(
-        choice["validation"], f"validation {choice['metric']} (higher is better)", horizontal=True
+    figure = paired_bars(
+        names, {"validation": validation, "test": on_test}, f"{metric} of each learner", served
     )
     html = (
         f"<p>{escape(text)}</p>"
-        + table(["learner", f"validation {choice['metric']}", "training time", "memory"], rows)
-        + "<p>Memory: what the trees added to the process, measured; the transformer's training "
-        "peak as estimated before it started.</p>"
-        + f'<img alt="validation score per learner" src="{data_uri(figure)}">'
+        + table(header, rows)
+        + "<p>Each learner answers as it would be served alone (its own thresholds and calibration); "
+        "ms per row: its time to answer, measured on validation.</p>"
+        + f'<img alt="validation and test figure of each learner" src="{data_uri(figure)}">'
+        + png(run_dir / "leaderboard_pr_test.png", "precision-recall of each learner")
     )
-    return ("Which model serves", html, text)
+    return ("Learners", html, text + "\n\n" + markdown_table(header, rows))
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None or value != value else f"{value:.4f}"
 
 
 def _untrained_section(found: dict[str, Any], run_dir: Path) -> tuple[str, str, str]:

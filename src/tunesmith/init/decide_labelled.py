@@ -14,6 +14,13 @@ from tunesmith.init.roles import (
     template_inputs,
 )
 
+# what trees and linear models read of a field of this shape (data/column_table.py)
+STRUCTURED = {
+    "list": "one column per item (1 when the record lists it)",
+    "flags": "one column per key (true 1, false -1, not mentioned: missing)",
+    "dict": "one column per key, nested keys dotted (numbers as they are, true 1, false -1)",
+}
+
 
 class LabelledDecisions(PlannerState):
     def _labelled(self, candidates: list[LabelCandidate]) -> None:
@@ -112,19 +119,24 @@ class LabelledDecisions(PlannerState):
                 raise DataError(f"{plan.source}: besides '{best.path}' no field can be an input")
             template = "; ".join(f"{c.name}: {{{c.path}{'?' if c.sometimes_empty else ''}}}" for c in chosen)
             for column in chosen:
-                self.role(column.path, f"in the template: {column.reason}")
+                shape = f"; {STRUCTURED[column.kind]}" if column.kind in STRUCTURED else ""
+                self.role(column.path, f"in the template{shape}: {column.reason}")
         tabular_kinds = sum(c.kind in ("number", "category", "datetime") for c in chosen)
-        if self.wishes.task is None and best.kind == "single" and tabular_kinds >= 0.5 * max(len(chosen), 1):
+        structured = [c for c in chosen if c.kind in STRUCTURED]
+        readable = tabular_kinds + len(structured)
+        if self.wishes.task is None and best.kind == "single" and readable >= 0.5 * max(len(chosen), 1):
             task = "tabular"
             prose = [c.path for c in chosen if c.kind == "text"]
-            plan.tabular_model = "best" if prose else "trees"
+            plan.tabular_model = "auto" if structured else "best" if prose else "trees"
             why = (
-                f"rows of {tabular_kinds} numeric/categorical columns and a label with {len(plan.labels)} "
-                "values: gradient-boosted trees on the raw columns"
+                f"records of {readable} fields a table can hold and a label with {len(plan.labels)} values: "
+                "trees and a linear model on the fields as columns"
+                + (" (one per item of a list, one per key of an object)" if structured else "")
                 + (
-                    f"; a transformer reads each row as a sentence too (for the free text in "
-                    f"{', '.join(prose)}), and the better on validation is served"
-                    if prose
+                    f"; a transformer reads each record as a sentence too (for the words in "
+                    f"{', '.join(prose or [c.path for c in structured])}), and the best on validation, "
+                    "or their ensemble, is served"
+                    if prose or structured
                     else ""
                 )
             )

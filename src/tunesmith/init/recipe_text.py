@@ -126,8 +126,9 @@ def _task_section(plan: Plan) -> list[str]:
         lines.append(f"  max_new_tokens: {plan.max_target_length}")
     if plan.tabular_model:
         lines.append(
-            f"  tabular_model: {plan.tabular_model}   # trees | transformer | best (both; the better on "
-            "validation is served)"
+            f"  tabular_model: {plan.tabular_model}   # trees (column learners) | transformer | best (all) "
+            "| auto (the transformer too where fields hold words); the best on validation, or their "
+            "ensemble, is served"
         )
         lines.append(
             "  # cost: {miss: 100, false_alarm: 1}   # what a missed positive and a false alarm cost: the "

@@ -45,14 +45,14 @@ def member_temperature(kind: Kind, logits: np.ndarray, targets: Targets) -> floa
 
 
 @dataclass
-class Ensemble:
+class Blend:
     weights: dict[str, float]  # learner -> share of the average
     score: Score
 
 
 def greedy_ensemble(
     scores: dict[str, np.ndarray], targets: Targets, kind: Kind, positive: int | None, rounds: int = ROUNDS
-) -> Ensemble:
+) -> Blend:
     """Caruana's selection over calibrated validation `scores` (probabilities, values) per learner;
     the weights of the round that scored best (later rounds only move weight around)."""
     names = sorted(scores)
@@ -60,14 +60,14 @@ def greedy_ensemble(
     first = _best(singles)
     counts: Counter[str] = Counter({first: 1})
     total = np.asarray(scores[first], dtype=np.float64).copy()
-    kept = Ensemble({first: 1.0}, singles[first])
+    kept = Blend({first: 1.0}, singles[first])
     for step in range(2, rounds + 1):
         trial = {name: score(kind, (total + scores[name]) / step, targets, positive) for name in names}
         name = _best(trial)
         counts[name] += 1
         total += scores[name]
         if trial[name].beats(kept.score):
-            kept = Ensemble({n: c / step for n, c in counts.items()}, trial[name])
+            kept = Blend({n: c / step for n, c in counts.items()}, trial[name])
     return kept
 
 

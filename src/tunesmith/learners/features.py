@@ -26,8 +26,8 @@ import numpy as np
 
 from tunesmith import atomic
 from tunesmith.data.column_table import ColumnTable
-from tunesmith.learners.ngrams import WORDS, NgramOptions, NgramVocabulary
-from tunesmith.learners.sparse import SparseRows
+from tunesmith.data.ngrams import WORDS, NgramOptions, NgramVocabulary
+from tunesmith.data.sparse_rows import SparseRows
 
 FEATURES_FILE = "features.json"
 VOCABULARY_FILE = "ngrams.json"

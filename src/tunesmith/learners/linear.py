@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.data.sparse_rows import SparseRows
 from tunesmith.learners.outputs import Targets
-from tunesmith.learners.sparse import SparseRows
 
 WEIGHTS_FILE = "linear.safetensors"
 CHUNK = 512  # rows answered at once: a gather of chunk x n-grams x labels stays small

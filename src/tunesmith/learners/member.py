@@ -159,7 +159,7 @@ def _fit_linear(
 def _take(x: Any, rows: np.ndarray) -> Any:
     if isinstance(x, np.ndarray):
         return x[rows]
-    from tunesmith.learners.sparse import SparseRows
+    from tunesmith.data.sparse_rows import SparseRows
 
     scipy_rows = x.to_scipy()[rows]
     return SparseRows(

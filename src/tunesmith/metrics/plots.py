@@ -155,6 +155,36 @@ def bar_chart(counts: dict[str, float], title: str, xlabel: str = "", horizontal
     return fig
 
 
+def paired_bars(
+    names: Sequence[str], series: dict[str, Sequence[float | None]], title: str, marked: str | None = None
+) -> Figure:
+    """Horizontal bars, one group per name (top to bottom in the given order) and one bar per
+    series (validation, test); a missing value leaves its bar out; `marked` is drawn in bold."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, max(2.4, 0.5 * len(names) * max(len(series), 1) + 1)))
+    height = 0.8 / max(len(series), 1)
+    colors = ("#4477aa", "#ee6677", "#228833")
+    positions = np.arange(len(names))[::-1]
+    for k, (label, values) in enumerate(series.items()):
+        shown = [(p, v) for p, v in zip(positions, values, strict=True) if v is not None and v == v]
+        if shown:
+            ax.barh(
+                [p + (k - (len(series) - 1) / 2) * height for p, _ in shown],
+                [v for _, v in shown],
+                height=height,
+                color=colors[k % len(colors)],
+                label=label,
+            )
+    ax.set_yticks(positions, names)
+    for tick, name in zip(ax.get_yticklabels(), names, strict=True):
+        if name == marked:
+            tick.set_fontweight("bold")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
 def histogram(values: Sequence[float], title: str, xlabel: str, marker: float | None = None) -> Figure:
     """A histogram; `marker` draws a dashed line (e.g. the model's max_length)."""
     plt = pyplot()

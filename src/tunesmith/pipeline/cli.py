@@ -15,6 +15,7 @@ from tunesmith.options import (
     ResumeOption,
     RunDir,
     SetOption,
+    TimeLimitOption,
     load_recipe,
 )
 from tunesmith.train.cli import processes_for
@@ -65,12 +66,15 @@ def run(
     resume: ResumeOption = False,
     nproc: NprocOption = 1,
     force: ForceOption = False,
+    time_limit: TimeLimitOption = None,
 ) -> None:
     """The whole line: prepare -> train -> evaluate -> bundle.
 
     Examples:
 
         tunesmith run recipe.yaml
+
+        tunesmith run recipe.yaml --time-limit 20m   # the learners' time; the stages around it add theirs
 
         tunesmith run recipe.yaml --set training.epochs=1 --set model.name=./my-model -o runs/try
 
@@ -79,7 +83,7 @@ def run(
     from tunesmith.bundle import default_output
     from tunesmith.pipeline.run import run as run_line
 
-    resolved = load_recipe(recipe, set_)
+    resolved = load_recipe(recipe, set_, time_limit)
     processes = processes_for(nproc, 1, 0, "127.0.0.1", 29500)
     run_line(resolved, output or default_output(resolved), overwrite, resume, processes, force)
 

@@ -103,6 +103,23 @@ def handover_threshold(
     }
 
 
+SHORTLIST = 32  # knowledge-base answers a cross-encoder reads per query (retrieved by TF-IDF first)
+FIT_QUESTIONS = 200  # validation questions the hand-over threshold is fitted on, at most
+
+
+def shortlist(runtime: Runtime, base: list[str], query: str) -> list[int]:
+    """Positions of the knowledge-base answers a model reads for `query`: all of a small base, else
+    the `SHORTLIST` nearest by TF-IDF cosine (the index is built once per loaded model)."""
+    if len(base) <= SHORTLIST:
+        return list(range(len(base)))
+    index = runtime.cache.get("kb_index")
+    if index is None:
+        from tunesmith.data.ngrams import TfidfIndex
+
+        index = runtime.cache["kb_index"] = TfidfIndex(base)
+    return index.nearest(query, SHORTLIST)  # type: ignore[no-any-return]
+
+
 class MatchingBase(TaskDefaults):
     type = "matching"
     plain_tokens = True
@@ -210,6 +227,11 @@ class MatchingBase(TaskDefaults):
         if not right or len(base) < 2:
             return {}
         questions = list(right)
+        if len(questions) > FIT_QUESTIONS:  # a seeded sample: the threshold is a share, not a count
+            questions = [
+                questions[i]
+                for i in sorted(np.random.default_rng(0).choice(len(questions), FIT_QUESTIONS, replace=False))
+            ]
         deepest = min(len(base), max(len(r) for r in right.values()) + 1)
         found = self.search(runtime, questions, 64, top_k=deepest)
         answerable, unanswerable = [], []
@@ -302,18 +324,21 @@ class CrossEncoderMatching(MatchingBase, SequenceHead):
     def search(
         self, runtime: Runtime, queries: list[str], batch_size: int, top_k: int | None = None
     ) -> list[list[tuple[str, float]]]:
-        """Every knowledge-base answer scored against the query: exact, and linear in its size."""
+        """The knowledge base ranked for each query: every answer scored by the model when there are
+        at most `SHORTLIST`, else the `SHORTLIST` answers nearest by TF-IDF cosine (word and character
+        n-grams), retrieved first - a model reading both texts costs one pass per candidate."""
         base = self.knowledge_base(runtime)
         results = []
         for query in queries:
             if not base:
                 results.append([])
                 continue
+            candidates = shortlist(runtime, base, query)
             scores = self.pair_scores(
-                runtime, [{"text": query, "text_pair": a} for a in base], batch_size, False
+                runtime, [{"text": query, "text_pair": base[j]} for j in candidates], batch_size, False
             )
             top = np.argsort(-scores)[: top_k or self.options.top_k]
-            results.append([(base[j], float(scores[j])) for j in top])
+            results.append([(base[candidates[j]], float(scores[j])) for j in top])
         return results
 
     def trainer_metrics(self, labels: list[str]) -> Callable[[EvalPrediction], dict[str, float]]:

@@ -37,7 +37,6 @@ from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console
 from tunesmith.errors import RecipeError, TrainingStopped
 from tunesmith.learners.catalog import TRANSFORMER, title
-from tunesmith.learners.combine import greedy_ensemble, member_temperature
 from tunesmith.learners.ensemble import LEARNERS_FILE, member_dir
 from tunesmith.learners.member import FeatureMember
 from tunesmith.learners.outputs import Kind, Targets, as_logits, probabilities
@@ -47,7 +46,9 @@ from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.tasks.binary_scores import positive_label
 from tunesmith.train.budget import Budget
+from tunesmith.train.choose import Candidate, choose, fallback
 from tunesmith.train.result import TrainResult
+from tunesmith.train.time_plan import OutOfTime
 
 SUMMARY_FILE = "train_summary.json"
 RUN_LEARNERS = "learners"  # <run>/learners/<name>/: fitted learners that are not (in) the model
@@ -68,6 +69,7 @@ class Fitted:
     ms_per_row: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    skipped: bool = False  # not fitted: the time limit left too little
     state: dict[str, Any] | None = None  # the task's calibration of this learner alone
     score: Score | None = None
     temperature: float = 1.0
@@ -154,7 +156,11 @@ def train_learners(
         errors = "; ".join(f"{n}: {f.error}" for n, f in fitted.items())
         raise RecipeError(f"no learner could be fitted: {errors}")
     positive = _positive(task, labels, kind)
-    choice = choose(working, validation_targets, kind, positive, recipe.training.ensemble)
+    choice = _choose(working, targets, validation_targets, kind, positive, recipe.training.ensemble)
+    if choice["served"] == "ensemble":  # its leaderboard figure: on validation, as every learner's
+        combined = _combined(choice, working, kind, "validation")
+        found = score(kind, probabilities(kind, combined), validation_targets, positive)  # type: ignore[arg-type]
+        choice["ensemble"]["validation"] = found.value
     for f in working.values():
         if f.validation is not None:
             f.state = _own_state(task, f, validation_records, labels)
@@ -218,15 +224,22 @@ def _fit_transformer(
     labels: list[str],
     validation: list[dict[str, Any]],
     budget: Budget,
-    train_transformer: Callable[[], TrainResult],
+    train_transformer: Callable[[float | None], TrainResult],
 ) -> tuple[TrainResult | None, Fitted]:
     """The transformer into `model/`, within what the budget leaves; its failure is reported."""
     fitted = Fitted(TRANSFORMER)
     started = time.perf_counter()
+    left = budget.remaining()
     try:
-        result = train_transformer()
+        result = train_transformer(None if left is None else time.time() + left)
     except (TrainingStopped, KeyboardInterrupt):
         raise
+    except OutOfTime as error:
+        fitted.error = f"skipped: {error}"
+        fitted.skipped = True
+        budget.notes.append(f"transformer {fitted.error}")
+        console.print(f"[yellow]transformer {fitted.error}[/]")
+        return None, fitted
     except Exception as error:  # out of memory, a model that will not load: the others go on
         fitted.error = f"{type(error).__name__}: {error}"
         fitted.seconds = time.perf_counter() - started
@@ -276,82 +289,24 @@ def _transformer_logits(
     return logits_of(validation), ms_per_row
 
 
-def choose(
-    fitted: dict[str, Fitted], targets: Targets, kind: Kind, positive: int | None, ensemble: bool
+def _choose(
+    fitted: dict[str, Fitted],
+    train: Targets,
+    validation: Targets,
+    kind: Kind,
+    positive: int | None,
+    ensemble: bool,
 ) -> dict[str, Any]:
-    """The winner: the best single learner on validation, or the weighted ensemble where it beats
-    it. Each learner's temperature and score are set on its `Fitted`."""
-    scored = {n: f for n, f in fitted.items() if f.validation is not None and len(targets)}
-    if not scored:  # no validation split: nothing to compare on
-        name = TRANSFORMER if TRANSFORMER in fitted else next(iter(fitted))
-        return {
-            "served": name,
-            "members": [{"learner": name, "weight": 1.0, "temperature": 1.0}],
-            "reason": f"{name} (no validation split to compare the learners on)",
-            "metric": None,
-        }
-    calibrated = {}
-    for name, f in scored.items():
-        f.temperature = member_temperature(kind, f.validation, targets)  # type: ignore[arg-type]
-        calibrated[name] = probabilities(kind, f.validation, f.temperature)  # type: ignore[arg-type]
-        f.score = score(kind, calibrated[name], targets, positive)
-    best = _best_single(scored)
-    single = scored[best].score
-    assert single is not None
-    metric = single.metric
-    choice: dict[str, Any] = {
-        "served": best,
-        "members": [{"learner": best, "weight": 1.0, "temperature": 1.0}],
-        "metric": metric,
-        "validation": {n: f.score.value for n, f in scored.items() if f.score is not None},
-        "best_single": {"learner": best, "value": single.value},
-    }
-    found = greedy_ensemble(calibrated, targets, kind, positive) if ensemble and len(scored) > 1 else None
-    if found is not None:
-        choice["ensemble"] = {"weights": found.weights, "value": found.score.value}
-    others = ", ".join(
-        f"{n} {scored[n].score.value:.4f}"  # type: ignore[union-attr]
-        for n in sorted(scored, key=lambda n: -_order(scored[n].score))
-        if n != best
-    )
-    if found is not None and len(found.weights) > 1 and found.score.beats(single):
-        shares = " + ".join(f"{n} ({w:.2f})" for n, w in sorted(found.weights.items(), key=lambda kv: -kv[1]))
-        choice.update(
-            served="ensemble",
-            members=[
-                {"learner": n, "weight": w, "temperature": scored[n].temperature}
-                for n, w in sorted(found.weights.items(), key=lambda kv: -kv[1])
-            ],
-            reason=f"the weighted ensemble of {shares}: validation {metric} {found.score.value:.4f} against "
-            f"the best single learner, {best}, {single.value:.4f}",
-        )
-        return choice
-    why = (
-        f"the ensemble ({found.score.value:.4f}) does not beat it"
-        if found is not None and len(found.weights) > 1
-        else "no ensemble beats it"
-        if found is not None
-        else "the ensemble is off (training.ensemble)"
-    )
-    choice["reason"] = f"{best}: validation {metric} {single.value:.4f}" + (
-        f" against {others}; {why}" if others else ""
-    )
+    """train/choose.py's choice over the learners that answered validation; each learner's
+    temperature and validation score are kept on its `Fitted`."""
+    scored = [n for n, f in fitted.items() if f.validation is not None]
+    if not scored or not len(validation):
+        return fallback(list(fitted))
+    candidates = [Candidate(n, fitted[n].validation, fitted[n].oof) for n in scored]  # type: ignore[arg-type]
+    choice = choose(candidates, train, validation, kind, positive, ensemble)
+    for c in candidates:
+        fitted[c.name].temperature, fitted[c.name].score = c.temperature, c.score
     return choice
-
-
-def _order(found: Score | None) -> float:
-    if found is None:
-        return float("-inf")
-    return found.value if found.greater_is_better else -found.value
-
-
-def _best_single(scored: dict[str, Fitted]) -> str:
-    winner = None
-    for name in scored:  # the task's order: fast learners first, so a tie goes to the cheaper one
-        if winner is None or scored[name].score.beats(scored[winner].score):  # type: ignore[union-attr]
-            winner = name
-    assert winner is not None
-    return winner
 
 
 def _combined(choice: dict[str, Any], fitted: dict[str, Fitted], kind: Kind, which: str) -> np.ndarray | None:
@@ -491,7 +446,7 @@ def leaderboard(fitted: dict[str, Fitted], choice: dict[str, Any]) -> list[dict[
         row: dict[str, Any] = {
             "learner": name,
             "title": title(name),
-            "status": "failed" if f.error else "fitted",
+            "status": "skipped" if f.skipped else "failed" if f.error else "fitted",
             "fit_seconds": round(f.seconds, 3),
             "ms_per_row": f.ms_per_row,
             "weight": weights.get(name, 0.0),
@@ -518,7 +473,7 @@ def leaderboard(fitted: dict[str, Fitted], choice: dict[str, Any]) -> list[dict[
                 "fit_seconds": round(sum(fitted[m["learner"]].seconds for m in choice["members"]), 3),
                 "ms_per_row": _sum_ms(fitted, choice),
                 "weight": 1.0,
-                "validation": {choice["metric"]: choice["ensemble"]["value"]},
+                "validation": {choice["metric"]: choice["ensemble"]["validation"]},
             }
         )
     metric = choice.get("metric")
@@ -585,7 +540,7 @@ def _print_leaderboard(summary: dict[str, Any]) -> None:
         value = row.get("validation", {}).get(metric)
         shown = (
             row.get("error", "")[:60]
-            if row["status"] == "failed"
+            if row["status"] != "fitted"
             else ("-" if value is None else f"{value:.4f}")
         )
         table.add_row(

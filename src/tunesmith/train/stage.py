@@ -9,9 +9,11 @@ processes (`launch.py`) every rank trains and rank 0 alone writes.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,18 @@ from tunesmith.train.progress import ProgressFile
 from tunesmith.train.result import TrainResult
 from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_permanently_frozen
 from tunesmith.train.task_loss import trainer_class
+from tunesmith.train.time_plan import (
+    DEADLINE_ENV,
+    FIXED_SECONDS,
+    MIN_STEPS,
+    OutOfTime,
+    TimePlan,
+    agreed,
+    deadline_from_environment,
+    measure_step_seconds,
+    plan,
+    stop_at_deadline,
+)
 from tunesmith.train.tracking import is_main_process, tracking_callbacks
 
 
@@ -237,6 +251,62 @@ def _start_point(checkpoints: Path, resume: bool) -> Path | None:
     return found
 
 
+def _steps_done(start_from: Path | None) -> int:
+    """The optimizer steps a resumed run already took (its checkpoint's number)."""
+    if start_from is None:
+        return 0
+    tail = start_from.name.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _plan_time(
+    model: Any,
+    task: Task,
+    tokenizer: Any,
+    splits: dict[str, Any],
+    recipe: Recipe,
+    args: Any,
+    start_from: Path | None,
+    deadline: float,
+    required: bool,
+) -> TimePlan:
+    """The steps that fit before `deadline`, from a step timed here; said on the console. Raises
+    OutOfTime when too few fit and the transformer is not the only learner."""
+    t = recipe.training
+    world = args.world_size
+    per_step = t.batch_size * world * t.gradient_accumulation_steps
+    steps_per_epoch = max(1, math.ceil(len(splits["train"]) / per_step))
+    planned = t.max_steps if t.max_steps > 0 else math.ceil(steps_per_epoch * float(t.epochs))
+    planned -= _steps_done(start_from)
+    seconds = agreed(
+        measure_step_seconds(
+            model,
+            task.collator(tokenizer),
+            splits["train"],
+            t.batch_size,
+            t.gradient_accumulation_steps,
+            recipe.seed,
+        )
+    )
+    validation = len(splits["validation"]) if "validation" in splits else 0
+    found = plan(planned, steps_per_epoch, per_step, seconds, validation, deadline - time.time())
+    if found.steps < MIN_STEPS and not required:
+        raise OutOfTime(
+            f"the time limit leaves {max(found.seconds_left, 0) / 60:.1f} min: {found.steps} steps of "
+            f"{seconds:.2f} s (measured) fit, fewer than {MIN_STEPS}; raise training.time_limit to include it"
+        )
+    if found.steps < MIN_STEPS:
+        found.steps = min(MIN_STEPS, planned)
+        console.print(
+            f"[yellow]time limit:[/] too little time is left; the transformer trains {found.steps} steps "
+            f"and may end after the limit (a step takes {seconds:.2f} s here)"
+        )
+    elif is_main_process():
+        verdict = "the transformer trains " + found.describe() if found.cut else "all planned steps fit"
+        console.print(f"time limit: {verdict}")
+    return found
+
+
 def check_prepared(run_dir: Path, force: bool) -> None:
     """Refuse splits that cannot judge a model (guards.py), unless `force`: then warn."""
     recipe = load_resolved(run_dir)
@@ -261,24 +331,49 @@ def train(
         resolve_model(recipe.model.name)  # a model that is not here is the first thing to say
     check_prepared(run_dir, force)
     if learners == ["transformer"]:
-        return train_transformer(run_dir, resume, processes)
-    return train_learners(run_dir, learners, lambda: train_transformer(run_dir, resume, processes))
+        limit = recipe.training.time_limit
+        return train_transformer(run_dir, resume, processes, time.time() + limit if limit else None)
+    return train_learners(
+        run_dir,
+        learners,
+        lambda deadline: train_transformer(run_dir, resume, processes, deadline, required=False),
+    )
 
 
-def train_transformer(run_dir: Path, resume: bool, processes: Processes | None) -> TrainResult:
-    """The transformer alone: fine-tuned into `model/` (resumable, in several processes if asked)."""
+def train_transformer(
+    run_dir: Path,
+    resume: bool,
+    processes: Processes | None,
+    deadline: float | None = None,
+    required: bool = True,
+) -> TrainResult:
+    """The transformer: fine-tuned into `model/` (resumable, in several processes if asked), within
+    `deadline` (seconds since the epoch) when one is set. `required`: it is the only learner, so
+    it trains at least a few steps even when the deadline leaves none (else OutOfTime)."""
     start_from = _start_point(run_dir / CHECKPOINTS_DIR, resume)
     if processes is not None and processes.world_size > 1 and not in_worker():
         check_strategy(load_resolved(run_dir))
-        launch(run_dir, start_from, processes)
+        if deadline is not None:
+            os.environ[DEADLINE_ENV] = str(deadline)  # the workers read it
+        try:
+            launch(run_dir, start_from, processes)
+        finally:
+            os.environ.pop(DEADLINE_ENV, None)
         summary = json.loads((run_dir / "train_summary.json").read_text(encoding="utf-8"))
         return TrainResult(run_dir / MODEL_DIR, summary)
-    return fit(run_dir, start_from)
+    return fit(run_dir, start_from, deadline=deadline, required=required)
 
 
-def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence[Any] = ()) -> TrainResult:
+def fit(
+    run_dir: Path,
+    start_from: Path | None = None,
+    extra_callbacks: Sequence[Any] = (),
+    deadline: float | None = None,
+    required: bool = True,
+) -> TrainResult:
     """Train in this process (one rank of a launch, or alone) from `start_from` or the start;
-    `extra_callbacks` join the Trainer's (the tuner's pruning callback)."""
+    `extra_callbacks` join the Trainer's (the tuner's pruning callback); `deadline` (seconds since
+    the epoch, or the launcher's TUNESMITH_DEADLINE): train the steps that fit (train/time_plan.py)."""
     from transformers import AutoTokenizer, EarlyStoppingCallback, set_seed
 
     quiet_transformers()
@@ -331,6 +426,15 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
             console.print(f"auto: {resolved.describe()}")
         has_validation = "validation" in splits
         args = training_arguments(recipe, checkpoints, has_validation, precision)
+        deadline = deadline or deadline_from_environment()
+        time_plan = None
+        if deadline is not None:
+            time_plan = _plan_time(
+                model, task, tokenizer, splits, recipe, args, start_from, deadline, required
+            )
+            if time_plan.cut:
+                args.max_steps = time_plan.steps + _steps_done(start_from)
+            callbacks.append(stop_at_deadline(deadline - FIXED_SECONDS))
         callbacks += [stop, ProgressFile(run_dir), *extra_callbacks]
         if recipe.training.checkpoint_steps:
             callbacks.append(SaveEverySteps(recipe.training.checkpoint_steps))
@@ -415,6 +519,10 @@ def fit(run_dir: Path, start_from: Path | None = None, extra_callbacks: Sequence
         "focal_gamma": recipe.training.focal_gamma,
         "oversample": recipe.training.oversample,
         "memory": memory,
+        "time_plan": time_plan.as_json() if time_plan is not None else None,
+        "stopped_at_deadline": next(
+            (c.stopped_at for c in callbacks if getattr(c, "stopped_at", None) is not None), None
+        ),
     }
     atomic.write_json(run_dir / "training_log.json", history)
     atomic.write_json(run_dir / "train_summary.json", summary)

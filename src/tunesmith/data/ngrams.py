@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tunesmith import atomic
-from tunesmith.learners.sparse import SparseRows
+from tunesmith.data.sparse_rows import SparseRows
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 WORDS = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
@@ -159,3 +159,25 @@ class NgramVocabulary:
                 tuple(options["word_n"]), tuple(options["char_n"]), options["min_df"], options["max_features"]
             ),  # type: ignore[arg-type]
         )
+
+
+class TfidfIndex:
+    """Texts searchable by TF-IDF cosine: the nearest ones to a query, from an inverted index (each
+    n-gram's rows), in numpy alone."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.vocabulary = NgramVocabulary.fit(texts, NgramOptions(min_df=1))
+        matrix = self.vocabulary.transform(texts)
+        rows = np.repeat(np.arange(len(texts)), np.diff(matrix.indptr))
+        order = np.argsort(matrix.indices, kind="stable")
+        self.rows, self.values = rows[order], matrix.values[order].astype(np.float64)
+        self.starts = np.searchsorted(matrix.indices[order], np.arange(matrix.width + 1))
+        self.size = len(texts)
+
+    def nearest(self, query: str, k: int) -> list[int]:
+        """Positions of the `k` texts with the highest cosine to `query` (ties: the earlier text)."""
+        scores = np.zeros(self.size)
+        for column, weight in self.vocabulary.weights(query).items():
+            start, stop = self.starts[column], self.starts[column + 1]
+            np.add.at(scores, self.rows[start:stop], self.values[start:stop] * weight)
+        return [int(j) for j in np.argsort(-scores, kind="stable")[:k]]

@@ -1,0 +1,164 @@
+"""Fine-tuning within a deadline: how many optimizer steps fit, from the step time measured on this
+machine, and a callback that stops at the deadline if the plan was optimistic.
+
+Before training, a few forward and backward passes on real training batches time one optimizer
+step (the optimizer's own update adds a few percent; gradient accumulation multiplies). The
+evaluations after each epoch and the calibration pass after training are priced from the same
+measurement (a forward pass is about a third of a step). When the planned steps do not fit, the
+transformer trains fewer - `max_steps`, so the learning-rate schedule is planned over what will
+run; under one epoch that is a random part of the training set, seen once - and says so.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+DEADLINE_ENV = "TUNESMITH_DEADLINE"  # seconds since the epoch: how worker processes learn it
+PROBE_BATCHES = 3  # timed, after one that warms up
+STEP_OVERHEAD = 1.05  # the optimizer's update and logging on top of forward and backward
+FORWARD_SHARE = 1 / 3  # a forward pass's share of a training step (evaluation, calibration)
+FIXED_SECONDS = 10.0  # saving the model, loading it again, the learners' choice
+MIN_STEPS = 20  # fewer than this: not worth starting (beside other learners)
+
+
+class OutOfTime(Exception):
+    """The time limit leaves the transformer too few steps to be worth starting."""
+
+
+@dataclass
+class TimePlan:
+    planned: int  # the steps the recipe's epochs would take
+    steps: int  # the steps that fit
+    step_seconds: float
+    seconds_left: float
+    steps_per_epoch: int
+    examples_per_step: int
+
+    @property
+    def cut(self) -> bool:
+        return self.steps < self.planned
+
+    def describe(self) -> str:
+        share = self.steps / self.planned if self.planned else 1.0
+        seen = self.steps * self.examples_per_step
+        epochs = self.steps / self.steps_per_epoch if self.steps_per_epoch else 0.0
+        part = (
+            f"{seen:,} training examples seen once (a random part of the training set)"
+            if self.steps < self.steps_per_epoch
+            else f"{epochs:.1f} epochs"
+        )
+        return (
+            f"{self.steps:,} of its {self.planned:,} planned steps ({share:.0%}: {part}); a step takes "
+            f"{self.step_seconds:.2f} s here (measured), {self.seconds_left / 60:.1f} min are left"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "planned_steps": self.planned,
+            "steps": self.steps,
+            "step_seconds": round(self.step_seconds, 4),
+            "seconds_left": round(self.seconds_left, 1),
+            "cut": self.cut,
+        }
+
+
+def deadline_from_environment() -> float | None:
+    value = os.environ.get(DEADLINE_ENV)
+    return float(value) if value else None
+
+
+def measure_step_seconds(
+    model: Any, collator: Any, dataset: Any, batch_size: int, accumulation: int, seed: int
+) -> float:
+    """Seconds of one optimizer step: forward and backward passes on real training batches (the
+    gradients are thrown away; the model is unchanged)."""
+    accepted = set(inspect.signature(model.forward).parameters)
+    rng = random.Random(seed)
+    size = min(batch_size, len(dataset))
+    times = []
+    was_training = model.training
+    model.train()
+    for k in range(PROBE_BATCHES + 1):
+        rows = rng.sample(range(len(dataset)), size)
+        batch = collator([{key: v for key, v in dataset[i].items() if key != "length"} for i in rows])
+        feed = {key: value for key, value in batch.items() if key in accepted}
+        started = time.perf_counter()
+        output = model(**feed)
+        loss = output.get("loss") if hasattr(output, "get") else None
+        if loss is None:  # the task's trainer computes the loss: time a stand-in of the same passes
+            first = output[0] if isinstance(output, tuple | list) else next(iter(output.values()))
+            loss = first.float().sum()
+        loss.backward()
+        if k:
+            times.append(time.perf_counter() - started)
+        model.zero_grad(set_to_none=True)
+    model.train(was_training)
+    times.sort()
+    return times[len(times) // 2] * accumulation * STEP_OVERHEAD
+
+
+def plan(
+    planned: int,
+    steps_per_epoch: int,
+    examples_per_step: int,
+    step_seconds: float,
+    validation_examples: int,
+    seconds_left: float,
+) -> TimePlan:
+    """The most steps whose training, evaluations (one per epoch) and the calibration pass after
+    training fit in `seconds_left`."""
+    forward = step_seconds / max(examples_per_step, 1) * FORWARD_SHARE
+    evaluation = validation_examples * forward
+
+    def cost(steps: int) -> float:
+        epochs = math.ceil(steps / max(steps_per_epoch, 1))
+        return steps * step_seconds + (epochs + 1) * evaluation + FIXED_SECONDS
+
+    if cost(planned) <= seconds_left:
+        steps = planned
+    else:
+        low, high = 0, planned
+        while low < high:
+            middle = (low + high + 1) // 2
+            if cost(middle) <= seconds_left:
+                low = middle
+            else:
+                high = middle - 1
+        steps = low
+    return TimePlan(planned, steps, step_seconds, seconds_left, steps_per_epoch, examples_per_step)
+
+
+def agreed(value: float) -> float:
+    """The largest of `value` over every process of a distributed run, so all plan the same steps."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return float(tensor.item())
+
+
+def stop_at_deadline(deadline: float) -> Any:
+    """A Trainer callback that ends training at `deadline` (seconds since the epoch): the epoch's
+    evaluation and checkpoint still run, so the best model is kept. Every process stops together."""
+    from transformers import TrainerCallback
+
+    class StopAtDeadline(TrainerCallback):  # type: ignore[misc]
+        stopped_at: int | None = None
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            late = agreed(1.0 if time.time() >= deadline else 0.0) > 0
+            if late and not control.should_training_stop:
+                control.should_training_stop = True
+                self.stopped_at = state.global_step
+            return control
+
+    return StopAtDeadline()
