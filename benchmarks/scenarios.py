@@ -2,14 +2,21 @@
 on each shared data set that stands for a scenario, with nothing set by hand (init's own flags say
 which field is the label or the source, as a user would).
 
-For each row: the task and model the run chose, the test split's headline metric with its 95%
-bootstrap interval, the trivial baseline the run reports, a published or well-known figure for
-that data where one exists, training and whole-run time, and the run's peak resident memory
-(sampled every 0.2 s over the process tree). A data set too large for 2 cores is sampled (seeded),
-and the row says so. Slow: a few hours for all on 2 cores.
+For each row: the task and the model the run chose (the winning learner, or the ensemble), the
+test split's headline metric with its 95% bootstrap interval, the trivial baseline the run
+reports, AutoGluon's figure on the same splits, a published or well-known figure for that data
+where one exists, the fast learners' time, training and whole-run time, and the run's peak
+resident memory (sampled every 0.2 s over the process tree). A data set too large for 2 cores is
+sampled (seeded), and the row says so. Slow: a few hours for all on 2 cores.
+
+AutoGluon (1.6.3, `TabularPredictor`, presets medium_quality, the run's own time limit) fits on
+the run's prepared train and validation splits and is scored on its test split
+(benchmarks/autogluon_side.py). It lives in its own virtual environment, which the benchmark
+makes on first use (`--autogluon-venv`, ~2 GB with PyTorch's CPU wheel); it is never a
+dependency of tunesmith. `--no-autogluon` leaves the column out.
 
     python benchmarks/scenarios.py --shared ../shared/datasets [--only paysim,tatoeba_en_zh] \\
-        [--work /tmp/tunesmith-scenarios] [--json scoreboard.json]
+        [--work /tmp/tunesmith-scenarios] [--json scoreboard.json] [--no-autogluon]
 """
 
 from __future__ import annotations
@@ -178,7 +185,33 @@ def _interval(metrics: dict[str, Any], name: str) -> str:
     return shown + (f" [{scale.format(low)}, {scale.format(high)}]" if low is not None else "")
 
 
-def measure(name: str, shared: Path, root: Path) -> dict[str, Any]:
+AUTOGLUON = ("autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3", "torch==2.13.0")
+SIDE = Path(__file__).with_name("autogluon_side.py")
+
+
+def autogluon_python(venv: Path) -> Path:
+    """AutoGluon's own interpreter: the virtual environment is made and filled on first use."""
+    python = venv / "bin" / "python"
+    if not python.is_file():
+        print(f"installing AutoGluon into {venv} (once; a few minutes)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *AUTOGLUON], check=True)
+    return python
+
+
+def autogluon(python: Path, run: Path, work: Path, limit: float) -> dict[str, Any]:
+    """AutoGluon's figure on the run's own splits (its time limit: the run's)."""
+    out = work / "autogluon.json"
+    with (work / "autogluon.log").open("w", encoding="utf-8") as log:
+        code = subprocess.run(
+            [str(python), str(SIDE), str(run), str(out), "--time-limit", str(limit)], stdout=log, stderr=log
+        ).returncode
+    if code or not out.is_file():
+        return {"error": f"exit {code}: " + (work / "autogluon.log").read_text(encoding="utf-8")[-400:]}
+    return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def measure(name: str, shared: Path, root: Path, ag_python: Path | None = None) -> dict[str, Any]:
     work = root / name
     work.mkdir(parents=True, exist_ok=True)
     data, flags, sampled = SCENARIOS[name].data(shared, work)
@@ -195,8 +228,18 @@ def measure(name: str, shared: Path, root: Path) -> dict[str, Any]:
         return {"scenario": name, "error": f"run exit {code}: " + (work / "run.log").read_text()[-1500:]}
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["test"]
     summary = json.loads((run / "train_summary.json").read_text(encoding="utf-8"))
-    task = yaml.safe_load((run / "recipe.yaml").read_text(encoding="utf-8"))["task"]["type"]
+    recipe = yaml.safe_load((run / "recipe.yaml").read_text(encoding="utf-8"))
+    task = recipe["task"]["type"]
+    fast = sum(
+        r["fit_seconds"]
+        for r in summary.get("leaderboard", [])
+        if r["learner"] not in ("transformer", "ensemble")
+    )
+    limit = recipe["training"].get("time_limit") or 1200
     return {
+        "winner": summary.get("learner", "transformer"),
+        "fast_seconds": fast if summary.get("leaderboard") else None,
+        "autogluon": autogluon(ag_python, run, work, limit) if ag_python is not None else None,
         "scenario": name,
         "data": str(data.relative_to(shared)) if data.is_relative_to(shared) else data.name,
         "sampled": sampled,
@@ -215,9 +258,24 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
+def _autogluon_cell(result: dict[str, Any], metric: str) -> str:
+    found = result.get("autogluon")
+    if not found:
+        return "-"
+    if "error" in found:
+        return "failed"
+    value = found["metrics"].get(metric)
+    shown = (
+        f"{metric} {value:.3f}"
+        if value is not None
+        else ", ".join(f"{k} {v:.3f}" for k, v in found["metrics"].items())
+    )
+    return f"{shown} ({found['best_model']}, {_duration(found['seconds'])})"
+
+
 def row(result: dict[str, Any]) -> str:
     if "error" in result:
-        return f"| {result['scenario']} | failed: {result['error'][-200:]!r} |||||||"
+        return f"| {result['scenario']} | failed: {result['error'][-200:]!r} |||||||||"
     metrics, task = result["metrics"], result["task"]
     metric = HEADLINE.get(task, "accuracy")
     trivial = metrics.get("trivial_baseline", {})
@@ -233,10 +291,12 @@ def row(result: dict[str, Any]) -> str:
     bases = [trivial.get("metrics", {}).get(name) for name in shown]
     base = "; ".join("-" if b is None else f"{b:.3f}" for b in bases)
     data = result["data"] + (f" ({result['sampled']})" if result["sampled"] else "")
+    fast = "-" if result.get("fast_seconds") is None else _duration(result["fast_seconds"])
     return (
-        f"| {result['scenario']} | {data} | {task}, {result['model']} | {figures} | "
-        f"{base} ({trivial.get('answer', '')}) | "
-        f"{result['reference'] or '-'} | {_duration(result['train_seconds'] or 0)} "
+        f"| {result['scenario']} | {data} | {task}, {result['model']} | {result.get('winner', '-')} | "
+        f"{figures} | "
+        f"{base} ({trivial.get('answer', '')}) | {_autogluon_cell(result, metric)} | "
+        f"{result['reference'] or '-'} | {fast} | {_duration(result['train_seconds'] or 0)} "
         f"({_duration(result['run_seconds'])} whole run) | {result['peak_bytes'] / 2**30:.1f} GiB |"
         + ("" if result["exit"] == 0 else " not releasable (exit 3)")
     )
@@ -250,17 +310,23 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/tunesmith-scenarios"))
     parser.add_argument("--only", default=",".join(SCENARIOS))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--autogluon-venv", type=Path, default=None, help="default: WORK/autogluon-venv")
+    parser.add_argument("--no-autogluon", action="store_true")
     args = parser.parse_args()
+    ag_python = None
+    if not args.no_autogluon:
+        ag_python = autogluon_python((args.autogluon_venv or args.work / "autogluon-venv").resolve())
     results = []
     for name in args.only.split(","):
-        result = measure(name.strip(), args.shared.resolve(), args.work)
+        result = measure(name.strip(), args.shared.resolve(), args.work, ag_python)
         results.append(result)
         print(row(result), flush=True)
         if args.json:  # after every scenario: a long benchmark cut short keeps what it measured
             args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), "utf-8")
     print(
-        "\n| scenario | data (as the user brings it) | task, model | test headline [95% CI] | trivial "
-        "baseline | reference | train time | peak memory |\n|---|---|---|---|---|---|---|---|"
+        "\n| scenario | data (as the user brings it) | task, model | served | test headline [95% CI] | "
+        "trivial baseline | AutoGluon, same splits | reference | fast learners | train time | peak memory |"
+        "\n|---|---|---|---|---|---|---|---|---|---|---|"
     )
     for result in results:
         print(row(result))

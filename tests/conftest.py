@@ -51,4 +51,7 @@ def fast_overrides(model: Path) -> list[str]:
         # faq_records repeats a few phrases: with dedup on most test records would be removed as
         # leakage; dedup has its own tests (test_dedup.py).
         "prepare.dedup.enabled=false",
+        # the fine-tuned transformer alone: these runs test fine-tuning, export and serving of it;
+        # the learners beside it have their own end-to-end tests (tests/e2e/test_learners.py)
+        "training.learners=[transformer]",
     ]

@@ -67,8 +67,12 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 def write_faq_recipe(folder: Path, model: Path, training: str, rows: int = 400) -> Path:
     """faq.jsonl with `rows` records and a recipe.yaml training the tiny `model` on it, with
-    `training` as the training section (a YAML flow mapping, e.g. "{epochs: 2}")."""
+    `training` as the training section (a YAML flow mapping, e.g. "{epochs: 2}"); the transformer
+    alone unless `training` names the learners (these recipes test fine-tuning)."""
     write_jsonl(folder / "faq.jsonl", faq_records(rows))
+    inner = training.strip()[1:-1].strip()
+    if "learners" not in inner:
+        training = "{learners: [transformer]" + (f", {inner}" if inner else "") + "}"
     path = folder / "recipe.yaml"
     path.write_text(
         "data: {train: faq.jsonl, text_field: question, label_field: intent}\n"

@@ -168,3 +168,30 @@ def clause_records(n: int, seed: int = 0) -> list[dict]:
             }
         )
     return records
+
+
+SIGNS = {
+    "bronchitis": ["咳嗽", "咳痰", "喘息", "发热"],
+    "diarrhea": ["腹泻", "稀便", "呕吐", "脱水"],
+    "indigestion": ["腹胀", "厌食", "呕吐", "口臭"],
+    "cold": ["流涕", "鼻塞", "发热", "打喷嚏"],
+}
+ALL_SIGNS = sorted({s for signs in SIGNS.values() for s in signs})
+
+
+def visit_records(n: int, seed: int = 0) -> list[dict]:
+    """Paediatric visits as MuZhi records them: the symptoms reported (a list) and findings the
+    doctor asked about (an item -> true/false map); a diagnosis that follows the signs with noise
+    (one visit in five shows signs of another disease), so no single learner is perfect."""
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        diagnosis = rng.choice(sorted(SIGNS))
+        shown = diagnosis if rng.random() > 0.2 else rng.choice(sorted(SIGNS))
+        reported = rng.sample(SIGNS[shown], rng.randint(1, 3))
+        asked = rng.sample(ALL_SIGNS, 3)
+        findings = {sign: sign in SIGNS[shown] and rng.random() > 0.15 for sign in asked}
+        records.append(
+            {"patient": f"P{i:04d}", "symptoms": reported, "findings": findings, "diagnosis": diagnosis}
+        )
+    return records

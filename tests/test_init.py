@@ -84,7 +84,13 @@ def test_nested_records_get_a_template_over_lists_and_symptom_maps(tmp_path: Pat
     data = write_jsonl(tmp_path / "visits.jsonl", _visits(150))
     out, plan = write_recipe(data, tmp_path / "recipe.yaml")
     recipe = validate(_recipe(out))
-    assert recipe.task.type == "classification" and recipe.data.label_field == "diagnosis"
+    # structured records are a table: each listed item and each key of the map a column for the
+    # trees and the linear model, the record as a sentence for the transformer beside them
+    assert recipe.task.type == "tabular" and recipe.data.label_field == "diagnosis"
+    assert recipe.task.tabular_model == "auto" and "one column per item" in plan.roles["symptoms"]
+    assert "one column per key" in plan.roles["implicit_symptoms"]
+    assert recipe.training.time_limit == 1200  # about 20 minutes on CPU cores, and what it buys
+    assert "planned steps take" in out.read_text(encoding="utf-8")
     template = recipe.data.text_template or ""
     assert "{symptoms}" in template and "implicit_symptoms" in template
     assert "patient_id" not in template and "explicit_symptoms" not in template  # an id; a repeat
@@ -157,7 +163,8 @@ def test_a_numeric_table_is_tabular_without_ids_and_with_policies(tmp_path: Path
     assert recipe.prepare.pii.columns == {"cc_num": "mask", "first": "mask"}
     assert plan.time_field == "unix_time" and plan.roles["trans_num"].startswith("an id")
     # numbers, categories and a date, no free text: the trees path alone
-    assert recipe.task.tabular_model == "trees" and "gradient-boosted trees" in plan.task.reason
+    assert recipe.task.tabular_model == "trees" and "trees and a linear model" in plan.task.reason
+    assert recipe.training.time_limit is None  # the column learners take seconds
 
 
 def test_word_tag_lines_are_ner_with_names_left_unmasked(tmp_path: Path) -> None:
@@ -258,7 +265,7 @@ def test_a_numeric_target_with_many_values_is_regression(tmp_path: Path) -> None
 def test_explain_writes_nothing_and_wishes_are_checked(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "visits.jsonl", _visits(90))
     result = tunesmith("init", "visits.jsonl", "--explain", cwd=tmp_path)
-    assert "task classification" in result.stdout and "patient_id" in result.stdout
+    assert "task tabular" in result.stdout and "patient_id" in result.stdout
     assert "runner-up" in result.stdout
     assert not (tmp_path / "recipe.yaml").exists()
     bad = tunesmith("init", "visits.jsonl", "--label", "nothing", cwd=tmp_path, check=False)

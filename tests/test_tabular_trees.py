@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tunesmith.tasks.binary_scores import cost_threshold, total_cost
 from tunesmith.data.column_table import ColumnTable
 from tunesmith.learners.member import FeatureMember
 from tunesmith.learners.outputs import Targets
+from tunesmith.tasks.binary_scores import cost_threshold, total_cost
 
 
 def _rows(n: int, seed: int = 0) -> tuple[list[dict], list[str]]:

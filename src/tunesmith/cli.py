@@ -45,7 +45,7 @@ TRAIN_MODULES = frozenset(
     {
         *("torch", "transformers", "datasets", "accelerate", "peft", "pyarrow", "charset_normalizer"),
         *("sklearn", "scipy", "lightgbm", "onnx", "onnxmltools", "psutil", "matplotlib", "tensorboard"),
-        *("jieba", "faker", "rank_bm25", "seqeval", "sacrebleu", "rouge_score", "fairlearn"),
+        *("jieba", "faker", "rank_bm25", "seqeval", "sacrebleu", "rouge_score", "fairlearn", "xgboost"),
     }
 )
 

@@ -109,5 +109,12 @@ def print_summary(report: dict[str, Any], out: Path) -> None:
             f"({', '.join(f'{k}: {v}' for k, v in report['rejected_by_reason'].items())}) "
             f"-> {out / 'rejected.jsonl'}"
         )
+    overlaps = report.get("duplicates", {}).get("test_overlaps")
+    if overlaps:
+        console.print(
+            f"the named test set is kept whole: {overlaps['kept']:,} of its {counts['test']:,} "
+            "records repeat "
+            "a training record or each other; evaluate reports the test figures with and without them"
+        )
     for line in report["warnings"]:
         console.print(f"[yellow]warning:[/] {line}")

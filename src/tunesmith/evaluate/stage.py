@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from tunesmith.evaluate.trivial import GATE as TRIVIAL_GATE
 from tunesmith.evaluate.trivial import GATE_CONDITION, describe, trivial_baseline
 from tunesmith.evaluate.untrained import describe_untrained, plot_untrained, untrained_baseline
 from tunesmith.learners.ensemble import LEARNERS_FILE
-from tunesmith.metrics.uncertainty import SubsetMetric, higher_is_better, subset_intervals
+from tunesmith.metrics.uncertainty import SubsetMetric, bootstrap_ci, higher_is_better, subset_intervals
 from tunesmith.prepare.stage import read_split
 from tunesmith.runtime.predict import Predictor
 from tunesmith.tasks.classification import label_indexes
@@ -44,6 +45,8 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
     board = read_json_if_present(run_dir / "train_summary.json").get("leaderboard", [])
     states = read_json_if_present(run_dir / "model" / LEARNERS_FILE).get("states", {})
     remember_transformer(predictor)
+    prepared = read_json_if_present(run_dir / "data" / "report.json")
+    overlaps = prepared.get("duplicates", {}).get("test_overlaps")
     train = read_split(run_dir, "train")
     train_labels = [r["label"] for r in train]
     for split in recipe.evaluation.splits:
@@ -57,6 +60,8 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
         scorers = predictor.task.subset_metrics(records, answers, predictor.labels)
         if scorers:
             results[split]["confidence_intervals"] = subset_intervals(scorers, len(records))
+        if split == "test" and overlaps and scorers:
+            results[split]["without_overlaps"] = _without(overlaps, scorers, len(records))
         trivial = trivial_baseline(predictor.task, train_labels, records, predictor.labels, scorers)
         if trivial is not None:
             results[split]["trivial_baseline"] = trivial
@@ -78,12 +83,16 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
                 results[split]["untrained"] = untrained
                 plot_untrained(untrained, run_dir / "untrained_test.png")
     atomic.write_json(run_dir / METRICS_FILE, results)
+    if "leaderboard" in results.get("test", {}):
+        _leaderboard_with_test(run_dir, results["test"]["leaderboard"])
     _print_table(results, predictor.task.headline, predictor.backend)
     if "leaderboard" in results.get("test", {}):
         print_leaderboard(results["test"]["leaderboard"], board, "test")
     for split, metrics in results.items():
         if metrics.get("advice"):
             console.print(f"[yellow]note ({split}):[/] {metrics['advice']}")
+    if "without_overlaps" in results.get("test", {}):
+        console.print(f"test: {describe_overlaps(results['test'])}", highlight=False)
     if "trivial_baseline" in results.get("test", {}):
         found = results["test"]["trivial_baseline"]
         console.print(
@@ -94,6 +103,50 @@ def evaluate(run_dir: Path, backend: str = "torch", defer_export_gates: bool = F
     judge_gates(run_dir, recipe, results, defer_export_gates)
     console.print(f"report: {write_report(run_dir)}")
     return results
+
+
+def _leaderboard_with_test(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """train_summary.json's leaderboard gains each learner's test figures, so one file lists every
+    learner with both (training never reads the test split; evaluation adds them)."""
+    path = run_dir / "train_summary.json"
+    summary = read_json_if_present(path)
+    tested = {
+        row["learner"]: {k: v for k, v in row.items() if k not in ("learner", "served")} for row in rows
+    }
+    for entry in summary.get("leaderboard", []):
+        if entry["learner"] in tested:
+            entry["test"] = tested[entry["learner"]]
+    atomic.write_json(path, summary)
+
+
+def _without(overlaps: dict[str, Any], scorers: dict[str, SubsetMetric], count: int) -> dict[str, Any]:
+    """The headline metrics of a named test set without its records that repeat training records
+    or each other (kept in the whole-set figure), with intervals; why each was left out."""
+    left_out = set(overlaps["positions"])
+    rows = np.asarray([i for i in range(count) if i not in left_out], dtype=np.int64)
+    reasons = Counter(reason.split(":")[0] for reason in overlaps["reasons"])
+    found: dict[str, Any] = {"count": len(rows), "left_out": len(left_out), "reasons": dict(reasons)}
+    if len(rows):
+        found.update({name: float(metric(rows)) for name, metric in scorers.items()})
+        found["confidence_intervals"] = {
+            name: bootstrap_ci(metric, rows, seed=0) for name, metric in scorers.items()
+        }
+    return found
+
+
+def describe_overlaps(test: dict[str, Any]) -> str:
+    """'the named test set, 142 records, scored whole: accuracy 0.70; without the 21 that repeat
+    training records or each other (leakage 15, duplicate 6): accuracy 0.72 (121 records)'."""
+    without = test["without_overlaps"]
+    metric = next((m for m in test.get("confidence_intervals", {}) if m in without), None)
+    reasons = ", ".join(f"{k} {v}" for k, v in without["reasons"].items())
+    whole = f"the named test set, {test.get('count', 0):,} records, scored whole"
+    if metric is None:
+        return f"{whole}; {without['left_out']} repeat training records or each other ({reasons})"
+    return (
+        f"{whole}: {metric} {test[metric]:.4f}; without the {without['left_out']:,} that repeat training "
+        f"records or each other ({reasons}): {metric} {without[metric]:.4f} ({without['count']:,} records)"
+    )
 
 
 def judge_gates(run_dir: Path, recipe: Any, results: dict[str, Any], defer_exports: bool = False) -> None:

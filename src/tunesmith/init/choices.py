@@ -65,6 +65,8 @@ class Plan:
     roles: dict[str, str] = field(default_factory=dict)  # every column: its role and why
     leaks: list[str] = field(default_factory=list)
     time_field: str | None = None
+    time_limit: str | None = None  # training.time_limit ("20m"), with what it buys
+    time_reason: str = ""
     warnings: list[str] = field(default_factory=list)
 
 

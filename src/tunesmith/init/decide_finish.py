@@ -50,7 +50,31 @@ class FinishingDecisions(PlannerState):
         plan.language = detect_language(values) if values else "en"  # not the template's own words
         inputs = self._model_inputs()
         self._model([text for text in inputs if text is not None])
+        self._time_limit([text for text in inputs if text is not None])
         self._foresee_leakage(inputs)
+
+    def _time_limit(self, inputs: list[str]) -> None:
+        """The learners' time limit and what it buys here; none where trees alone train."""
+        plan = self.plan
+        if plan.tabular_model == "trees":
+            return
+        from tunesmith.init.time_budget import default_budget
+        from tunesmith.models.catalog import catalog_entry
+
+        entry = catalog_entry(plan.model.value)
+        generates = plan.task.value in ("seq2seq", "causal_lm")
+        # an encoder only looks its word embeddings up; a decoder also multiplies by them to write
+        parameters = (
+            (entry.parameters if generates else entry.parameters - entry.embedding_parameters)
+            if entry
+            else None
+        )
+        mean_tokens = sum(estimate_tokens(t) for t in inputs) / max(len(inputs), 1)
+        if generates and plan.max_target_length:
+            mean_tokens += plan.max_target_length / 2
+        fast = plan.task.value in ("classification", "multilabel", "regression", "matching", "tabular")
+        found = default_budget(plan.rows, min(mean_tokens, plan.max_length), parameters, generates, fast)
+        plan.time_limit, plan.time_reason = found.text, found.reason
 
     def _foresee_leakage(self, inputs: list[str | None]) -> None:
         """Split the sample as prepare will and count the held-out records that (nearly) copy a

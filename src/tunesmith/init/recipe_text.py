@@ -175,6 +175,7 @@ def recipe_text(plan: Plan, data: Path, out: Path) -> str:
         "  # model and the data size when training starts (train_summary.json records them). A number",
         "  # here fixes one. Class weights (class_weights: auto) are used where the labels are imbalanced.",
         "  batch_size: 32",
+        *([f"  time_limit: {plan.time_limit}   # {plan.time_reason}"] if plan.time_limit else []),
         *_export_section(plan),
     ]
     return "\n".join(header + body) + "\n"

@@ -238,6 +238,15 @@ class PairFeatures:
 
 
 # -- columns -----------------------------------------------------------------------------------
+def readable_table(examples: Sequence[dict[str, Any]]) -> ColumnTable:
+    """The column table of the training records; ValueError when no field becomes a column."""
+    table = ColumnTable.fit([e["columns"] for e in examples])
+    if not table.feature_names:
+        why = "; ".join(f"{name}: {reason}" for name, reason in table.left_out.items()) or "no fields"
+        raise ValueError(f"no field becomes a column ({why})")
+    return table
+
+
 class ColumnFeatures:
     """A record's fields as numbers, missing values NaN (trees read NaN as missing)."""
 
@@ -250,7 +259,7 @@ class ColumnFeatures:
 
     @classmethod
     def fit(cls, examples: Sequence[dict[str, Any]]) -> ColumnFeatures:
-        return cls(ColumnTable.fit([e["columns"] for e in examples]))
+        return cls(readable_table(examples))
 
     @property
     def width(self) -> int:
@@ -290,7 +299,7 @@ class ScaledColumns(ColumnFeatures):
 
     @classmethod
     def fit(cls, examples: Sequence[dict[str, Any]]) -> ScaledColumns:
-        table = ColumnTable.fit([e["columns"] for e in examples])
+        table = readable_table(examples)
         raw = table.features([e["columns"] for e in examples]).astype(np.float64)
         import warnings
 

@@ -141,6 +141,12 @@ def distill(teacher_dir: Path, output: Path, options: DistillOptions) -> Path:
         raise TunesmithError(
             f"{teacher_dir}: distill trains students of {', '.join(SUPPORTED)} runs, not {task.type}"
         )
+    if teacher.reads_examples:  # learners other than a transformer alone: no layers to drop
+        served = ", ".join(member.name for member, _, _ in getattr(teacher.engine, "members", []))
+        raise TunesmithError(
+            f"{teacher_dir}: distill makes a smaller transformer from a transformer served alone; this run "
+            f"serves {served}. Train it with --set training.learners=[transformer] to distill it"
+        )
     total = len(layer_stack(teacher.model))
     student, keep = student_of(teacher.model, options.layers or max(1, total // 2))
     train_records = read_split(teacher_dir, "train")
@@ -267,7 +273,7 @@ def _write_run(teacher: Any, student: Any, staging: Path, calibrate: Any) -> Non
         teacher.tokenizer.save_pretrained(model_dir)
         atomic.write_json(model_dir / LABELS_FILE, teacher.labels)
         teacher.task.save_extras(staging, model_dir)
-        state = calibrate(
+        state, _ = calibrate(
             staging, teacher.recipe, teacher.task, student, teacher.tokenizer, teacher.labels, model_dir, None
         )
         if state is not None:

@@ -25,7 +25,7 @@ from tunesmith.console import console, progress
 from tunesmith.data.data_report import data_advice, length_stats, print_summary
 from tunesmith.data.language import detect_language, language_mix
 from tunesmith.data.pii.redact import Redactor
-from tunesmith.data.pool import DEDUP, FREE, Pool
+from tunesmith.data.pool import DEDUP, FREE, SPLIT_CODES, Pool
 from tunesmith.data.quarantine import Quarantine
 from tunesmith.data.read import data_files, jsonl_chunks, read_records, resolve_format
 from tunesmith.data.split import (
@@ -240,21 +240,36 @@ def _decide_splits(pool: Pool, recipe: Recipe, task: Task) -> np.ndarray:
 def _remove_duplicates(
     pool: Pool, codes: np.ndarray, recipe: Recipe, quarantine: Quarantine
 ) -> dict[str, Any]:
-    """Mark duplicates and leaked records as removed (code -1) and quarantine them."""
+    """Mark duplicates and leaked records as removed (code -1) and quarantine them. Records of a
+    test set the user named (data.test, or a split column's test rows) are never removed: each
+    that repeats a training record or another test record is listed in `test_overlaps` instead,
+    so the test figure covers the whole named set and a second figure leaves those out."""
     options = recipe.prepare.dedup
     if pool.index is None:
         return {"enabled": False}
     texts, ids = pool.column(DEDUP), pool.column("id")
     found = pool.index.resolve(codes, texts, ids, options.near_threshold, options.allow_leakage)
+    named_test = pool.array("fixed") == SPLIT_CODES["test"]
+    overlaps = {p: reason for p, reason in found.remove.items() if named_test[p]}
     removed_by_split = dict.fromkeys(SPLITS, 0)
     for position, reason in sorted(found.remove.items()):
+        if position in overlaps:
+            continue
         record = pool.record(position)
         file, _, line = record["source"].rpartition(":")
         kept = {"id": record["id"], "text": record["text"], "label": record["label"]}
         quarantine.reject(file, int(line), reason, text_field_name(recipe), kept, deidentified=True)
         removed_by_split[SPLITS[int(codes[position])]] += 1
         codes[position] = -1
-    return {"enabled": True, **found.report(), "removed_by_split": removed_by_split}
+    report = {**found.report(), "removed": len(found.remove) - len(overlaps)}
+    if overlaps:  # positions in test.jsonl: the test records are written in pool order
+        order = {int(p): i for i, p in enumerate(np.flatnonzero(codes == SPLIT_CODES["test"]))}
+        report["test_overlaps"] = {
+            "kept": len(overlaps),
+            "positions": [order[p] for p in sorted(overlaps)],
+            "reasons": [overlaps[p] for p in sorted(overlaps)],
+        }
+    return {"enabled": True, **report, "removed_by_split": removed_by_split}
 
 
 def _write_splits(

@@ -88,6 +88,8 @@ class Task(Protocol):
     # What the logits mean, for learners other than the transformer and for ensembles: softmax
     # (one label of several), sigmoid (several labels), value (a number); None: transformer only.
     learner_outputs: str | None
+    # examples the model reads to fit `fit_search` after training (a time limit reserves them)
+    fit_search_examples: int
     # Answering calls the tokenizer only for padded ids of texts (and pairs), so an export answers
     # with the `tokenizers` library alone (export/tokenizer.py); False: it needs transformers'
     # tokenizer (offsets, overflowing windows).
@@ -252,6 +254,7 @@ class TaskDefaults:
     max_epochs = 20
     graph_outputs: tuple[str, ...] = ("logits",)
     learner_outputs: str | None = None
+    fit_search_examples = 0
     plain_tokens = False
     label_paths: dict[str, str] = {}  # noqa: RUF012 - read-only; multitask sets its own per instance
 

@@ -294,6 +294,7 @@ class CrossEncoderMatching(MatchingBase, SequenceHead):
     # loss stuck at the prior's entropy); at 5e-5 it learned (0.76). Cross-encoders train at half.
     learning_rate_scale = 0.5
     learner_outputs = "softmax"  # the labels 0 and 1: the score is the probability of 1
+    fit_search_examples = FIT_QUESTIONS * SHORTLIST  # each question against its shortlist
 
     def learners(self, run_dir: Path) -> tuple[str, ...]:
         """The pair's n-grams (linear) and similarity figures (trees) beside the cross-encoder."""

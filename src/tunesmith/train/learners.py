@@ -35,7 +35,7 @@ from rich.table import Table
 from tunesmith import atomic
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console
-from tunesmith.errors import RecipeError, TrainingStopped
+from tunesmith.errors import ModelNotFoundError, RecipeError, TrainingStopped
 from tunesmith.learners.catalog import TRANSFORMER, title
 from tunesmith.learners.ensemble import LEARNERS_FILE, member_dir
 from tunesmith.learners.member import FeatureMember
@@ -48,14 +48,13 @@ from tunesmith.tasks.binary_scores import positive_label
 from tunesmith.train.budget import Budget
 from tunesmith.train.choose import Candidate, choose, fallback
 from tunesmith.train.result import TrainResult
-from tunesmith.train.time_plan import OutOfTime
+from tunesmith.train.time_plan import SPEED_SAMPLE, OutOfTime
 
 SUMMARY_FILE = "train_summary.json"
 RUN_LEARNERS = "learners"  # <run>/learners/<name>/: fitted learners that are not (in) the model
 FOLDS = 5
 SMALL_ROWS = 2_000  # fewer training rows: every fast learner is bagged over folds
 BAG_ROWS = 10_000  # up to this many, learners of a task with tuned thresholds are bagged too
-SPEED_SAMPLE = 128  # validation examples the transformer's milliseconds per row are timed on
 
 
 @dataclass
@@ -166,7 +165,7 @@ def train_learners(
             f.state = _own_state(task, f, validation_records, labels)
     state = _winner_state(task, choice, working, train_records, validation_records, labels, kind)
     _write_model(run_dir, task, labels, kind, choice, fitted, state)
-    if task.type == "matching" and validation_records and choice["served"] != TRANSFORMER:
+    if task.fit_search_examples and validation_records:  # the knowledge base's hand-over, as served
         state = _with_search(run_dir, recipe, task, labels, state, validation_records)
     summary = _summary(run_dir, recipe, choice, fitted, transformer_summary, budget)
     atomic.write_json(run_dir / SUMMARY_FILE, summary)
@@ -232,15 +231,15 @@ def _fit_transformer(
     left = budget.remaining()
     try:
         result = train_transformer(None if left is None else time.time() + left)
-    except (TrainingStopped, KeyboardInterrupt):
-        raise
+    except (TrainingStopped, KeyboardInterrupt, RecipeError, ModelNotFoundError):
+        raise  # stopped, or the recipe asks for what cannot be: the user's to change
     except OutOfTime as error:
         fitted.error = f"skipped: {error}"
         fitted.skipped = True
         budget.notes.append(f"transformer {fitted.error}")
         console.print(f"[yellow]transformer {fitted.error}[/]")
         return None, fitted
-    except Exception as error:  # out of memory, a model that will not load: the others go on
+    except Exception as error:  # a failure while fitting (out of memory, a crash): the others go on
         fitted.error = f"{type(error).__name__}: {error}"
         fitted.seconds = time.perf_counter() - started
         console.print(f"[yellow]the transformer failed[/] ({fitted.error}); the other learners go on")

@@ -58,9 +58,11 @@ from tunesmith.train.time_plan import (
     DEADLINE_ENV,
     FIXED_SECONDS,
     MIN_STEPS,
+    SPEED_SAMPLE,
     OutOfTime,
     TimePlan,
     agreed,
+    checkpoint_seconds,
     deadline_from_environment,
     measure_step_seconds,
     plan,
@@ -105,6 +107,7 @@ def calibrate_on_validation(
     labels: list[str],
     stage: Path,
     auto_weights: list[float] | None,
+    search: bool = True,
 ) -> tuple[dict[str, Any] | None, Any]:
     """Let the task fit its decision settings on validation, predicted in file order; returns them
     and the validation outputs. `auto_weights`: class weights that `class_weights: auto` chose,
@@ -116,7 +119,7 @@ def calibrate_on_validation(
     predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels, stage)
     outputs = predictor.outputs(records, recipe.evaluation.batch_size)
     state = task.calibrate(outputs, [r["label"] for r in records], labels, auto_weights)
-    searched = task.fit_search(predictor, records)
+    searched = task.fit_search(predictor, records) if search else {}
     if searched:
         state = {**(state or {}), **searched}
         console.print(
@@ -289,7 +292,18 @@ def _plan_time(
         )
     )
     validation = len(splits["validation"]) if "validation" in splits else 0
-    found = plan(planned, steps_per_epoch, per_step, seconds, validation, deadline - time.time())
+    # after training: the calibration pass, the knowledge-base search's threshold (matching), a
+    # speed sample; each about a forward pass per example
+    validation += task.fit_search_examples + (0 if required else SPEED_SAMPLE)
+    found = plan(
+        planned,
+        steps_per_epoch,
+        per_step,
+        seconds,
+        validation,
+        deadline - time.time(),
+        checkpoint_seconds(model),
+    )
     if found.steps < MIN_STEPS and not required:
         raise OutOfTime(
             f"the time limit leaves {max(found.seconds_left, 0) / 60:.1f} min: {found.steps} steps of "
@@ -482,7 +496,9 @@ def fit(
         task.save_extras(run_dir, stage)
         weights_to_judge = list(class_weights.values()) if auto_weights and class_weights else None
         state, validation_outputs = (
-            calibrate_on_validation(run_dir, recipe, task, final, tokenizer, labels, stage, weights_to_judge)
+            calibrate_on_validation(
+                run_dir, recipe, task, final, tokenizer, labels, stage, weights_to_judge, search=required
+            )
             if has_validation
             else (None, None)
         )

@@ -24,7 +24,20 @@ PROBE_BATCHES = 3  # timed, after one that warms up
 STEP_OVERHEAD = 1.05  # the optimizer's update and logging on top of forward and backward
 FORWARD_SHARE = 1 / 3  # a forward pass's share of a training step (evaluation, calibration)
 FIXED_SECONDS = 10.0  # saving the model, loading it again, the learners' choice
+EVALUATION_SECONDS = 0.5  # what an evaluation costs besides its forward passes and its checkpoint
+CHECKPOINT_BYTES_PER_SECOND = 300e6  # writing a checkpoint (weights, optimizer moments) to disk
+
+
+def checkpoint_seconds(model: Any) -> float:
+    """The time to write one checkpoint of `model`: its weights and the optimizer's two moments of
+    every trainable parameter, at a disk speed measured on this kind of machine."""
+    total = sum(p.numel() * p.element_size() for p in model.parameters())
+    trainable = sum(p.numel() * 8 for p in model.parameters() if p.requires_grad)
+    return (total + trainable) / CHECKPOINT_BYTES_PER_SECOND
+
+
 MIN_STEPS = 20  # fewer than this: not worth starting (beside other learners)
+SPEED_SAMPLE = 128  # validation examples a learner's milliseconds per row are timed on
 
 
 class OutOfTime(Exception):
@@ -110,15 +123,17 @@ def plan(
     step_seconds: float,
     validation_examples: int,
     seconds_left: float,
+    checkpoint: float = 0.0,
 ) -> TimePlan:
-    """The most steps whose training, evaluations (one per epoch) and the calibration pass after
-    training fit in `seconds_left`."""
+    """The most steps whose training, evaluations (one per epoch, each with a `checkpoint` of that
+    many seconds) and the calibration pass after training fit in `seconds_left`."""
     forward = step_seconds / max(examples_per_step, 1) * FORWARD_SHARE
     evaluation = validation_examples * forward
 
     def cost(steps: int) -> float:
         epochs = math.ceil(steps / max(steps_per_epoch, 1))
-        return steps * step_seconds + (epochs + 1) * evaluation + FIXED_SECONDS
+        per_epoch = evaluation + EVALUATION_SECONDS + checkpoint
+        return steps * step_seconds + (epochs + 1) * per_epoch + FIXED_SECONDS
 
     if cost(planned) <= seconds_left:
         steps = planned
