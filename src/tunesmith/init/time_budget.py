@@ -79,10 +79,9 @@ def default_budget(
     gpu = has_gpu()
     limit = GPU_LIMIT if gpu else CPU_LIMIT
     machine = "a GPU" if gpu else f"{usable_cores()} CPU cores"
+    first = "; the fast learners take seconds" if fast else ""
     if not parameters:
-        return Budget(
-            limit, f"about {limit // 60} min on {machine}: the fast learners first, the transformer the rest"
-        )
+        return Budget(limit, f"about {limit // 60} min on {machine} for the transformer{first}")
     steps = planned_steps(rows, generates)
     gflops = matmul_gflops() * (GPU_SPEEDUP if gpu else 1.0)
     step_seconds = 6 * parameters * BATCH * mean_tokens * PADDING / (gflops * 1e9 * EFFICIENCY)
