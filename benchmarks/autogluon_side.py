@@ -114,6 +114,8 @@ def main() -> None:
         best = "one predictor per label"
     else:
         x_train, x_test = frame(train, task), frame(test, task)
+        if task == "tabular":  # an item or key no training record has: not a column
+            x_test = x_test.reindex(columns=x_train.columns, fill_value=0)
         data = x_train.assign(target=[str(r["label"]) for r in train])
         predictor = TabularPredictor(label="target", path=str(work / "single"), verbosity=1).fit(
             data, presets="medium_quality", time_limit=args.time_limit

@@ -90,7 +90,10 @@ SCENARIOS: dict[str, Scenario] = {
         _file("customer_service/banking77/train.csv"),
         "accuracy 93.7 (BERT fine-tuned on the full 10k train set, official test set; Casanueva et al. 2020)",
     ),
-    "atec": Scenario(_sampled("customer_service/atec_zh/train.tsv", 4000), ""),
+    "atec": Scenario(
+        _file("customer_service/atec_zh/train.tsv"),
+        "accuracy ~73-74% (BERT-base on AFQMC, its public test set; another split of the same source)",
+    ),
     "smp2019": Scenario(_file("customer_service/smp2019_nlu_zh/train.json"), ""),
     "paysim": Scenario(
         _file("fraud/paysim/paysim_sample.csv"),
@@ -278,6 +281,8 @@ def row(result: dict[str, Any]) -> str:
         return f"| {result['scenario']} | failed: {result['error'][-200:]!r} |||||||||"
     metrics, task = result["metrics"], result["task"]
     metric = HEADLINE.get(task, "accuracy")
+    if metric not in metrics:  # a table of more than two labels: no PR-AUC
+        metric = "accuracy"
     trivial = metrics.get("trivial_baseline", {})
     # the figure the default gate compares (macro-F1 for classes) beside the headline, when another
     shown = [metric] + [trivial["metric"]] * (trivial.get("metric", metric) != metric)

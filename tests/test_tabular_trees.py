@@ -106,3 +106,27 @@ def test_the_cost_threshold_spends_least_and_breaks_ties_towards_fewer_alarms() 
     assert spent == chosen["validation_cost"] == min(total_cost(scores >= t, truth, cost) for t in candidates)
     # a free miss: flagging nothing costs nothing, so nothing is flagged
     assert (scores >= cost_threshold(scores, truth, {"miss": 0, "false_alarm": 1})["threshold"]).sum() == 0
+
+
+def test_split_thresholds_decide_alike_in_lightgbm_and_in_the_float32_graph(tmp_path: Path) -> None:
+    """Values 8 apart near 1e8 (float32's spacing there, as Unix times are): LightGBM splits
+    halfway between two of them, which float32 cannot hold; its thresholds are kept at the float32
+    below, so LightGBM and the ONNX graph send every row the same way."""
+    rng = np.random.default_rng(0)
+    times = (1e8 + 8 * rng.integers(0, 400, 3000)).astype(np.float32)
+    rows = [{"time": float(t), "noise": float(v)} for t, v in zip(times, rng.random(3000), strict=True)]
+    labels = [str(int((t // 8) % 7 < 3)) for t in times]  # many thresholds, each between two values
+    targets = Targets.of("softmax", ["0", "1"], labels)
+    examples = [{"columns": r} for r in rows]
+    trees, _ = FeatureMember.fit(
+        "lightgbm_large",
+        examples[:2500],
+        targets.take(np.arange(2500)),
+        examples[2500:],
+        targets.take(np.arange(2500, 3000)),
+        seed=0,
+    )
+    trees.save(tmp_path / "t")
+    trees.write_onnx(tmp_path / "t.onnx")
+    exported = FeatureMember.from_onnx(tmp_path / "t", tmp_path / "t.onnx").logits(examples)
+    assert np.abs(exported - trees.logits(examples)).max() < 1e-4

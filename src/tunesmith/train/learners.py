@@ -37,9 +37,9 @@ from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console
 from tunesmith.errors import ModelNotFoundError, RecipeError, TrainingStopped
 from tunesmith.learners.catalog import TRANSFORMER, title
-from tunesmith.learners.ensemble import LEARNERS_FILE, member_dir
+from tunesmith.learners.ensemble import LEARNERS_FILE, combine, member_dir
 from tunesmith.learners.member import FeatureMember
-from tunesmith.learners.outputs import Kind, Targets, as_logits, probabilities
+from tunesmith.learners.outputs import Kind, Targets, probabilities
 from tunesmith.learners.scoring import Score, score
 from tunesmith.prepare.stage import read_labels, read_split
 from tunesmith.recipe import Recipe, load_resolved
@@ -316,10 +316,7 @@ def _combined(choice: dict[str, Any], fitted: dict[str, Fitted], kind: Kind, whi
         if logits is None:
             return None
         parts.append((logits, member["weight"], member["temperature"]))
-    if len(parts) == 1:
-        return np.asarray(parts[0][0], dtype=np.float32)
-    total = sum(w * probabilities(kind, z, t) for z, w, t in parts)
-    return as_logits(kind, total)  # type: ignore[arg-type]
+    return combine(kind, parts)
 
 
 def _own_state(
