@@ -214,3 +214,21 @@ def test_a_tfidf_index_finds_the_nearest_answers() -> None:
     index = TfidfIndex(answers * 20)
     assert index.nearest("密码怎么重置", 1)[0] % 3 == 0
     assert index.nearest("退款多久到账", 1)[0] % 3 == 1
+
+
+def test_a_learner_far_behind_the_best_joins_no_ensemble() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 60)
+    valid = Targets("softmax", ["a", "b", "c"], y)
+    strong = Candidate("strong", np.eye(3)[y] * 2 + rng.normal(0, 1.2, (60, 3)))
+    weak = Candidate("weak", rng.normal(0, 1, (60, 3)))  # guesses: any help it gives is noise
+    choice = choose(
+        [strong, weak],
+        Targets("softmax", ["a", "b", "c"], np.zeros(0, int)),
+        valid,
+        "softmax",
+        None,
+        ensemble=True,
+    )
+    assert choice["served"] == "strong" and choice["left_out_of_ensembles"] == ["weak"], choice
+    assert "too far behind to join one" in choice["reason"]

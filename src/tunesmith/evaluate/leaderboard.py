@@ -159,13 +159,13 @@ def _served_metric(
     positive: int | None,
     metric: str,
 ) -> dict[str, float]:
-    """The validation metric of the model's own answers (their probabilities or values)."""
+    """A threshold-free ranking figure of the model's own answers (their probabilities or values)
+    where the task's metrics do not give it; never a figure with thresholds tuned on this split."""
     if kind == "value":
         values = np.asarray([[a["value"]] for a in answers])
         return {metric: score("value", values, targets, None).value}
     if kind == "sigmoid":
-        p = np.asarray([[a["probabilities"][label] for label in labels] for a in answers])
-        return {metric: score("sigmoid", p, targets, None).value}
+        return {}
     if answers and "probabilities" in answers[0]:
         p = np.asarray([[a["probabilities"][label] for label in labels] for a in answers])
         return {metric: score("softmax", p, targets, positive).value}

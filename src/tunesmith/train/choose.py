@@ -22,6 +22,11 @@ from tunesmith.learners.outputs import Kind, Targets, probabilities
 from tunesmith.learners.scoring import Score, score
 
 GROUP = "bagged learners"  # the combination of stage one, as one candidate of stage two
+# A learner whose validation figure is below this share of the best one's joins no ensemble: the
+# few rows an ensemble is chosen on cannot tell what it adds from noise. Measured on CLAUDETTE's
+# nine categories: a transformer at micro-F1 0.23 beside n-grams at 0.76 won 7% of an ensemble
+# by +0.002 on 893 validation rows, and cost 0.08 on unseen documents.
+FLOOR = 0.8
 
 
 @dataclass
@@ -93,7 +98,10 @@ def choose(
         "validation": {c.name: c.score.value for c in candidates if c.score is not None},
         "best_single": {"learner": best, "value": singles[best].value},
     }
-    found = _ensemble(candidates, bagged, wide, train, validation, kind, positive) if ensemble else None
+    near = [c for c in candidates if _near_the_best(singles[c.name], singles[best])]
+    choice["left_out_of_ensembles"] = sorted(c.name for c in candidates if c not in near)
+    kept_bagged = [c for c in bagged if c in near]
+    found = _ensemble(near, kept_bagged, wide, train, validation, kind, positive) if ensemble else None
     others = ", ".join(f"{n} {singles[n].value:.4f}" for n in _ranked(singles) if n != best)
     if found is not None and len(found.weights) > 1 and found.score.beats(singles[best]):
         members = [
@@ -110,17 +118,27 @@ def choose(
         return choice
     if found is not None:
         choice["ensemble"] = {"weights": found.weights, "value": found.score.value}
+    far = choice["left_out_of_ensembles"]
     why = (
         "the ensemble is off (training.ensemble: false)"
         if not ensemble
         else f"no ensemble beats it (the best: {found.score.value:.4f})"
         if found is not None and len(found.weights) > 1
         else "no ensemble beats it"
-    )
+    ) + (f"; {', '.join(far)} too far behind to join one" if far and ensemble else "")
     choice["reason"] = f"{best}: {metric} {singles[best].value:.4f} on {rows_note}" + (
         f", against {others}; {why}" if others else ""
     )
     return choice
+
+
+def _near_the_best(found: Score, best: Score) -> bool:
+    """The learner's figure is within FLOOR of the best one's (RMSE: at most 1/FLOOR of it)."""
+    if not np.isfinite(found.value) or not np.isfinite(best.value):
+        return False
+    if best.greater_is_better:
+        return found.value >= FLOOR * best.value
+    return found.value <= best.value / FLOOR
 
 
 def _ranked(singles: dict[str, Score]) -> list[str]:
