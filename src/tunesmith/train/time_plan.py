@@ -124,16 +124,18 @@ def plan(
     validation_examples: int,
     seconds_left: float,
     checkpoint: float = 0.0,
+    after_examples: int = 0,
 ) -> TimePlan:
     """The most steps whose training, evaluations (one per epoch, each with a `checkpoint` of that
-    many seconds) and the calibration pass after training fit in `seconds_left`."""
+    many seconds), the calibration pass over validation after training and `after_examples` more
+    forward passes (a knowledge-base search's threshold, a speed sample) fit in `seconds_left`."""
     forward = step_seconds / max(examples_per_step, 1) * FORWARD_SHARE
     evaluation = validation_examples * forward
+    after = evaluation + after_examples * forward + FIXED_SECONDS
 
     def cost(steps: int) -> float:
         epochs = math.ceil(steps / max(steps_per_epoch, 1))
-        per_epoch = evaluation + EVALUATION_SECONDS + checkpoint
-        return steps * step_seconds + (epochs + 1) * per_epoch + FIXED_SECONDS
+        return steps * step_seconds + epochs * (evaluation + EVALUATION_SECONDS + checkpoint) + after
 
     if cost(planned) <= seconds_left:
         steps = planned
