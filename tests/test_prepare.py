@@ -132,3 +132,41 @@ def test_a_task_without_labels_warns_only_of_splits_that_are_really_empty(tmp_pa
     report = json.loads((tmp_path / "run" / "data" / "report.json").read_text())
     assert report["split_counts"]["validation"] > 0 and report["split_counts"]["test"] > 0
     assert not any("split is empty" in w for w in report["warnings"])
+
+
+def test_a_named_test_file_is_kept_whole_with_its_overlaps_listed(tmp_path: Path) -> None:
+    """A test file the user names is never shrunk: its records that repeat training records or
+    each other stay, listed, and evaluation scores the set with and without them."""
+    import numpy as np
+
+    from tunesmith.evaluate.stage import _without, describe_overlaps
+
+    train = [{"question": f"订单{i}号的退款什么时候到账", "intent": "refund"} for i in range(40)]
+    train += [{"question": f"包裹{i}还没有收到怎么办", "intent": "delivery"} for i in range(40)]
+    test = [
+        {"question": "订单3号的退款什么时候到账", "intent": "refund"},  # repeats a training record
+        {"question": "包裹99号丢了怎么办呢", "intent": "delivery"},
+        {"question": "包裹99号丢了怎么办呢", "intent": "delivery"},  # repeats the one before
+        {"question": "我的密码忘记了", "intent": "refund"},
+    ]
+    write_jsonl(tmp_path / "tr.jsonl", train)
+    write_jsonl(tmp_path / "te.jsonl", test)
+    path = tmp_path / "recipe.yaml"
+    path.write_text(
+        "data: {train: tr.jsonl, test: te.jsonl, text_field: question, label_field: intent}\n",
+        encoding="utf-8",
+    )
+    prepared = prepare(recipe_io.load(path), tmp_path / "run")
+    assert prepared.counts["test"] == 4  # nothing removed from the named set
+    overlaps = json.loads((tmp_path / "run" / "data" / "report.json").read_text())["duplicates"][
+        "test_overlaps"
+    ]
+    assert overlaps["kept"] == 2 and overlaps["positions"] == [0, 2], overlaps
+    assert overlaps["reasons"][0].startswith("leakage") and overlaps["reasons"][1].startswith("duplicate")
+    right = np.asarray([1, 0, 0, 1])  # a scorer over record positions: accuracy of some answers
+    found = _without(overlaps, {"accuracy": lambda rows: float(right[rows].mean())}, 4)
+    assert found["count"] == 2 and found["accuracy"] == 0.5 and found["left_out"] == 2
+    line = describe_overlaps(
+        {"count": 4, "accuracy": 0.5, "confidence_intervals": {"accuracy": (0, 1)}, "without_overlaps": found}
+    )
+    assert "scored whole" in line and "without the 2 that repeat training records or each other" in line
