@@ -289,6 +289,7 @@ def _plan_time(
             t.batch_size,
             t.gradient_accumulation_steps,
             recipe.seed,
+            t.group_by_length,
         )
     )
     validation = len(splits["validation"]) if "validation" in splits else 0

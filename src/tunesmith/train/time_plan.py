@@ -86,19 +86,39 @@ def deadline_from_environment() -> float | None:
     return float(value) if value else None
 
 
-def measure_step_seconds(
-    model: Any, collator: Any, dataset: Any, batch_size: int, accumulation: int, seed: int
-) -> float:
-    """Seconds of one optimizer step: forward and backward passes on real training batches (the
-    gradients are thrown away; the model is unchanged)."""
-    accepted = set(inspect.signature(model.forward).parameters)
+def _probe_rows(dataset: Any, size: int, grouped: bool, seed: int) -> list[list[int]]:
+    """Rows of the batches a step is timed on: one that warms up, then PROBE_BATCHES. Length-
+    grouped training (the default) pads each batch to similar lengths: the probe's batches are runs
+    of neighbours in length order, at spread quantiles, so their mean is a mean step's cost;
+    otherwise random batches."""
     rng = random.Random(seed)
+    count = len(dataset)
+    if not grouped or "length" not in dataset.column_names:
+        return [rng.sample(range(count), size) for _ in range(PROBE_BATCHES + 1)]
+    lengths = list(dataset["length"])
+    order = sorted(range(count), key=lengths.__getitem__)
+    quantiles = [0.5] + [(k + 1) / (PROBE_BATCHES + 1) for k in range(PROBE_BATCHES)]
+    starts = [min(int(q * count), count - size) for q in quantiles]
+    return [order[start : start + size] for start in starts]
+
+
+def measure_step_seconds(
+    model: Any,
+    collator: Any,
+    dataset: Any,
+    batch_size: int,
+    accumulation: int,
+    seed: int,
+    grouped: bool = True,
+) -> float:
+    """Seconds of one optimizer step: forward and backward passes on real training batches, shaped
+    as training will batch them (the gradients are thrown away; the model is unchanged)."""
+    accepted = set(inspect.signature(model.forward).parameters)
     size = min(batch_size, len(dataset))
     times = []
     was_training = model.training
     model.train()
-    for k in range(PROBE_BATCHES + 1):
-        rows = rng.sample(range(len(dataset)), size)
+    for k, rows in enumerate(_probe_rows(dataset, size, grouped, seed)):
         batch = collator([{key: v for key, v in dataset[i].items() if key != "length"} for i in rows])
         feed = {key: value for key, value in batch.items() if key in accepted}
         started = time.perf_counter()
@@ -112,8 +132,7 @@ def measure_step_seconds(
             times.append(time.perf_counter() - started)
         model.zero_grad(set_to_none=True)
     model.train(was_training)
-    times.sort()
-    return times[len(times) // 2] * accumulation * STEP_OVERHEAD
+    return sum(times) / len(times) * accumulation * STEP_OVERHEAD
 
 
 def plan(
