@@ -142,11 +142,14 @@ def main() -> None:
             )
         found = headline(task, [r["label"] for r in test], predicted, scores, labels)
         best = str(predictor.model_best)
+    fingerprint = json.loads((args.run / "data" / "report.json").read_text(encoding="utf-8"))["fingerprint"]
     result = {
         "metrics": found,
         "seconds": time.perf_counter() - started,
         "best_model": best,
         "test_records": len(test),
+        "data_fingerprint": fingerprint,  # the same source files give the same splits: reusable
+        "time_limit": args.time_limit,
     }
     args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result))

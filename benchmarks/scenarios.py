@@ -255,7 +255,9 @@ def measure(name: str, shared: Path, root: Path, ag_python: Path | None = None) 
         "task": task,
         "model": summary.get("model"),
         "metrics": metrics,
-        "train_seconds": summary.get("train_runtime_s"),
+        # the whole train stage (every learner, the choice) where learners were fitted in a budget
+        "train_seconds": (summary.get("budget") or {}).get("used_s") or summary.get("train_runtime_s"),
+        "time_limit": limit if recipe["training"].get("time_limit") else None,
         "run_seconds": seconds,
         "peak_bytes": peak,
         "exit": code,
