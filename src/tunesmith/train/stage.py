@@ -115,6 +115,8 @@ def calibrate_on_validation(
     from tunesmith.prepare.stage import read_split
     from tunesmith.runtime.predict import Predictor
 
+    if not task.graph_outputs:  # a generator has no decision settings: no pass generating for nothing
+        return None, None
     records = read_split(run_dir, "validation")
     predictor = Predictor(run_dir, recipe, task, model.eval(), tokenizer, labels, stage)
     outputs = predictor.outputs(records, recipe.evaluation.batch_size)
