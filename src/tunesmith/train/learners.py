@@ -45,7 +45,7 @@ from tunesmith.prepare.stage import read_labels, read_split
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.tasks.binary_scores import positive_label
-from tunesmith.train.budget import Budget
+from tunesmith.train.budget import Budget, duration
 from tunesmith.train.choose import Candidate, choose, fallback
 from tunesmith.train.result import TrainResult
 from tunesmith.train.time_plan import SPEED_SAMPLE, OutOfTime
@@ -171,6 +171,10 @@ def train_learners(
     atomic.write_json(run_dir / SUMMARY_FILE, summary)
     _print_leaderboard(summary)
     console.print(f"[bold]served[/]: {choice['reason']}")
+    if budget.limit is not None:
+        used = budget.elapsed()
+        over = " [yellow](over: the transformer's minimum)[/]" if used > budget.limit else ""
+        console.print(f"time limit {budget.describe()}: fitting took {duration(used)}{over}")
     return TrainResult(run_dir / MODEL_DIR, summary)
 
 
