@@ -25,12 +25,10 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.table import Table
 
 from tunesmith import atomic
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
@@ -40,13 +38,14 @@ from tunesmith.learners.catalog import TRANSFORMER, title
 from tunesmith.learners.ensemble import LEARNERS_FILE, combine, member_dir
 from tunesmith.learners.member import FeatureMember
 from tunesmith.learners.outputs import Kind, Targets, probabilities
-from tunesmith.learners.scoring import Score, score
+from tunesmith.learners.scoring import score
 from tunesmith.prepare.stage import read_labels, read_split
 from tunesmith.recipe import Recipe, load_resolved
 from tunesmith.tasks import Task, get_task
 from tunesmith.tasks.binary_scores import positive_label
 from tunesmith.train.budget import Budget, duration
 from tunesmith.train.choose import Candidate, choose, fallback
+from tunesmith.train.leaderboard import Fitted, print_leaderboard, summary_of
 from tunesmith.train.result import TrainResult
 from tunesmith.train.time_plan import SPEED_SAMPLE, OutOfTime
 
@@ -55,23 +54,6 @@ RUN_LEARNERS = "learners"  # <run>/learners/<name>/: fitted learners that are no
 FOLDS = 5
 SMALL_ROWS = 2_000  # fewer training rows: every fast learner is bagged over folds
 BAG_ROWS = 10_000  # up to this many, learners of a task with tuned thresholds are bagged too
-
-
-@dataclass
-class Fitted:
-    """One learner's result: validation logits (None when it failed or there is no validation)."""
-
-    name: str
-    seconds: float = 0.0
-    validation: np.ndarray | None = None
-    oof: np.ndarray | None = None  # out-of-fold logits of the training rows (bagged learners)
-    ms_per_row: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    skipped: bool = False  # not fitted: the time limit left too little
-    state: dict[str, Any] | None = None  # the task's calibration of this learner alone
-    score: Score | None = None
-    temperature: float = 1.0
 
 
 def learners_to_train(run_dir: Path, recipe: Recipe, task: Task) -> list[str]:
@@ -167,9 +149,9 @@ def train_learners(
     _write_model(run_dir, task, labels, kind, choice, fitted, state)
     if task.fit_search_examples and validation_records:  # the knowledge base's hand-over, as served
         state = _with_search(run_dir, recipe, task, labels, state, validation_records)
-    summary = _summary(run_dir, recipe, choice, fitted, transformer_summary, budget)
+    summary = summary_of(run_dir, recipe, choice, fitted, transformer_summary, budget)
     atomic.write_json(run_dir / SUMMARY_FILE, summary)
-    _print_leaderboard(summary)
+    print_leaderboard(summary)
     console.print(f"[bold]served[/]: {choice['reason']}")
     if budget.limit is not None:
         used = budget.elapsed()
@@ -436,118 +418,3 @@ def _with_search(
     state = {**(state or {}), **searched}
     atomic.write_json(run_dir / MODEL_DIR / TASK_STATE_FILE, state)
     return state
-
-
-def leaderboard(fitted: dict[str, Fitted], choice: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every learner, best first: validation figure, seconds, ms per row, weight in the model."""
-    weights = {m["learner"]: m["weight"] for m in choice["members"]}
-    rows = []
-    for name, f in fitted.items():
-        row: dict[str, Any] = {
-            "learner": name,
-            "title": title(name),
-            "status": "skipped" if f.skipped else "failed" if f.error else "fitted",
-            "fit_seconds": round(f.seconds, 3),
-            "ms_per_row": f.ms_per_row,
-            "weight": weights.get(name, 0.0),
-            "temperature": f.temperature,
-            "details": f.details,
-        }
-        if f.error:
-            row["error"] = f.error
-        if f.score is not None:
-            row["validation"] = {
-                f.score.metric: f.score.value,
-                "log_loss" if f.score.metric != "rmse" else "mse": f.score.loss,
-            }
-        if f.state is not None and name != TRANSFORMER:
-            row["state"] = f.state
-        rows.append(row)
-    if choice["served"] == "ensemble":
-        rows.append(
-            {
-                "learner": "ensemble",
-                "title": "weighted ensemble: "
-                + " + ".join(f"{m['learner']} ({m['weight']:.2f})" for m in choice["members"]),
-                "status": "fitted",
-                "fit_seconds": round(sum(fitted[m["learner"]].seconds for m in choice["members"]), 3),
-                "ms_per_row": _sum_ms(fitted, choice),
-                "weight": 1.0,
-                "validation": {choice["metric"]: choice["ensemble"]["validation"]},
-            }
-        )
-    metric = choice.get("metric")
-
-    def order(row: dict[str, Any]) -> tuple[int, float]:
-        value = row.get("validation", {}).get(metric) if metric else None
-        if value is None or value != value:
-            return (1, 0.0)
-        return (0, -value if metric != "rmse" else value)
-
-    return sorted(rows, key=order)
-
-
-def _sum_ms(fitted: dict[str, Fitted], choice: dict[str, Any]) -> float | None:
-    times = [fitted[m["learner"]].ms_per_row for m in choice["members"]]
-    return None if any(t is None for t in times) else float(sum(times))  # type: ignore[arg-type]
-
-
-def _summary(
-    run_dir: Path,
-    recipe: Recipe,
-    choice: dict[str, Any],
-    fitted: dict[str, Fitted],
-    transformer: dict[str, Any],
-    budget: Budget,
-) -> dict[str, Any]:
-    served = choice["served"]
-    if served == TRANSFORMER:
-        model = transformer.get("model", recipe.model.name)
-    elif served == "ensemble":
-        parts = [
-            transformer.get("model", TRANSFORMER) if m["learner"] == TRANSFORMER else m["learner"]
-            for m in choice["members"]
-        ]
-        model = "ensemble of " + ", ".join(parts)
-    else:
-        model = f"{served} ({title(served)})"
-    summary = {
-        **({k: v for k, v in transformer.items() if k != "model"} if transformer else {}),
-        "model": model,
-        "learner": served,
-        "choice": choice,
-        "leaderboard": leaderboard(fitted, choice),
-        "budget": budget.report(),
-    }
-    if not transformer:
-        summary.update(
-            steps=None,
-            epochs=None,
-            precision="fp32 features",
-            world_size=1,
-            hyperparameters={},
-            train_runtime_s=sum(f.seconds for f in fitted.values()),
-        )
-    return summary
-
-
-def _print_leaderboard(summary: dict[str, Any]) -> None:
-    metric = summary["choice"].get("metric") or "validation"
-    table = Table(title="learners (validation)")
-    for column in ("learner", metric, "fit s", "ms/row", "weight"):
-        table.add_column(column, justify="left" if column == "learner" else "right")
-    for row in summary["leaderboard"]:
-        value = row.get("validation", {}).get(metric)
-        shown = (
-            row.get("error", "")[:60]
-            if row["status"] != "fitted"
-            else ("-" if value is None else f"{value:.4f}")
-        )
-        table.add_row(
-            row["learner"],
-            shown,
-            f"{row['fit_seconds']:.1f}",
-            "-" if row.get("ms_per_row") is None else f"{row['ms_per_row']:.2f}",
-            f"{row['weight']:.2f}" if row["weight"] else "",
-        )
-    console.print(table)
