@@ -4,7 +4,6 @@ written to `train_summary.json`, and the table the console prints."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,13 +88,14 @@ def _sum_ms(fitted: dict[str, Fitted], choice: dict[str, Any]) -> float | None:
 
 
 def summary_of(
-    run_dir: Path,
     recipe: Recipe,
     choice: dict[str, Any],
     fitted: dict[str, Fitted],
     transformer: dict[str, Any],
     budget: Budget,
 ) -> dict[str, Any]:
+    """train_summary.json of a run that fitted several learners: the transformer's own summary
+    (when it trained), what serves, the choice, the leaderboard and the time limit's use."""
     served = choice["served"]
     if served == TRANSFORMER:
         model = transformer.get("model", recipe.model.name)

@@ -149,7 +149,7 @@ def train_learners(
     _write_model(run_dir, task, labels, kind, choice, fitted, state)
     if task.fit_search_examples and validation_records:  # the knowledge base's hand-over, as served
         state = _with_search(run_dir, recipe, task, labels, state, validation_records)
-    summary = summary_of(run_dir, recipe, choice, fitted, transformer_summary, budget)
+    summary = summary_of(recipe, choice, fitted, transformer_summary, budget)
     atomic.write_json(run_dir / SUMMARY_FILE, summary)
     print_leaderboard(summary)
     console.print(f"[bold]served[/]: {choice['reason']}")
