@@ -61,6 +61,10 @@ def frame(records: list[dict[str, Any]], task: str) -> pd.DataFrame:
         table = pd.DataFrame(rows)
         items = [c for c in table.columns if "[" in c or "." in c]
         table[items] = table[items].fillna(0)  # an item not listed, a key not asked: 0
+        for name in table.columns:  # numbers as a CSV reader gives them (prepared rows keep text)
+            numbers = pd.to_numeric(table[name], errors="coerce")
+            if numbers.notna().mean() >= 0.95 * table[name].notna().mean():
+                table[name] = numbers
     else:
         table = pd.DataFrame(
             {k: [r.get(k) for r in records] for k in ("text", "text_pair") if k in records[0]}
