@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DEADLINE_ENV = "TUNESMITH_DEADLINE"  # seconds since the epoch: how worker processes learn it
-PROBE_BATCHES = 3  # timed, after one that warms up
+PROBE_BATCHES = 5  # timed, after one that warms up
 STEP_OVERHEAD = 1.05  # the optimizer's update and logging on top of forward and backward
 FORWARD_SHARE = 1 / 3  # a forward pass's share of a training step (evaluation, calibration)
 FIXED_SECONDS = 10.0  # saving the model, loading it again, the learners' choice
@@ -88,18 +88,18 @@ def deadline_from_environment() -> float | None:
 
 def _probe_rows(dataset: Any, size: int, grouped: bool, seed: int) -> list[list[int]]:
     """Rows of the batches a step is timed on: one that warms up, then PROBE_BATCHES. Length-
-    grouped training (the default) pads each batch to similar lengths: the probe's batches are runs
-    of neighbours in length order, at spread quantiles, so their mean is a mean step's cost;
-    otherwise random batches."""
+    grouped training (the default) sorts a random mega-batch of 50 batches by length and cuts it
+    into batches, as the Trainer's sampler does; the probe takes batches of such a mega-batch at
+    evenly spread places, so their mean is a mean step's cost. Otherwise random batches."""
     rng = random.Random(seed)
     count = len(dataset)
     if not grouped or "length" not in dataset.column_names:
         return [rng.sample(range(count), size) for _ in range(PROBE_BATCHES + 1)]
     lengths = list(dataset["length"])
-    order = sorted(range(count), key=lengths.__getitem__)
-    quantiles = [0.5] + [(k + 1) / (PROBE_BATCHES + 1) for k in range(PROBE_BATCHES)]
-    starts = [min(int(q * count), count - size) for q in quantiles]
-    return [order[start : start + size] for start in starts]
+    mega = sorted(rng.sample(range(count), min(count, 50 * size)), key=lengths.__getitem__)
+    places = [0.5] + [(k + 0.5) / PROBE_BATCHES for k in range(PROBE_BATCHES)]
+    starts = [min(int(q * len(mega)), max(len(mega) - size, 0)) for q in places]
+    return [mega[start : start + size] for start in starts]
 
 
 def measure_step_seconds(
