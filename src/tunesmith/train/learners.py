@@ -155,7 +155,7 @@ def train_learners(
     console.print(f"[bold]served[/]: {choice['reason']}")
     if budget.limit is not None:
         used = budget.elapsed()
-        over = " [yellow](over: the transformer's minimum)[/]" if used > budget.limit else ""
+        over = f" [yellow]({used - budget.limit:.0f} s over it)[/]" if used > budget.limit else ""
         console.print(f"time limit {budget.describe()}: fitting took {duration(used)}{over}")
     return TrainResult(run_dir / MODEL_DIR, summary)
 

@@ -56,7 +56,6 @@ from tunesmith.train.schedule import UnfreezeEncoder, build_optimizer, mark_perm
 from tunesmith.train.task_loss import trainer_class
 from tunesmith.train.time_plan import (
     DEADLINE_ENV,
-    FIXED_SECONDS,
     MIN_STEPS,
     SPEED_SAMPLE,
     OutOfTime,
@@ -451,7 +450,7 @@ def fit(
             )
             if time_plan.cut:
                 args.max_steps = time_plan.steps + _steps_done(start_from)
-            callbacks.append(stop_at_deadline(deadline - FIXED_SECONDS))
+            callbacks.append(stop_at_deadline(deadline - time_plan.reserve))
         callbacks += [stop, ProgressFile(run_dir), *extra_callbacks]
         if recipe.training.checkpoint_steps:
             callbacks.append(SaveEverySteps(recipe.training.checkpoint_steps))

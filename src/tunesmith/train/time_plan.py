@@ -52,6 +52,7 @@ class TimePlan:
     seconds_left: float
     steps_per_epoch: int
     examples_per_step: int
+    reserve: float = FIXED_SECONDS  # seconds the last epoch's evaluation and the work after training take
 
     @property
     def cut(self) -> bool:
@@ -167,7 +168,8 @@ def plan(
             else:
                 high = middle - 1
         steps = low
-    return TimePlan(planned, steps, step_seconds, seconds_left, steps_per_epoch, examples_per_step)
+    reserve = evaluation + EVALUATION_SECONDS + checkpoint + after
+    return TimePlan(planned, steps, step_seconds, seconds_left, steps_per_epoch, examples_per_step, reserve)
 
 
 def agreed(value: float) -> float:
@@ -183,8 +185,9 @@ def agreed(value: float) -> float:
 
 
 def stop_at_deadline(deadline: float) -> Any:
-    """A Trainer callback that ends training at `deadline` (seconds since the epoch): the epoch's
-    evaluation and checkpoint still run, so the best model is kept. Every process stops together."""
+    """A Trainer callback that ends training at `deadline` (seconds since the epoch; the caller
+    leaves room before the limit for what follows): the epoch's evaluation and checkpoint still
+    run, so the best model is kept. Every process stops together."""
     from transformers import TrainerCallback
 
     class StopAtDeadline(TrainerCallback):  # type: ignore[misc]
