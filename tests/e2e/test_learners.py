@@ -238,3 +238,17 @@ def test_a_time_limit_too_short_for_every_epoch_trains_a_stated_part_of_them(
     # the fast learner came first, in its own time
     assert said.index("ngram_linear: fitted") < said.index("time limit: the transformer trains")
     assert summary["budget"]["limit_s"] == 25
+
+
+def test_the_console_run_page_shows_every_learner_on_validation_and_test(linear_run: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from tunesmith.web.app import create_app
+    from tunesmith.web.settings import ConsoleSettings
+
+    client = TestClient(create_app(ConsoleSettings(root=linear_run.parent)))
+    page = client.get(f"/runs/{linear_run.name}")
+    assert page.status_code == 200, page.text
+    section = page.text[page.text.index('id="learners"') :]
+    assert "ngram_linear <strong>(served)</strong>" in section and "transformer" in section
+    assert "Validation macro_f1" in section and "Test macro_f1" in section
