@@ -130,3 +130,13 @@ def test_split_thresholds_decide_alike_in_lightgbm_and_in_the_float32_graph(tmp_
     trees.write_onnx(tmp_path / "t.onnx")
     exported = FeatureMember.from_onnx(tmp_path / "t", tmp_path / "t.onnx").logits(examples)
     assert np.abs(exported - trees.logits(examples)).max() < 1e-4
+
+
+def test_trees_fit_where_no_column_tells_the_classes_apart() -> None:
+    """One value in every row: LightGBM grows one-leaf trees (an empty threshold list) and the
+    float32 rewrite keeps them; the model answers each class's share."""
+    examples = [{"columns": {"channel": "web"}} for _ in range(60)]
+    targets = Targets.of("softmax", ["a", "b"], ["a", "b", "a"] * 20)
+    trees, _ = FeatureMember.fit("lightgbm", examples, targets, [], None, seed=0)
+    shares = np.exp(trees.logits(examples[:1]))
+    assert shares[0, 0] > shares[0, 1]

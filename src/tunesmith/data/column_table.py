@@ -36,6 +36,7 @@ MAX_CATEGORIES = 250  # more distinct strings than this: not a category
 MAX_ITEMS = 1000  # the most frequent items of a list column (keys of an object column) kept
 MIN_ROWS = 2  # rows an item or key must appear in to become a column
 FREE_TEXT_WORDS = 3.0  # mean words per value from which a string column is prose
+UNIQUE_SHARE = 0.5  # prose whose values are mostly unique is free text, however few the rows
 SHARE = 0.95  # the share of a column's values that must read as numbers (or dates) to be ones
 DATE_PARTS = ("time", "hour", "weekday")
 
@@ -144,11 +145,12 @@ class ColumnTable:
             text = present.astype(str)
             distinct = text.nunique()
             sample = text.sample(min(len(text), 2000), random_state=0)
+            prose = text.str.split().str.len().mean() >= FREE_TEXT_WORDS
             if sample.str.match(_DATE_SHAPE).mean() >= SHARE and _dates(sample).notna().mean() >= SHARE:
                 table.dates.append(name)
-            elif distinct <= MAX_CATEGORIES:
+            elif distinct <= MAX_CATEGORIES and not (prose and distinct > UNIQUE_SHARE * len(text)):
                 table.categories[name] = sorted(text.unique())
-            elif text.str.split().str.len().mean() >= FREE_TEXT_WORDS:
+            elif prose:
                 table.left_out[name] = f"free text ({distinct:,} distinct values): the transformer reads it"
             else:
                 table.left_out[name] = f"{distinct:,} distinct values: an id or a name, not a category"

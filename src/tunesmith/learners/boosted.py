@@ -304,8 +304,8 @@ def float32_thresholds(model: str) -> str:
     LightGBM reads the trees one after another without it."""
     lines = []
     for line in model.split("\n"):
-        if line.startswith("threshold="):
-            learned = np.asarray(line[len("threshold=") :].split(" "), dtype=np.float64)
+        if line.startswith("threshold=") and line[len("threshold=") :].strip():  # a one-leaf tree: none
+            learned = np.asarray(line[len("threshold=") :].split(), dtype=np.float64)
             single = learned.astype(np.float32)
             below = np.where(
                 single.astype(np.float64) > learned, np.nextafter(single, np.float32(-np.inf)), single

@@ -306,12 +306,13 @@ def _plan_time(
         deadline - time.time(),
         checkpoint_seconds(model),
     )
-    if found.steps < MIN_STEPS and not required:
+    too_few = found.cut and found.steps < MIN_STEPS  # a run that plans few steps is not cut short
+    if too_few and not required:
         raise OutOfTime(
             f"the time limit leaves {max(found.seconds_left, 0) / 60:.1f} min: {found.steps} steps of "
             f"{seconds:.2f} s (measured) fit, fewer than {MIN_STEPS}; raise training.time_limit to include it"
         )
-    if found.steps < MIN_STEPS:
+    if too_few:
         found.steps = min(MIN_STEPS, planned)
         console.print(
             f"[yellow]time limit:[/] too little time is left; the transformer trains {found.steps} steps "
