@@ -67,7 +67,7 @@ def frame(records: list[dict[str, Any]], task: str) -> pd.DataFrame:
                 table[name] = numbers
     else:
         table = pd.DataFrame(
-            {k: [r.get(k) for r in records] for k in ("text", "text_pair") if k in records[0]}
+            {k: [_spaced(r.get(k) or "") for r in records] for k in ("text", "text_pair") if k in records[0]}
         )
     return table
 
