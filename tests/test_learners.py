@@ -4,6 +4,7 @@ greedy ensemble and the choice on held-out scores, the time plan of the transfor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from tunesmith.learners.member import FeatureMember
 from tunesmith.learners.outputs import Targets, as_logits, probabilities
 from tunesmith.recipe.training import TrainingSection
 from tunesmith.train.choose import Candidate, choose
-from tunesmith.train.time_plan import plan
+from tunesmith.train.time_plan import PROBE_BATCHES, measure_step_seconds, plan
 
 
 def test_ngrams_read_chinese_characters_and_english_words_and_round_trip(tmp_path: Path) -> None:
@@ -232,3 +233,33 @@ def test_a_learner_far_behind_the_best_joins_no_ensemble() -> None:
     )
     assert choice["served"] == "strong" and choice["left_out_of_ensembles"] == ["weak"], choice
     assert "too far behind to join one" in choice["reason"]
+
+
+def test_the_step_probe_times_the_tasks_own_loss_where_it_has_one() -> None:
+    """A decoder that learns through its task's loss (the output layer on target positions only) is
+    timed through that loss, not through the model's own full-vocabulary one."""
+    import torch
+
+    class FullLossModel(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(4, 4)
+
+        def forward(self, features: torch.Tensor) -> Any:
+            raise AssertionError("the probe ran the model's own loss")
+
+    calls = []
+
+    def task_loss(model: Any, batch: dict[str, Any]) -> Any:
+        calls.append(len(batch["features"]))
+        return model.layer(batch["features"]).pow(2).mean()
+
+    rows = [{"features": torch.ones(4) * i} for i in range(10)]
+
+    def collate(examples: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"features": torch.stack([e["features"] for e in examples])}
+
+    model = FullLossModel()
+    seconds = measure_step_seconds(model, collate, rows, 4, 1, seed=0, grouped=False, task_loss=task_loss)
+    assert seconds > 0 and calls == [4] * (PROBE_BATCHES + 1)
+    assert all(p.grad is None for p in model.parameters())  # the gradients are thrown away

@@ -291,6 +291,7 @@ def _plan_time(
             t.gradient_accumulation_steps,
             recipe.seed,
             t.group_by_length,
+            getattr(task, "training_loss", lambda _: None)(model),
         )
     )
     validation = len(splits["validation"]) if "validation" in splits else 0
