@@ -273,9 +273,11 @@ def _plan_time(
     start_from: Path | None,
     deadline: float,
     required: bool,
+    task_loss: Any,
 ) -> TimePlan:
-    """The steps that fit before `deadline`, from a step timed here; said on the console. Raises
-    OutOfTime when too few fit and the transformer is not the only learner."""
+    """The steps that fit before `deadline`, from a step timed here (through `task_loss`, the
+    task's own training loss, where it has one); said on the console. Raises OutOfTime when too
+    few fit and the transformer is not the only learner."""
     t = recipe.training
     world = args.world_size
     per_step = t.batch_size * world * t.gradient_accumulation_steps
@@ -291,7 +293,7 @@ def _plan_time(
             t.gradient_accumulation_steps,
             recipe.seed,
             t.group_by_length,
-            getattr(task, "training_loss", lambda _: None)(model),
+            task_loss,
         )
     )
     validation = len(splits["validation"]) if "validation" in splits else 0
@@ -446,9 +448,10 @@ def fit(
         args = training_arguments(recipe, checkpoints, has_validation, precision)
         deadline = deadline or deadline_from_environment()
         time_plan = None
+        own_loss = getattr(task, "training_loss", lambda _: None)(model)  # None: the model's own
         if deadline is not None:
             time_plan = _plan_time(
-                model, task, tokenizer, splits, recipe, args, start_from, deadline, required
+                model, task, tokenizer, splits, recipe, args, start_from, deadline, required, own_loss
             )
             if time_plan.cut:
                 args.max_steps = time_plan.steps + _steps_done(start_from)
@@ -466,7 +469,7 @@ def fit(
             if recipe.training.head_only_epochs:
                 callbacks.append(UnfreezeEncoder(model, recipe.training.head_only_epochs))
         loss_function, class_weights, auto_weights = _imbalance_loss(run_dir, recipe, task, labels)
-        trainer_type, task_loss = trainer_class(getattr(task, "training_loss", lambda _: None)(model))
+        trainer_type, task_loss = trainer_class(own_loss)
         trainer = trainer_type(
             model=model,
             compute_loss_func=loss_function,

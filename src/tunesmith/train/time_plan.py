@@ -127,23 +127,22 @@ def measure_step_seconds(
         batch = collator([{key: v for key, v in dataset[i].items() if key != "length"} for i in rows])
         feed = {key: value for key, value in batch.items() if key in accepted}
         started = time.perf_counter()
-        if task_loss is not None:
-            task_loss(model, batch).backward()
-            if k:
-                times.append(time.perf_counter() - started)
-            model.zero_grad(set_to_none=True)
-            continue
-        output = model(**feed)
-        loss = output.get("loss") if hasattr(output, "get") else None
-        if loss is None:  # the task's trainer computes the loss: time a stand-in of the same passes
-            first = output[0] if isinstance(output, tuple | list) else next(iter(output.values()))
-            loss = first.float().sum()
+        loss = task_loss(model, batch) if task_loss is not None else _own_loss(model(**feed))
         loss.backward()
         if k:
             times.append(time.perf_counter() - started)
         model.zero_grad(set_to_none=True)
     model.train(was_training)
     return sum(times) / len(times) * accumulation * STEP_OVERHEAD
+
+
+def _own_loss(output: Any) -> Any:
+    """The model's loss, or where the task's trainer computes it, a stand-in of the same passes."""
+    loss = output.get("loss") if hasattr(output, "get") else None
+    if loss is None:
+        first = output[0] if isinstance(output, tuple | list) else next(iter(output.values()))
+        loss = first.float().sum()
+    return loss
 
 
 def plan(
