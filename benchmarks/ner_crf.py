@@ -1,7 +1,7 @@
 """Would a character CRF help token classification beside the transformer? A linear-chain CRF
-(sklearn-crfsuite; not a dependency of tunesmith: `pip install sklearn-crfsuite seqeval` in any
-environment) on a run's prepared splits: BIO tags per character, the character, its neighbours
-two either side and the bigrams around it as features; L1/L2 strength chosen on validation;
+(sklearn-crfsuite; not a dependency of tunesmith: `pip install sklearn-crfsuite` beside it) on a
+run's prepared splits: BIO tags per character, the character, its neighbours two either side and
+the bigrams around it as features; L1/L2 strength chosen on validation;
 entity F1 (seqeval, exact spans) on test.
 
     python benchmarks/ner_crf.py RUN_DIR     # a run prepared by `tunesmith init FILE && tunesmith prepare`
@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tunesmith.tasks.entity_spans import char_tags
+
 SETTINGS = [(0.05, 0.01), (0.1, 0.1), (0.0, 0.3)]  # (c1, c2): L1 and L2 strength
 
 
@@ -24,12 +26,7 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 def bio(record: dict[str, Any]) -> list[str]:
     """The record's character spans [start, end, type] as one BIO tag per character."""
-    tags = ["O"] * len(record["text"])
-    for start, end, kind in record["label"]:
-        tags[start] = f"B-{kind}"
-        for i in range(start + 1, end):
-            tags[i] = f"I-{kind}"
-    return tags
+    return char_tags(len(record["text"]), record["label"])
 
 
 def features(text: str) -> list[dict[str, Any]]:
