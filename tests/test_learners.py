@@ -11,6 +11,7 @@ import pytest
 
 from tunesmith.data.column_table import ColumnTable, ShapeError
 from tunesmith.data.ngrams import NgramOptions, NgramVocabulary, TfidfIndex
+from tunesmith.learners.catalog import TRANSFORMER
 from tunesmith.learners.combine import greedy_ensemble
 from tunesmith.learners.features import PAIR_FEATURES, PairFeatures, PairNgrams, readable_table
 from tunesmith.learners.linear import LinearModel
@@ -161,6 +162,43 @@ def test_choosing_on_out_of_fold_scores_when_every_learner_is_bagged() -> None:
     choice = choose([strong, weak], train, valid, "softmax", None, ensemble=False)
     assert choice["served"] == "strong" and "330 held-out rows" in choice["chosen_on"], choice
     assert strong.score is not None and weak.score is not None  # each keeps its validation figure
+
+
+def test_bagged_learners_join_the_transformer_as_their_out_of_fold_combination() -> None:
+    """A bagged learner lucky on 30 validation rows but weak out of fold gets no more of the
+    ensemble than its out-of-fold share: on validation only the combination of the bagged learners
+    and the unbagged transformer are weighed."""
+    rng = np.random.default_rng(2)
+    train_y, valid_y = rng.integers(0, 3, 400), rng.integers(0, 3, 30)
+    train, valid = Targets("softmax", ["a", "b", "c"], train_y), Targets("softmax", ["a", "b", "c"], valid_y)
+
+    def logits(y: np.ndarray, noise: float) -> np.ndarray:
+        return np.eye(3)[y] * 3 + rng.normal(0, noise, (len(y), 3))
+
+    strong = Candidate("strong", logits(valid_y, 2.5), oof=logits(train_y, 1.5))
+    lucky = Candidate("lucky", logits(valid_y, 0.8), oof=logits(train_y, 5.0))
+    transformer = Candidate(TRANSFORMER, logits(valid_y, 2.5))
+    choice = choose([strong, lucky, transformer], train, valid, "softmax", None, ensemble=True)
+    weights = {m["learner"]: m["weight"] for m in choice["members"]}
+    assert weights.get("lucky", 0.0) <= 0.25 * weights.get("strong", 0.0), choice
+    # two bagged learners that err apart out of fold: their combination, weighed on all their
+    # held-out rows, joins the transformer; on validation neither is re-weighed alone
+    first_half = np.arange(400) < 200
+    a_oof, b_oof = logits(train_y, 1.5), logits(train_y, 1.5)
+    a_oof[~first_half] = logits(train_y[~first_half], 6.0)
+    b_oof[first_half] = logits(train_y[first_half], 6.0)
+    a = Candidate("a", logits(valid_y, 2.0), oof=a_oof)
+    b = Candidate("b", logits(valid_y, 2.0), oof=b_oof)
+    together = choose([a, b, transformer], train, valid, "softmax", None, ensemble=True)
+    shares = {m["learner"]: m["weight"] for m in together["members"]}
+    both = Targets("softmax", ["a", "b", "c"], np.concatenate([train_y, valid_y]))
+    held = {
+        c.name: probabilities("softmax", np.concatenate([c.oof, c.validation]), c.temperature)  # type: ignore[list-item]
+        for c in (a, b)
+    }
+    group = greedy_ensemble(held, both, "softmax", positive=None).weights
+    assert set(group) == {"a", "b"} and set(shares) == {"a", "b", TRANSFORMER}, (group, together)
+    assert shares["a"] / shares["b"] == pytest.approx(group["a"] / group["b"]), (group, together)
 
 
 def test_probabilities_and_logits_invert_each_other() -> None:
