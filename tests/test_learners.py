@@ -149,14 +149,21 @@ def test_the_greedy_ensemble_combines_learners_that_err_apart_and_not_one_that_o
     assert alone.weights == {"good": 1.0}
 
 
-def test_choosing_on_out_of_fold_scores_when_every_learner_is_bagged() -> None:
-    rng = np.random.default_rng(1)
-    train_y, valid_y = rng.integers(0, 3, 300), rng.integers(0, 3, 30)
+def _three_labels(seed: int, train_rows: int) -> tuple[Any, ...]:
+    """(train labels, 30 validation labels, their Targets, and `logits(labels, noise)`: a
+    learner's scores, right by a margin of 3 before the noise)."""
+    rng = np.random.default_rng(seed)
+    train_y, valid_y = rng.integers(0, 3, train_rows), rng.integers(0, 3, 30)
     train, valid = Targets("softmax", ["a", "b", "c"], train_y), Targets("softmax", ["a", "b", "c"], valid_y)
 
     def logits(y: np.ndarray, noise: float) -> np.ndarray:
         return np.eye(3)[y] * 3 + rng.normal(0, noise, (len(y), 3))
 
+    return train_y, valid_y, train, valid, logits
+
+
+def test_choosing_on_out_of_fold_scores_when_every_learner_is_bagged() -> None:
+    train_y, valid_y, train, valid, logits = _three_labels(1, 300)
     strong = Candidate("strong", logits(valid_y, 2.0), oof=logits(train_y, 1.0))
     weak = Candidate("weak", logits(valid_y, 1.0), oof=logits(train_y, 4.0))  # lucky on 30 rows
     choice = choose([strong, weak], train, valid, "softmax", None, ensemble=False)
@@ -168,13 +175,7 @@ def test_bagged_learners_join_the_transformer_as_their_out_of_fold_combination()
     """A bagged learner lucky on 30 validation rows but weak out of fold gets no more of the
     ensemble than its out-of-fold share: on validation only the combination of the bagged learners
     and the unbagged transformer are weighed."""
-    rng = np.random.default_rng(2)
-    train_y, valid_y = rng.integers(0, 3, 400), rng.integers(0, 3, 30)
-    train, valid = Targets("softmax", ["a", "b", "c"], train_y), Targets("softmax", ["a", "b", "c"], valid_y)
-
-    def logits(y: np.ndarray, noise: float) -> np.ndarray:
-        return np.eye(3)[y] * 3 + rng.normal(0, noise, (len(y), 3))
-
+    train_y, valid_y, train, valid, logits = _three_labels(2, 400)
     strong = Candidate("strong", logits(valid_y, 2.5), oof=logits(train_y, 1.5))
     lucky = Candidate("lucky", logits(valid_y, 0.8), oof=logits(train_y, 5.0))
     transformer = Candidate(TRANSFORMER, logits(valid_y, 2.5))
