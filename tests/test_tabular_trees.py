@@ -145,7 +145,7 @@ def test_trees_fit_where_no_column_tells_the_classes_apart() -> None:
 def test_a_random_forest_answers_the_mean_of_its_trees_in_process_and_from_onnx(tmp_path: Path) -> None:
     """`lightgbm_rf` grows all its trees (no early stop) and answers their mean: the softmax of its
     logits is LightGBM's own forest probability (LightGBM's raw score of a forest is the sum)."""
-    from tunesmith.learners.boosted import FOREST_TREES, forest_trees
+    from tunesmith.learners.boosted import FOREST_TREES, trees_per_class
 
     rows, _ = _rows(900, seed=3)
     labels = [row["type"] if row["amount"] > 3000 else "small" for row in rows]
@@ -160,8 +160,8 @@ def test_a_random_forest_answers_the_mean_of_its_trees_in_process_and_from_onnx(
         seed=0,
     )
     booster = forest.model.boosters[0]
-    assert booster.forest_trees == FOREST_TREES == forest_trees(2)
-    assert forest_trees(10) == 120 and forest_trees(40) == 50  # many classes: fewer trees each
+    assert booster.forest_trees == FOREST_TREES == trees_per_class(2)
+    assert trees_per_class(10) == 120 and trees_per_class(40) == 50  # many classes: fewer trees each
     x = forest.featurizer.transform(examples[700:])
     logits = forest.logits(examples[700:])
     shares = np.exp(logits - logits.max(axis=1, keepdims=True))

@@ -97,8 +97,9 @@ class Booster:
         x = np.asarray(features, dtype=np.float32)
         if self.library == "lightgbm":
             raw = self.model.predict(x, raw_score=True, num_threads=1)
-            if self.forest_trees:
-                raw = raw / self.forest_trees
+            trees = self.forest_trees
+            if trees:
+                raw = raw / trees
         else:
             import xgboost as xgb
 
@@ -311,7 +312,7 @@ def _fit_lightgbm(
     if stop is not None and not forest:
         sets.append(lgb.Dataset(stop[0], stop[1], reference=train))
         callbacks += [lgb.early_stopping(PATIENCE, verbose=False), lgb.record_evaluation(history)]
-    rounds_at_most = forest_trees(classes) if forest else MAX_ROUNDS if stop is not None else 200
+    rounds_at_most = trees_per_class(classes) if forest else MAX_ROUNDS if stop is not None else 200
     booster = lgb.train(params, train, rounds_at_most, valid_sets=sets, callbacks=callbacks)
     rounds = booster.best_iteration or booster.current_iteration()
     kept = lgb.Booster(model_str=float32_thresholds(booster.model_to_string(num_iteration=rounds)))
@@ -322,8 +323,9 @@ def _fit_lightgbm(
     return Booster("lightgbm", kept), int(rounds), curves
 
 
-def forest_trees(classes: int) -> int:
-    """Trees per class of a forest: FOREST_TREES, fewer where many classes would make it slow."""
+def trees_per_class(classes: int) -> int:
+    """Trees per class of a forest to grow: FOREST_TREES, fewer where many classes would make it
+    slow."""
     return max(FOREST_FEWEST, min(FOREST_TREES, FOREST_TOTAL // max(classes, 1)))
 
 
@@ -416,8 +418,9 @@ def _booster_graph(booster: Booster, width: int, kind: str, outputs: int) -> Any
             if node.op_type.startswith("TreeEnsemble") and attribute.name == "post_transform":
                 attribute.s = b"NONE"  # raw margins: a probability near 0 or 1 in float32 loses digits
     scores = next(o.name for o in graph.output if o.name != "label")
-    if booster.forest_trees:  # the sum of a forest's trees -> their mean, as `margins`
-        mean = helper.make_tensor("mean", TensorProto.FLOAT, [], [1.0 / booster.forest_trees])
+    trees = booster.forest_trees
+    if trees:  # the sum of a forest's trees -> their mean, as `margins`
+        mean = helper.make_tensor("mean", TensorProto.FLOAT, [], [1.0 / trees])
         graph.initializer.append(mean)
         graph.node.append(helper.make_node("Mul", [scores, "mean"], ["tree_mean"]))
         scores = "tree_mean"

@@ -78,7 +78,11 @@ def choose(
         logits, targets = _held(c, train, validation)
         c.temperature = member_temperature(kind, logits, targets)
         c.score = score(kind, probabilities(kind, c.validation, c.temperature), validation, positive)
-        held_scores[c.name] = score(kind, probabilities(kind, logits, c.temperature), targets, positive)
+        held_scores[c.name] = (
+            c.score
+            if c.oof is None  # its held-out rows are validation's
+            else score(kind, probabilities(kind, logits, c.temperature), targets, positive)
+        )
     bagged = [c for c in candidates if c.oof is not None]
     wide = len(bagged) == len(candidates)
     held_rows = f"{len(train) + len(validation):,} held-out rows"
@@ -147,15 +151,16 @@ def _ranking(
     if wide or len(bagged) < 2:
         best = _best(singles)
         return best, [c for c in candidates if _near_the_best(singles[c.name], singles[best])]
-    lead = _best({c.name: held_scores[c.name] for c in bagged})
-    best = _best({n: s for n, s in singles.items() if n == lead or all(n != c.name for c in bagged)})
+    names = {c.name for c in bagged}
+    lead = _best({c.name: held_scores[c.name] for c in bagged})  # in the task's order: ties
+    best = _best({n: s for n, s in singles.items() if n == lead or n not in names})
     lead_joins = _near_the_best(singles[lead], singles[best])
     near = [
         c
         for c in candidates
         if (
             lead_joins and _near_the_best(held_scores[c.name], held_scores[lead])
-            if c in bagged
+            if c.name in names
             else _near_the_best(singles[c.name], singles[best])
         )
     ]
