@@ -1,6 +1,7 @@
 """How good is each fast learner on records it has never seen, measured with less noise than one
 test split: cross-validation over all of a prepared run's rows (train, validation and test),
-records of one group (a document, a patient) kept in one fold.
+records of one group (a document, a patient) kept in one fold - else stratified by label - as
+`train` makes its bagging folds (`train/learners.fold_split`).
 
 A test split of a few documents swings by several points with the documents drawn (CLAUDETTE: 40
 documents, 4 in test). Here every row is tested once: per outer fold, each learner is fitted by
@@ -34,20 +35,10 @@ from tunesmith.learners.outputs import Targets, probabilities
 from tunesmith.prepare.stage import read_labels, read_split
 from tunesmith.recipe.io import load_resolved
 from tunesmith.tasks import get_task
-from tunesmith.tasks.multilabel import best_threshold
-from tunesmith.train.learners import examples_of, folds_for
+from tunesmith.tasks.multilabel import multilabel_metrics
+from tunesmith.train.learners import examples_of, fold_split, folds_for
 
 SPLITS = ("train", "validation", "test")
-
-
-def outer_folds(records: list[dict[str, Any]], folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    from sklearn.model_selection import GroupKFold, KFold
-
-    index = np.arange(len(records))
-    groups = [r.get("group") for r in records]
-    if all(g is not None for g in groups) and len(set(groups)) >= folds:
-        return list(GroupKFold(folds).split(index, groups=groups))
-    return list(KFold(folds, shuffle=True, random_state=seed).split(index))
 
 
 def autogluon_folds(
@@ -75,28 +66,27 @@ def autogluon_folds(
     return figures_per_fold
 
 
-def answers(kind: str, oof: np.ndarray, oof_targets: Targets, logits: np.ndarray) -> np.ndarray:
+def answers(
+    task: Any, labels: list[str], oof: np.ndarray, fit_records: list[dict[str, Any]], logits: np.ndarray
+) -> np.ndarray:
     """What the learner answers on the outer fold, tuned on the inner out-of-fold scores alone:
-    per-label thresholds (multi-label), the most probable label (one label), or the value."""
+    per-label thresholds as the task calibrates them (multi-label), the most probable label (one
+    label), or the value."""
+    kind = task.learner_outputs
     if kind == "value":
         return logits[:, 0]
-    p = probabilities(kind, logits)  # type: ignore[arg-type]
+    p = probabilities(kind, logits)
     if kind != "sigmoid":
         return np.asarray(p.argmax(axis=1))
-    tuned = probabilities(kind, oof)  # type: ignore[arg-type]
-    cuts = [
-        best_threshold(oof_targets.y[:, j], tuned[:, j])[0] if oof_targets.y[:, j].any() else 0.5
-        for j in range(p.shape[1])
-    ]
-    return np.asarray(p >= np.asarray(cuts), dtype=np.int64)
+    tuned = task.calibrate(oof, [r["label"] for r in fit_records], labels)["thresholds"]
+    return np.asarray(p >= np.asarray([tuned[label] for label in labels]), dtype=np.int64)
 
 
 def figures(kind: str, truth: np.ndarray, answered: np.ndarray) -> dict[str, float]:
     if kind == "value":
         return {"rmse": float(np.sqrt(np.mean((answered - truth) ** 2)))}
     if kind == "sigmoid":
-        hits, total = int((answered & truth).sum()), int(answered.sum() + truth.sum())
-        return {"micro_f1": 2 * hits / total if total else 0.0}
+        return {"micro_f1": multilabel_metrics(truth, answered)["micro_f1"]}
     from sklearn.metrics import f1_score
 
     known = truth >= 0
@@ -125,7 +115,7 @@ def main() -> None:
     ]
     targets = Targets.of(kind, labels, [r["label"] for r in records])  # type: ignore[arg-type]
     examples = examples_of(task, records)
-    outer = outer_folds(records, args.folds, recipe.seed)
+    outer = fold_split(records, targets, recipe.seed, args.folds)
     groups = len({r["group"] for r in records if r.get("group") is not None})
     kept_apart = f", {groups:,} groups kept apart" if groups > 1 else ""
     print(f"{args.run_dir}: {len(records):,} rows{kept_apart}, {len(outer)} outer folds")
@@ -137,7 +127,7 @@ def main() -> None:
             fit_targets = targets.take(fit_rows)
             # bagged as train bags it, and bagged where train would not: thresholds need out-of-fold scores
             inner = folds_for(fit_records, fit_targets, recipe.seed)
-            inner = inner or outer_folds(fit_records, 5, recipe.seed)
+            inner = inner or fold_split(fit_records, fit_targets, recipe.seed)
             started = time.perf_counter()
             member, details = FeatureMember.fit(
                 name, [examples[i] for i in fit_rows], fit_targets, [], None, recipe.seed, inner
@@ -145,7 +135,7 @@ def main() -> None:
             seconds += time.perf_counter() - started
             oof = details["oof"]
             logits = member.logits([examples[i] for i in test_rows])
-            answered[test_rows] = answers(kind, oof, fit_targets, logits)
+            answered[test_rows] = answers(task, labels, oof, fit_records, logits)
             per_fold.append(figures(kind, targets.y[test_rows], answered[test_rows]))
         pooled = figures(kind, targets.y, answered)
         headline = next(iter(pooled))

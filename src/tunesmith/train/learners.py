@@ -86,18 +86,27 @@ def folds_for(
     tuned = targets.kind == "sigmoid" or (targets.kind == "softmax" and targets.width == 2)
     if rows < 2 * FOLDS or not (rows < SMALL_ROWS or (tuned and rows <= BAG_ROWS)):
         return None
+    return fold_split(records, targets, seed)
+
+
+def fold_split(
+    records: list[dict[str, Any]], targets: Targets, seed: int, folds: int = FOLDS
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`folds` (fitted rows, held-out rows) pairs: by group where every record has one and there
+    are enough groups, else stratified by label where every label has a row per fold, else at
+    random (seeded)."""
     from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
-    index = np.arange(rows)
+    index = np.arange(len(records))
     groups = [r.get("group") for r in records]
-    if all(g is not None for g in groups) and len(set(groups)) >= FOLDS:
-        return [(a, b) for a, b in GroupKFold(FOLDS).split(index, groups=groups)]
+    if all(g is not None for g in groups) and len(set(groups)) >= folds:
+        return [(a, b) for a, b in GroupKFold(folds).split(index, groups=groups)]
     if targets.kind == "softmax":
         counts = np.bincount(targets.y[targets.y >= 0], minlength=targets.width)
-        if counts[counts > 0].min(initial=0) >= FOLDS:
-            split = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
+        if counts[counts > 0].min(initial=0) >= folds:
+            split = StratifiedKFold(folds, shuffle=True, random_state=seed)
             return [(a, b) for a, b in split.split(index, np.maximum(targets.y, 0))]
-    return [(a, b) for a, b in KFold(FOLDS, shuffle=True, random_state=seed).split(index)]
+    return [(a, b) for a, b in KFold(folds, shuffle=True, random_state=seed).split(index)]
 
 
 def train_learners(
