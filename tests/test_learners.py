@@ -202,6 +202,19 @@ def test_bagged_learners_join_the_transformer_as_their_out_of_fold_combination()
     assert shares["a"] / shares["b"] == pytest.approx(group["a"] / group["b"]), (group, together)
 
 
+def test_bagging_folds_keep_groups_together_else_each_labels_share() -> None:
+    from tunesmith.train.learners import fold_split
+
+    labels = ["a"] * 60 + ["b"] * 25 + ["c"] * 15
+    targets = Targets.of("softmax", ["a", "b", "c"], labels)
+    for _, held in fold_split([{} for _ in labels], targets, seed=0):
+        assert np.bincount(targets.y[held], minlength=3).tolist() == [12, 5, 3]  # stratified
+    records = [{"group": i // 10} for i in range(len(labels))]
+    groups = np.asarray([r["group"] for r in records])
+    for fitted, held in fold_split(records, targets, seed=0):
+        assert not set(groups[held]) & set(groups[fitted])
+
+
 def test_probabilities_and_logits_invert_each_other() -> None:
     z = np.asarray([[0.1, 2.0, -1.0]])
     for kind in ("softmax", "sigmoid"):

@@ -102,8 +102,9 @@ def fold_split(
     if all(g is not None for g in groups) and len(set(groups)) >= folds:
         return [(a, b) for a, b in GroupKFold(folds).split(index, groups=groups)]
     if targets.kind == "softmax":
-        counts = np.bincount(targets.y[targets.y >= 0], minlength=targets.width)
-        if counts[counts > 0].min(initial=0) >= folds:
+        present = np.bincount(targets.y[targets.y >= 0], minlength=targets.width)
+        present = present[present > 0]
+        if len(present) and present.min() >= folds:
             split = StratifiedKFold(folds, shuffle=True, random_state=seed)
             return [(a, b) for a, b in split.split(index, np.maximum(targets.y, 0))]
     return [(a, b) for a, b in KFold(folds, shuffle=True, random_state=seed).split(index)]
