@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 INTENTS = {
     "password": [
@@ -220,3 +221,16 @@ def build_tiny_marian(folder: Path, texts: list[str]) -> Path:
     MarianMTModel(config).save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
+
+
+def fit_on_first(name: str, examples: list[dict], targets: Any, rows: int) -> tuple[Any, dict]:
+    """A fast learner (`FeatureMember.fit`) fitted on the first `rows` examples, the rest its
+    validation split."""
+    import numpy as np
+
+    from tunesmith.learners.member import FeatureMember
+
+    rest = np.arange(rows, len(examples))
+    return FeatureMember.fit(
+        name, examples[:rows], targets.take(np.arange(rows)), examples[rows:], targets.take(rest), seed=0
+    )

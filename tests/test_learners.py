@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import fit_on_first
 
 from tunesmith.data.column_table import ColumnTable, ShapeError
 from tunesmith.data.ngrams import NgramOptions, NgramVocabulary, TfidfIndex
@@ -66,14 +67,7 @@ def test_the_linear_member_answers_alike_natively_after_loading_and_from_onnx(
     if kind == "value":
         raw = [float(labels.index(n)) for n in names]
     targets = Targets.of(kind, labels, raw)  # type: ignore[arg-type]
-    member, details = FeatureMember.fit(
-        "ngram_linear",
-        examples[:200],
-        targets.take(np.arange(200)),
-        examples[200:],
-        targets.take(np.arange(200, 240)),
-        seed=0,
-    )
+    member, details = fit_on_first("ngram_linear", examples, targets, 200)
     logits = member.logits(examples[200:])
     assert logits.shape == (40, 1 if kind == "value" else 3) and details["seconds"] > 0
     if kind == "softmax":

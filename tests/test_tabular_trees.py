@@ -7,10 +7,11 @@ import random
 from pathlib import Path
 
 import numpy as np
+from helpers import fit_on_first
 
 from tunesmith.data.column_table import ColumnTable
 from tunesmith.learners.member import FeatureMember
-from tunesmith.learners.outputs import Targets
+from tunesmith.learners.outputs import Targets, probabilities
 from tunesmith.tasks.binary_scores import cost_threshold, total_cost
 
 
@@ -58,14 +59,7 @@ def test_trees_fit_stop_early_save_as_text_and_export_the_same_scores(tmp_path: 
     rows, labels = _rows(2000)
     examples = [{"columns": row} for row in rows]
     targets = Targets.of("softmax", ["0", "1"], labels)
-    trees, fitted = FeatureMember.fit(
-        "lightgbm",
-        examples[:1600],
-        targets.take(np.arange(1600)),
-        examples[1600:],
-        targets.take(np.arange(1600, 2000)),
-        seed=0,
-    )
+    trees, fitted = fit_on_first("lightgbm", examples, targets, 1600)
     assert 0 < fitted["rounds"][0] < 2000 and "log loss" in fitted["curves"]
     trees.save(tmp_path / "trees")
     text = (tmp_path / "trees" / "booster_0.txt").read_text(encoding="utf-8")
@@ -118,14 +112,7 @@ def test_split_thresholds_decide_alike_in_lightgbm_and_in_the_float32_graph(tmp_
     labels = [str(int((t // 8) % 7 < 3)) for t in times]  # many thresholds, each between two values
     targets = Targets.of("softmax", ["0", "1"], labels)
     examples = [{"columns": r} for r in rows]
-    trees, _ = FeatureMember.fit(
-        "lightgbm_large",
-        examples[:2500],
-        targets.take(np.arange(2500)),
-        examples[2500:],
-        targets.take(np.arange(2500, 3000)),
-        seed=0,
-    )
+    trees, _ = fit_on_first("lightgbm_large", examples, targets, 2500)
     trees.save(tmp_path / "t")
     trees.write_onnx(tmp_path / "t.onnx")
     exported = FeatureMember.from_onnx(tmp_path / "t", tmp_path / "t.onnx").logits(examples)
@@ -151,21 +138,13 @@ def test_a_random_forest_answers_the_mean_of_its_trees_in_process_and_from_onnx(
     labels = [row["type"] if row["amount"] > 3000 else "small" for row in rows]
     examples = [{"columns": row} for row in rows]
     targets = Targets.of("softmax", ["CASH_OUT", "PAYMENT", "TRANSFER", "small"], labels)
-    forest, _ = FeatureMember.fit(
-        "lightgbm_rf",
-        examples[:700],
-        targets.take(np.arange(700)),
-        examples[700:],
-        targets.take(np.arange(700, 900)),
-        seed=0,
-    )
+    forest, _ = fit_on_first("lightgbm_rf", examples, targets, 700)
     booster = forest.model.boosters[0]
     assert booster.forest_trees == FOREST_TREES == trees_per_class(2)
     assert trees_per_class(10) == 120 and trees_per_class(40) == 50  # many classes: fewer trees each
     x = forest.featurizer.transform(examples[700:])
     logits = forest.logits(examples[700:])
-    shares = np.exp(logits - logits.max(axis=1, keepdims=True))
-    shares /= shares.sum(axis=1, keepdims=True)
+    shares = probabilities("softmax", logits)
     assert np.abs(shares - booster.model.predict(np.asarray(x, dtype=np.float32))).max() < 1e-5
     assert (logits.argmax(axis=1) == targets.take(np.arange(700, 900)).y).mean() > 0.9
     forest.save(tmp_path / "f")
