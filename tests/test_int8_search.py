@@ -5,6 +5,7 @@ the file written is the one that met it, and a target only fp32 meets is a miss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from helpers import INTENTS, build_tiny_model, faq_records
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from tunesmith.export.int8 import name_nodes, op_types, quantize, quantize_to_agreement, weight_groups
+from tunesmith.export.quality import Verdict
 from tunesmith.export.trace import sample_inputs, write_onnx
 from tunesmith.runtime.engines import OnnxEngine
 from tunesmith.runtime.parity import token_batches
@@ -35,6 +37,16 @@ def tiny_graph(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dic
         OutputsGraph(model, ("logits",)), sample_inputs(tokenizer, texts[:2], None, 64), ("logits",), fp32
     )
     return fp32, token_batches(tokenizer, [{"text": t} for t in texts[:96]], 64, 32)
+
+
+def _by_agreement(agreement_of: Callable[[Path], float], target: float) -> Callable[[Path], Verdict]:
+    """The search's judge when only agreement counts (no metric: these graphs have no labels)."""
+
+    def judge_of(path: Path) -> Verdict:
+        found = agreement_of(path)
+        return Verdict(0, found, None, None, None, None, found >= target, f"agreement {found:.4f}")
+
+    return judge_of
 
 
 def _logits(path: Path, batches: list[dict[str, np.ndarray]]) -> np.ndarray:
@@ -61,7 +73,7 @@ def test_the_most_harmful_groups_are_protected_until_the_target_is_met(
     work = tmp_path / "work"
     work.mkdir()
     target = tmp_path / "int8.onnx"
-    result = quantize_to_agreement({"plain": fp32}, target, work, True, 0.9, agreement_of)
+    result = quantize_to_agreement({"plain": fp32}, target, work, True, _by_agreement(agreement_of, 0.9))
     trials = result.trials
     assert trials[0]["validation_agreement"] < 0.9  # every node dynamic missed: the search ran
     assert result.agreement >= 0.9 and (result.blockwise or result.kept_fp32)
@@ -99,7 +111,7 @@ def test_no_node_in_int8_is_the_fp32_graph_and_a_target_only_fp32_meets_is_a_mis
     work = tmp_path / "work"
     work.mkdir()
     target = tmp_path / "int8.onnx"
-    result = quantize_to_agreement({"plain": fp32}, target, work, True, 0.995, agreement_of)
+    result = quantize_to_agreement({"plain": fp32}, target, work, True, _by_agreement(agreement_of, 0.995))
     assert result.agreement == 0.5 and not target.exists()
     assert reference not in tried and len(result.trials) > len(result.groups) > 1
 

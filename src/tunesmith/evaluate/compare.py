@@ -33,6 +33,15 @@ _HUNDRED_SCALE = frozenset({"bleu", "chrf"})  # already in points (0-100)
 _OWN_UNITS = frozenset({"rmse", "mae"})  # in the label's units: no points
 
 
+def in_points(metric: str, value: float) -> float | None:
+    """A metric's value (or a difference of it) in points (0-100); None for a metric in the
+    label's own units (RMSE, MAE), which has none."""
+    name = metric.rsplit(".", 1)[-1]
+    if name in _OWN_UNITS:
+        return None
+    return value if name in _HUNDRED_SCALE else 100 * value
+
+
 @dataclass(frozen=True)
 class Difference:
     metric: str
@@ -47,10 +56,8 @@ class Difference:
         return self.b - self.a
 
     def _shown(self, value: float) -> str:
-        name = self.metric.rsplit(".", 1)[-1]
-        if name in _OWN_UNITS:
-            return f"{value:+.4g}"
-        return f"{value if name in _HUNDRED_SCALE else 100 * value:+.1f}"
+        points = in_points(self.metric, value)
+        return f"{value:+.4g}" if points is None else f"{points:+.1f}"
 
     def verdict(self) -> str:
         name = self.metric.rsplit(".", 1)[-1]

@@ -5,9 +5,11 @@ card's lines."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tunesmith.html_page import escape, table
 from tunesmith.runtime.parity import eager_name, not_kept, parity_records, reference_of
+from tunesmith.runtime.serving_choice import read_choice
 
 
 def gate_figures(run_dir: Path) -> dict[str, dict[str, float]]:
@@ -83,7 +85,37 @@ def report_section(run_dir: Path) -> tuple[str, str, str] | None:
         + table(header, rows)
         + f'<img alt="latency per backend" src="{data_uri(plot)}">'
     )
+    served = read_choice(run_dir)
+    if served is not None:
+        line, served_header, served_rows = serving_table(served)
+        lines.append(line)
+        html += f"<h3>Which export serves</h3><p>{escape(line)}</p>" + table(served_header, served_rows)
     return ("Exports (proven on the test split)", html, "\n\n".join(lines))
+
+
+def serving_table(served: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
+    """export/serving.json as a line (what serves, and why) and a table: each candidate's verdict
+    by the quality rule, its metric difference with the 95% interval, and ms per text."""
+    sizes = [str(size) for size in served["batch_sizes"]]
+    header = ["export", "verdict", "answers agree", "metric difference (95% CI)"]
+    header += [f"ms a text, batch {size}" for size in sizes]
+    rows = []
+    for name, candidate in served["candidates"].items():
+        quality = candidate.get("quality") or {}
+        low, high = quality.get("difference_low"), quality.get("difference_high")
+        difference = (
+            f"{quality['metric']} {quality['difference_points']:+.2f} ({low:+.2f} to {high:+.2f}) points"
+            if quality.get("metric") and low is not None
+            else "-"
+        )
+        agree = quality.get("agreement")
+        verdict = "serves" if name == served["chosen"] else ("holds" if candidate["holds"] else "refused")
+        times = candidate["ms_per_text"]
+        rows.append(
+            [name, verdict, f"{agree:.2%}" if agree is not None else "-", difference]
+            + [f"{times[size]:.2f}" if size in times else "-" for size in sizes]
+        )
+    return f"{served['chosen']} serves: {served['reason']}", header, rows
 
 
 def card_section(run_dir: Path) -> str:
@@ -105,6 +137,12 @@ def card_section(run_dir: Path) -> str:
         f"- {name}: not kept ({note['reason']}); {note['instead']} answers instead."
         for name, note in not_kept(run_dir).items()
     ]
+    served = read_choice(run_dir)
+    if served is not None:
+        line, header, rows = serving_table(served)
+        from tunesmith.evaluate.report import markdown_table
+
+        lines += ["", f"Serving (`export/serving.json`): {line}", "", markdown_table(header, rows)]
     if not lines:
         return ""
     return (

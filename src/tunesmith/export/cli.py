@@ -37,6 +37,7 @@ def export(
     from tunesmith.bundle import read_json_if_present
     from tunesmith.evaluate.report import write_report
     from tunesmith.evaluate.stage import METRICS_FILE, judge_gates, raise_if_not_releasable
+    from tunesmith.export.choose_served import decide_served
     from tunesmith.export.stage import export as export_stage
     from tunesmith.pipeline.run import bundle
     from tunesmith.runtime.formats import format_named
@@ -50,8 +51,9 @@ def export(
         f"one input: {speed[fmt.name]['latency_ms_p50']:.2f} ms ({speed[eager]['latency_ms_p50']:.2f} ms "
         f"{eager_name(eager)}); {parity['file']}"
     )
+    decide_served(run_dir)
     judge_gates(run_dir, recipe_io.load_resolved(run_dir), read_json_if_present(run_dir / METRICS_FILE))
     write_report(run_dir)
     bundle(run_dir)
     raise_if_not_releasable(run_dir)
-    console.print(f"next: tunesmith serve {run_dir} (--backend auto picks the fastest proven export)")
+    console.print(f"next: tunesmith serve {run_dir} (--backend auto answers with the export chosen above)")

@@ -1,6 +1,7 @@
 """int8 that keeps the answers. First every weight-bearing node is quantized dynamically
 (onnxruntime: per-channel int8 weights, one scale per activation tensor), the fastest form. When
-that misses `min_agreement` (the share of validation answers the fp32 model gives), nodes are
+that misses the quality rule (export/quality.py: the share of validation answers the fp32 model
+gives, and the headline metric not worse beyond noise), nodes are
 taken by *group* - the nodes of one operator and weight shape, one role repeated in every layer
 (the FFN output projections, fused attention, the embeddings) - and each group alone in int8 says
 how many answers it changes. The groups are then protected, the most harmful first, until the
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.console import console, progress
+from tunesmith.export.quality import Verdict
 
 # Weight-bearing operators: matrix products, fused attention, dense layers, embedding lookups
 # (most of a multilingual model's size).
@@ -40,6 +42,7 @@ Outputs = dict[str, np.ndarray]
 @dataclass
 class Int8Result:
     agreement: float  # validation answers identical to the fp32 export's
+    quality: dict[str, Any] | None  # the verdict of the graph kept (None: none held)
     quantized: list[str]  # dynamically
     kept_fp32: list[str]
     blockwise: list[str] = field(default_factory=list)
@@ -51,6 +54,7 @@ class Int8Result:
     def summary(self) -> dict[str, Any]:
         return {
             "validation_agreement": self.agreement,
+            "quality": self.quality,
             "graph": self.graph,
             "fully_quantized_agreement": self.fully_quantized,
             "nodes_quantized": len(self.quantized),
@@ -164,29 +168,31 @@ def quantize_to_agreement(
     target: Path,
     work: Path,
     per_channel: bool,
-    min_agreement: float,
-    agreement_of: Callable[[Path], float],
+    judge_of: Callable[[Path], Verdict],
 ) -> Int8Result:
-    """Write to `target` the fastest int8 model found whose validation agreement (`agreement_of`)
-    reaches `min_agreement`; a miss writes nothing and reports the best agreement reached.
+    """Write to `target` the fastest int8 model found whose validation answers hold by the quality
+    rule (`judge_of`); a miss writes nothing and reports the best agreement reached.
     `sources`: fp32 graphs that compute the same thing (plain, smoothed); the one whose full
     quantization agrees best is searched."""
     trial_file = work / "trial.onnx"
-    result = Int8Result(0.0, [], [])
+    result = Int8Result(0.0, None, [], [])
 
-    def attempt(named: Path, dynamic: list[str], blockwise: list[str], what: str) -> float:
+    def attempt(named: Path, dynamic: list[str], blockwise: list[str], what: str) -> Verdict:
         quantize(named, trial_file, dynamic, per_channel, blockwise)
-        found = agreement_of(trial_file)
-        result.trials.append({"int8": what, "validation_agreement": round(found, 6)})
-        console.print(f"int8, {what}: agreement {found:.4f}")
+        found = judge_of(trial_file)
+        result.trials.append(
+            {"int8": what, "validation_agreement": round(found.agreement, 6), "holds": found.holds}
+        )
+        console.print(f"int8, {what}: {found.reason}")
         return found
 
-    def passed(found: float, dynamic: list[str], blockwise: list[str], candidates: list[str]) -> bool:
-        if found < min_agreement:
-            result.agreement = max(result.agreement, found)
+    def passed(found: Verdict, dynamic: list[str], blockwise: list[str], candidates: list[str]) -> bool:
+        if not found.holds:
+            result.agreement = max(result.agreement, found.agreement)
             return False
         trial_file.replace(target)
-        result.agreement, result.quantized, result.blockwise = found, dynamic, blockwise
+        result.agreement, result.quality = found.agreement, found.summary()
+        result.quantized, result.blockwise = dynamic, blockwise
         result.kept_fp32 = [n for n in candidates if n not in dynamic and n not in blockwise]
         return True
 
@@ -195,12 +201,12 @@ def quantize_to_agreement(
         named = work / f"named-{label}.onnx"
         candidates = name_nodes(source, named)
         found = attempt(named, candidates, [], f"every node dynamic ({label} graph)")
-        result.fully_quantized[label] = found
+        result.fully_quantized[label] = found.agreement
         if passed(found, candidates, [], candidates):
             result.graph = label
             return result
-        if best is None or found > best[0]:
-            best, result.graph = (found, named, candidates), label
+        if best is None or found.agreement > best[0]:
+            best, result.graph = (found.agreement, named, candidates), label
     if best is None or not best[2]:
         return result
     _, named, candidates = best
@@ -209,7 +215,7 @@ def quantize_to_agreement(
     with progress() as bar:
         job = bar.add_task("measuring what each group of layers changes in int8", total=len(groups))
         for name, members in groups.items():
-            harm[name] = 1.0 - attempt(named, members, [], f"{name} alone ({len(members)} nodes)")
+            harm[name] = 1.0 - attempt(named, members, [], f"{name} alone ({len(members)} nodes)").agreement
             bar.advance(job)
     order = sorted(groups, key=lambda g: -harm[g])
     result.groups = {g: {"nodes": len(groups[g]), "answers_changed_alone": round(harm[g], 6)} for g in order}

@@ -2,8 +2,11 @@
 and keep it only when the proof holds (a failed check leaves nothing behind and exits non-zero).
 
 fp32 exports (ONNX, TorchScript) must give every test answer exactly as PyTorch does, with every
-output within `export.tolerance`; int8 must reach `export.int8.min_agreement` on validation (the
-quantizer's search target) and reports its test agreement, which gates may demand more of."""
+output within `export.tolerance`; int8 must hold by the quality rule on validation (export/
+quality.py: `export.agreement` of the answers, the headline metric not worse beyond
+`export.metric_margin`; the quantizer's search target) and reports its test agreement, which
+gates may demand more of. After each export, which proven export serves is decided again
+(runtime/serving_choice.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from tunesmith.export.int8 import quantize_to_agreement
 from tunesmith.export.learners import member_parity, write_learner_graphs
 from tunesmith.export.not_kept import forget_not_kept
 from tunesmith.export.optimize import fuse
+from tunesmith.export.quality import QualityRule, Verdict, judge
 from tunesmith.export.smooth import smooth
 from tunesmith.export.trace import sample_inputs, write_onnx, write_torchscript
 from tunesmith.learners.ensemble import Ensemble
@@ -68,14 +72,14 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
     test = _examples(task, test_records)
     if not test:
         raise TunesmithError(f"{run_dir}: the test split is empty; an export is proven on it")
-    validation = _examples(task, read_split(run_dir, "validation")) or test
+    validation_records = read_split(run_dir, "validation") or test_records
     (run_dir / EXPORT_DIR).mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{fmt.name}-", dir=run_dir / EXPORT_DIR) as scratch:
         work = Path(scratch)
         out = work / fmt.name
         out.mkdir()
         if ensemble is not None:
-            details = _write_learners(reference, ensemble, fmt, test, validation, work, out)
+            details = _write_learners(reference, ensemble, fmt, test, validation_records, work, out)
             spec = bundle_spec(reference.model_dir)
             assert spec is not None
             engine = load_learners(
@@ -90,7 +94,7 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
             candidate = reference.on_engine(engine)
             details["member_max_abs_diff"] = member_parity(ensemble, engine, test)
         else:
-            details = _write(reference, fmt, test, validation, work, out / fmt.file)
+            details = _write(reference, fmt, test, validation_records, work, out / fmt.file)
             candidate = reference.on_engine(load_engine(fmt.name, out / fmt.file, task.graph_outputs))
         extras = task.export_extras(candidate)
         if extras:
@@ -122,6 +126,7 @@ def _write(
     work: Path,
     target: Path,
 ) -> dict[str, Any]:
+    """`validation`: the split's records, references included (the int8 search judges the metric)."""
     """The export file at `target`; what was done on the way (fusions, the int8 search)."""
     task, recipe = reference.task, reference.recipe
     graph = task.inference_graph(reference.model)
@@ -190,20 +195,26 @@ def _fused_if_exact(
 
 
 def _int8(
-    reference: Predictor, fp32: Path, target: Path, work: Path, validation: list[dict[str, Any]]
+    reference: Predictor, fp32: Path, target: Path, work: Path, records: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Quantize `fp32` to the recipe's agreement target, judged on validation answers of the fp32
-    export (not PyTorch's: the search measures what quantization alone changes)."""
+    """Quantize `fp32` until it holds by the recipe's quality rule, judged on the validation
+    `records` against the fp32 export's answers (not PyTorch's: the search measures what
+    quantization alone changes; the fp32 export gives PyTorch's answers, or it is not kept)."""
     task, recipe = reference.task, reference.recipe
     size = recipe.evaluation.batch_size
+    validation = _examples(task, records)
     fp32_runtime = reference.on_engine(OnnxEngine(fp32, task.graph_outputs))
     expected = fp32_runtime.predict(validation, size)
     calibration = token_batches(reference.tokenizer, validation[:128], recipe.model.max_length, 32)
+    asked = QualityRule.of(recipe.export, int8=True)
+    # A split of n records measures agreement in steps of 1/n: with 199, one differing answer is
+    # 0.5%, and 99.5% would demand none. One answer of slack then, never more than the target's.
+    share = min(asked.agreement, 1 - 1 / len(validation)) if len(validation) > 1 else asked.agreement
+    rule = QualityRule(share, asked.margin)
 
-    def agreement_of(path: Path) -> float:
-        return agreement(
-            expected, reference.on_engine(OnnxEngine(path, task.graph_outputs)).predict(validation, size)
-        )
+    def judge_of(path: Path) -> Verdict:
+        found = reference.on_engine(OnnxEngine(path, task.graph_outputs)).predict(validation, size)
+        return judge(task, records, expected, found, reference.labels, rule)
 
     int8 = work / "int8"
     int8.mkdir()
@@ -216,22 +227,17 @@ def _int8(
         )
         if max(moved.values(), default=0.0) <= recipe.export.tolerance:  # the same function in fp32
             sources = {"smoothed": smoothed, "plain": fp32}
-    wanted = recipe.export.int8.min_agreement
-    # A split of n records measures agreement in steps of 1/n: with 199, one differing answer is
-    # 0.5%, and 99.5% would demand none. One answer of slack then, never more than the target's.
-    target_share = min(wanted, 1 - 1 / len(validation)) if len(validation) > 1 else wanted
-    result = quantize_to_agreement(
-        sources, target, int8, recipe.export.int8.per_channel, target_share, agreement_of
-    )
-    if result.agreement < target_share:
+    result = quantize_to_agreement(sources, target, int8, recipe.export.int8.per_channel, judge_of)
+    if result.quality is None:
         raise ExportFailed(
-            f"int8 reached {result.agreement:.4f} agreement on {len(validation):,} validation answers, "
-            f"below export.int8.min_agreement {wanted}; nothing kept"
+            f"no int8 graph held by the quality rule on {len(validation):,} validation answers "
+            f"({asked.describe()}; best agreement {result.agreement:.4f}); nothing kept"
         )
     return {
         **result.summary(),
-        "min_agreement": wanted,
-        "judged_agreement_target": target_share,
+        "min_agreement": asked.agreement,
+        "metric_margin": asked.margin,
+        "judged_agreement_target": share,
         "per_channel": recipe.export.int8.per_channel,
     }
 
@@ -266,7 +272,7 @@ def prove(
             f"(needs 100% and <= {tolerance:g})"
         )
     else:
-        passed = True  # the int8 search already held it to export.int8.min_agreement on validation
+        passed = True  # the int8 search already held it to the quality rule on validation
         verdict = f"{share:.2%} of {len(examples):,} test answers identical to PyTorch's"
     file = export_dir(reference.run_dir, fmt.name) / fmt.file
     return {

@@ -163,6 +163,7 @@ def _learners_served(run_dir: Path) -> str | None:
 def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[str]:
     """The recipe's exports, each proven or left out; then the gates again (they may name export
     figures) and the report. Returns what failed, one line each."""
+    from tunesmith.export.choose_served import decide_served
     from tunesmith.export.not_kept import record_not_kept
     from tunesmith.export.stage import export
     from tunesmith.runtime.formats import FORMATS
@@ -187,6 +188,7 @@ def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[s
                 continue
             console.print(f"[bold red]{error}[/]")
             failed.append(str(error))
+    decide_served(run_dir)
     judge_gates(run_dir, recipe, results)
     write_report(run_dir)
     return failed

@@ -12,12 +12,12 @@ EXPORT_FORMATS = ("onnx", "onnx-int8", "torchscript")
 
 
 class Int8Section(Section):
-    min_agreement: float = Field(
-        0.995,
+    min_agreement: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="Share of validation answers the int8 model must give exactly as the fp32 model "
-        "does; layers are kept in fp32, most sensitive first, until it does.",
+        description="The int8 model's own agreement target, in place of export.agreement (null: "
+        "export.agreement); layers are kept in fp32, most sensitive first, until it is met.",
     )
     per_channel: bool = Field(True, description="One scale per output channel of each weight.")
 
@@ -35,6 +35,21 @@ class ExportSection(Section):
     )
     tolerance: float = Field(
         1e-4, gt=0, description="Largest absolute difference of an fp32 export's outputs from PyTorch's."
+    )
+    agreement: float = Field(
+        0.98,
+        ge=0,
+        le=1,
+        description="A faster variant (int8) answers in the trained model's place only when at least "
+        "this share of its validation answers are the trained model's, and its headline metric is not "
+        "worse beyond noise (see metric_margin). 0.995 keeps int8 to near-identical answers.",
+    )
+    metric_margin: float = Field(
+        0.5,
+        ge=0,
+        description="Points (0-100; for RMSE or MAE, percent of the trained model's) the 95% paired "
+        "bootstrap interval of a variant's validation headline metric may reach below the trained "
+        "model's.",
     )
     int8: Int8Section = Int8Section()
 

@@ -1,9 +1,13 @@
-"""Which backend answers for a run: `torch`, a named export, or `auto` - the fastest export that
-passed its parity check, measured on this machine. The one place the choice is made."""
+"""Which backend answers for a run: `torch`, a named export, or `auto` - the export chosen when
+the run was exported (export/serving.json: the fastest proven export that holds by the quality
+rule, timed at the server's batch sizes; timed again here on another machine), or for a run
+exported before that record existed, the fastest export that passed its parity check. The one
+place the choice is made."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from tunesmith.errors import BundleError, TunesmithError
 from tunesmith.runtime.engines import Engine, load_engine
 from tunesmith.runtime.formats import EXTRAS_FILE, FORMATS, PARITY_FILE, check_backend, export_dir
 from tunesmith.runtime.parity import machine_id, parity_records, reference_of
+from tunesmith.runtime.serving_choice import candidates_of, pick, read_choice, time_engines
 
 
 def proven_exports(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -83,6 +88,9 @@ def choose_backend(run_dir: Path, task: Any, wanted: str, tokenizer: Any) -> str
             f"backend: torch (no proven export; `tunesmith export {run_dir} --format onnx` makes one)"
         )
         return "torch"
+    recorded = read_choice(run_dir)
+    if recorded is not None and recorded["chosen"] in proven:
+        return _recorded_choice(run_dir, recorded, proven, task, tokenizer)
     speeds = relative_speeds(run_dir, proven, task, tokenizer)
     best = min(speeds, key=lambda name: speeds[name][0])
     shown = ", ".join(
@@ -90,6 +98,33 @@ def choose_backend(run_dir: Path, task: Any, wanted: str, tokenizer: Any) -> str
     )
     console.print(f"backend: {best} (fastest proven export; time per text {speeds[best][1]}: {shown})")
     return best
+
+
+def _recorded_choice(
+    run_dir: Path, recorded: dict[str, Any], proven: dict[str, dict[str, Any]], task: Any, tokenizer: Any
+) -> str:
+    """export/serving.json's choice; measured on another machine, its candidates that hold are
+    timed again here (on a probe text: the run's data need not travel with the model)."""
+    candidates = [c for c in candidates_of(recorded) if c.name in proven]
+    holding = [c for c in candidates if c.holds]
+    if recorded["machine"] == machine_id() or tokenizer is None or len(holding) < 2:
+        console.print(f"backend: {recorded['chosen']} ({recorded['reason']})", highlight=False)
+        return str(recorded["chosen"])
+    sizes = [int(size) for size in recorded["batch_sizes"]]
+    batches = {
+        size: [dict(tokenizer(["a short probe text for timing"] * size, padding=True, return_tensors="np"))]
+        * max(1, 32 // size)
+        for size in sizes
+    }
+    texts = {size: size * len(batches[size]) for size in sizes}
+    engines = {
+        c.name: load_engine(c.name, export_dir(run_dir, c.name) / FORMATS[c.name].file, task.graph_outputs)
+        for c in holding
+    }
+    timed = time_engines(engines, {name: batches for name in engines}, texts)
+    chosen, why = pick([replace(c, ms_per_text=timed[c.name]) for c in holding])
+    console.print(f"backend: {chosen} (timed now, on another machine than the export's: {why})")
+    return chosen
 
 
 def check_export_files(run_dir: Path, name: str) -> None:
