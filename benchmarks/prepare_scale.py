@@ -8,6 +8,12 @@ baseline, run in this process on the same file, is plain `json.loads` per line.
 
     python benchmarks/prepare_scale.py --sizes 50,200 --workdir /tmp/scale \
         --insights-run runs/faq --insights-rows 100000,1000000
+
+Support tickets as a CRM exports them (banking77 messages with order numbers, phones and e-mails
+pasted after them: many near duplicates), by record count:
+
+    python benchmarks/prepare_scale.py --templated ../shared/datasets/customer_service/banking77/train.csv \
+        --sizes 200000,2000000 --only "1 worker,2 workers"
 """
 
 from __future__ import annotations
@@ -80,6 +86,42 @@ def generate(path: Path, megabytes: int, seed: int = 0) -> int:
     return count
 
 
+def generate_templated(path: Path, records: int, texts: list[tuple[str, str]], seed: int = 0) -> int:
+    """Write `records` support tickets as a CRM exports them: a customer's message (a banking77
+    text and its intent) with what agents paste after it - an order number, a phone number, an
+    e-mail, a greeting - so many records repeat a message with other numbers (near duplicates) or
+    exactly (a ticket exported twice). Returns the record count."""
+    rng = random.Random(seed)
+    greetings = ["", "", "Hi,", "Hello,", "Good morning,", "Dear support,"]
+    signoffs = ["", "", "Thanks", "Thank you!", "Regards", "Please help asap"]
+    recent: list[dict[str, str]] = []
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(records):
+            if recent and rng.random() < 0.08:  # the same ticket exported again
+                record = {**rng.choice(recent), "id": f"t{i}"}
+            else:
+                message, intent = rng.choice(texts)
+                parts = [rng.choice(greetings), message]
+                if rng.random() < 0.6:
+                    parts.append(f"Order no. {rng.randrange(10**9, 10**10)}.")
+                if rng.random() < 0.3:
+                    parts.append(f"Call me on +44 7{rng.randrange(10**8, 10**9)}.")
+                if rng.random() < 0.2:
+                    parts.append(f"My e-mail is customer{rng.randrange(10**6)}@example.com.")
+                parts.append(rng.choice(signoffs))
+                record = {"id": f"t{i}", "text": " ".join(p for p in parts if p), "label": intent}
+            recent = [*recent[-999:], record]
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return records
+
+
+def banking77_texts(path: Path) -> list[tuple[str, str]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+
+
 class TreeMemory(threading.Thread):
     """Peak PSS of a process and all its descendants, summed."""
 
@@ -128,9 +170,15 @@ def measured(command: list[str], cwd: Path, env: dict[str, str] | None = None) -
 
 
 def digest(data: Path) -> str:
+    """Every output's bytes; report.json without its step timings (those differ run to run)."""
     sha = hashlib.sha256()
     for name in OUTPUTS:
-        sha.update((data / name).read_bytes())
+        content = (data / name).read_bytes()
+        if name == "report.json":
+            report = json.loads(content)
+            report.pop("step_seconds", None)
+            content = json.dumps(report, sort_keys=True).encode()
+        sha.update(content)
     return sha.hexdigest()
 
 
@@ -151,9 +199,12 @@ def prepare_configs() -> list[tuple[str, list[str]]]:
     return configs
 
 
-def bench_prepare(workdir: Path, size: int, only: str | None = None) -> None:
-    data = workdir / f"records_{size}mb.jsonl"
-    count = generate(data, size)
+def bench_prepare(
+    workdir: Path, size: int, only: str | None = None, templated: list[tuple[str, str]] | None = None
+) -> None:
+    """`size`: MB of generated records, or with `templated` (banking77's texts), a record count."""
+    data = workdir / (f"tickets_{size}.jsonl" if templated else f"records_{size}mb.jsonl")
+    count = generate_templated(data, size, templated) if templated else generate(data, size)
     megabytes = data.stat().st_size / 1e6
     parse_s = baseline(data)
     (workdir / "recipe.yaml").write_text(f"data: {{train: {data.name}, id_field: id}}\n", encoding="utf-8")
@@ -181,10 +232,14 @@ def bench_prepare(workdir: Path, size: int, only: str | None = None) -> None:
         seconds, peak, _ = measured(command, workdir)
         same = digest(out / "data")
         first = first or (name, seconds, same)
+        report = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
+        steps = ", ".join(f"{step} {s:.1f}" for step, s in report.get("step_seconds", {}).items())
         print(
-            f"  {name:14s} {megabytes / seconds:6.2f} MB/s  ({first[1] / seconds:4.2f}x {first[0]})  "
+            f"  {name:14s} {seconds:6.1f} s {megabytes / seconds:6.2f} MB/s "
+            f"{seconds / count * 1e6:5.0f} us/record ({first[1] / seconds:4.2f}x {first[0]})  "
             f"peak PSS {peak:6.0f} MB  output {'identical' if same == first[2] else 'DIFFERENT'} "
-            f"to {first[0]}'s",
+            f"to {first[0]}'s; removed as duplicates {report['duplicates'].get('removed', 0) / count:.0%}; "
+            f"steps (s): {steps}",
             flush=True,
         )
         subprocess.run(["rm", "-rf", str(out)], check=True)
@@ -227,15 +282,21 @@ def bench_insights(workdir: Path, run: Path, rows: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--sizes", default="50,200", help="file sizes in MB, comma-separated")
+    parser.add_argument("--sizes", default="50,200", help="file sizes in MB (with --templated: records)")
+    parser.add_argument(
+        "--templated",
+        type=Path,
+        help="banking77's train.csv: generate support tickets from its texts, --sizes records each",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tunesmith-scale"))
     parser.add_argument("--insights-run", type=Path, help="a classifier run folder for the insights part")
     parser.add_argument("--insights-rows", default="100000,1000000")
     parser.add_argument("--only", help="configurations to run, e.g. '2 workers' (default: all)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    templated = banking77_texts(args.templated) if args.templated else None
     for size in (int(s) for s in args.sizes.split(",") if s):
-        bench_prepare(args.workdir, size, args.only)
+        bench_prepare(args.workdir, size, args.only, templated)
     if args.insights_run:
         for rows in (int(r) for r in args.insights_rows.split(",")):
             bench_insights(args.workdir, args.insights_run, rows)

@@ -238,6 +238,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="Write the figures as JSON here.")
     parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp")
     parser.add_argument(
+        "--naive-model",
+        type=Path,
+        help="The transformer folder the naive server loads (default: --run's model/; give a "
+        "transformer run's model/ when --run serves another learner, e.g. the n-gram model)",
+    )
+    parser.add_argument(
+        "--serve-args",
+        default="",
+        help="Extra flags of `tunesmith serve` for every tunesmith arm, e.g. '--no-buckets'",
+    )
+    parser.add_argument(
+        "--texts",
+        type=Path,
+        help="A JSONL file whose `text` fields the clients send (default: --run's test split)",
+    )
+    parser.add_argument(
         "--also",
         action="append",
         default=[],
@@ -246,12 +262,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     run = args.run.resolve()
-    texts = [json.loads(line)["text"] for line in (run / "data" / "test.jsonl").read_text().splitlines()]
+    source = args.texts or run / "data" / "test.jsonl"
+    texts = [json.loads(line)["text"] for line in source.read_text(encoding="utf-8").splitlines()]
+    extra_flags = args.serve_args.split()
     levels = [int(x) for x in args.levels.split(",")]
     work = Path(tempfile.mkdtemp(prefix="serve-load-"))
     arms = {
-        "naive": [sys.executable, "-c", NAIVE_APP, str(run / "model"), "{port}"],
-        "tunesmith": [sys.executable, "-m", "tunesmith.cli", "serve", str(run), "--port", "{port}"],
+        "naive": [sys.executable, "-c", NAIVE_APP, str(args.naive_model or run / "model"), "{port}"],
+        "tunesmith": [
+            *[sys.executable, "-m", "tunesmith.cli", "serve", str(run), "--port", "{port}"],
+            *extra_flags,
+        ],
     }
     for extra in args.also:
         label, _, path = extra.partition("=")
@@ -263,6 +284,7 @@ def main() -> None:
             str(Path(path).resolve()),
             "--port",
             "{port}",
+            *extra_flags,
         ]
     results: dict[str, Any] = {}
     for name, command in arms.items():

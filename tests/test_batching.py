@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from tunesmith.serve.batching import Batcher, DeadlineExceeded, QueueFull
+from tunesmith.serve.batching import Batcher, DeadlineExceeded, QueueFull, buckets
 
 
 class Recorder:
@@ -112,3 +112,25 @@ def test_close_finishes_every_accepted_text() -> None:
         return [await t for t in tasks]
 
     assert run(main()) == [[f"T{i}"] for i in range(6)]
+
+
+def test_a_batch_of_short_and_long_texts_is_cut_where_padding_costs_more_than_a_call() -> None:
+    assert buckets([12] * 10, overhead=300) == [(0, 10)]  # alike: one call
+    assert buckets([10] * 8 + [400] * 8, overhead=300) == [(0, 8), (8, 16)]  # 8 x 390 padded > 300
+    assert buckets([10] * 8 + [40] * 8, overhead=300) == [(0, 16)]  # 8 x 30 padded < 300
+    assert buckets([], overhead=300) == []
+    model = Recorder(0.0)
+
+    async def main() -> list[list[str]]:
+        batcher = Batcher(model, max_batch_size=16, max_wait_ms=100, max_queue=100)
+        batcher.start()
+        deadline = time.monotonic() + 10
+        texts = [["x" * (500 if i % 2 else 5)] for i in range(16)]
+        answers = await asyncio.gather(*(batcher.submit(t, deadline) for t in texts))
+        await batcher.close()
+        return answers
+
+    answers = run(main())
+    assert answers == [["X" * (500 if i % 2 else 5)] for i in range(16)]
+    assert sorted(len(b) for b in model.batches) == [8, 8]  # one window, two calls: short, then long
+    assert [{len(t) for t in b} for b in model.batches] == [{5}, {500}]

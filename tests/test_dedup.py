@@ -7,7 +7,7 @@ from pathlib import Path
 from helpers import write_jsonl
 
 from tunesmith import recipe as recipe_io
-from tunesmith.data.dedup import find_duplicates, normalize, shingles
+from tunesmith.data.dedup import find_duplicates, normalize, shingles, similar_pairs
 from tunesmith.prepare.stage import prepare, read_split
 
 
@@ -100,3 +100,21 @@ def test_normalize_replacing_inert_punctuation_first_changes_nothing() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 12)))
         reference = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
         assert normalize(text) == reference, text
+
+
+def test_near_duplicates_verified_on_two_processes_are_those_one_finds() -> None:
+    """The Jaccard of candidate pairs, in tasks of 7 later records on two forked workers, against
+    one pass in this process, and against the plain set definition."""
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(60)]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randrange(4, 14))) for _ in range(40)]
+    texts += [t if rng.random() < 0.5 else t + " extra" for t in texts]  # near and exact repeats
+    pairs = {later: [later - 40, *range(later % 7, 40, 7)] for later in range(40, len(texts))}
+    alone = similar_pairs(pairs, texts, 0.8)
+    spread = similar_pairs(pairs, texts, 0.8, workers=2, per_task=7)
+    assert spread == alone and len(alone) >= 10
+    for later, earlier in pairs.items():
+        for other in earlier:
+            a, b = shingles(texts[later]), shingles(texts[other])
+            if len(a & b) / len(a | b) >= 0.8 + 1e-9:
+                assert (later, other) in alone

@@ -314,6 +314,7 @@ class DedupIndex:
         ids: Sequence[str],
         threshold: float = 0.8,
         allow_leakage: bool = False,
+        workers: int = 1,
     ) -> DedupResult:
         """Decide which records to remove; train records come first so they always win.
 
@@ -337,6 +338,7 @@ class DedupIndex:
             threshold,
             allow_leakage,
             result,
+            workers,
         )
         return result
 
@@ -453,22 +455,16 @@ def _near(
     threshold: float,
     allow_leakage: bool,
     result: DedupResult,
+    workers: int = 1,
 ) -> None:
-    """Verify candidates by true Jaccard, in canonical order; remove leaks, report the rest."""
+    """Verify candidates by true Jaccard, in canonical order; remove leaks, report the rest. The
+    Jaccard of every candidate pair is computed first, on `workers` processes (a pure function of
+    two texts); the decisions, which depend on what was removed before, stay in one pass."""
     removed: set[int] = set()
-    cache: dict[int, np.ndarray] = {}
-
-    def grams(position: int) -> np.ndarray:
-        if position not in cache:
-            if len(cache) > 20_000:
-                cache.clear()
-            cache[position] = np.unique(gram_hashes(texts[position]))
-        return cache[position]
+    close = similar_pairs(pairs, texts, threshold, workers)
 
     def similar(a: int, b: int) -> bool:
-        first, second = grams(a), grams(b)
-        shared = len(np.intersect1d(first, second, assume_unique=True))
-        return shared >= threshold * (len(first) + len(second) - shared)
+        return (a, b) in close
 
     for later in sorted(pairs, key=lambda i: (int(rank[i]), i)):
         earlier = sorted(set(pairs[later]) - removed, key=lambda i: (int(rank[i]), i))
@@ -484,3 +480,64 @@ def _near(
         match = next((r for r in within if similar(later, r)), None)
         if match is not None:
             result.note("near_within_split", later, match, texts, None)  # reported, kept
+
+
+PAIRS_PER_TASK = 20_000  # later records whose candidates one task verifies (bounds its memory)
+_TEXTS: Sequence[str] | None = None  # in a worker process: the texts, inherited at the fork
+
+
+def similar_pairs(
+    pairs: dict[int, list[int]],
+    texts: Sequence[str],
+    threshold: float,
+    workers: int = 1,
+    per_task: int = PAIRS_PER_TASK,
+) -> set[tuple[int, int]]:
+    """The (later, earlier) candidate pairs whose 3-gram Jaccard reaches `threshold`. Tasks of
+    PAIRS_PER_TASK later records each read and hash their texts in one batch; with `workers` > 1
+    they run in forked processes (which inherit `texts`, a lazy column of the pool on disk)."""
+    global _TEXTS
+    laters = sorted(pairs)
+    tasks = [
+        {later: pairs[later] for later in laters[start : start + per_task]}
+        for start in range(0, len(laters), per_task)
+    ]
+    if workers <= 1 or len(tasks) <= 1:
+        return {pair for task in tasks for pair in _verify(task, texts, threshold)}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _TEXTS = texts  # the workers are forked below: they see it without pickling
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            found = pool.map(_verify_in_worker, tasks, [threshold] * len(tasks))
+            return {pair for chunk in found for pair in chunk}
+    finally:
+        _TEXTS = None
+
+
+def _verify_in_worker(task: dict[int, list[int]], threshold: float) -> list[tuple[int, int]]:
+    assert _TEXTS is not None, "similar_pairs sets the texts before forking"
+    return _verify(task, _TEXTS, threshold)
+
+
+def _verify(task: dict[int, list[int]], texts: Sequence[str], threshold: float) -> list[tuple[int, int]]:
+    """The pairs of `task` (later -> earlier candidates) that are near duplicates: each text read
+    once, in position order, and its distinct 3-gram hashes computed in batches."""
+    positions = sorted({p for later, earlier in task.items() for p in (later, *earlier)})
+    grams: dict[int, np.ndarray] = {}
+    for start in range(0, len(positions), BATCH):
+        chunk = positions[start : start + BATCH]
+        hashes, owner = _batch_gram_hashes(*_normalized_points([texts[p] for p in chunk]))
+        bounds = np.searchsorted(owner, np.arange(len(chunk) + 1))
+        for i, position in enumerate(chunk):
+            grams[position] = np.unique(hashes[bounds[i] : bounds[i + 1]])
+    found = []
+    for later, earlier in task.items():
+        first = grams[later]
+        for other in earlier:
+            second = grams[other]
+            shared = len(np.intersect1d(first, second, assume_unique=True))
+            if shared >= threshold * (len(first) + len(second) - shared):
+                found.append((later, other))
+    return found

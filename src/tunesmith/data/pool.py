@@ -9,6 +9,7 @@ one sequential pass. That keeps peak memory flat as files grow.
 from __future__ import annotations
 
 import json
+import os
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class Pool:
         self._writer = self.path.open("wb")
         self._label_writer = self.labels_path.open("wb")
         self._reader: Any = None
+        self._reader_pid = 0
         self.offsets = array("Q")
         self.lengths = array("I")
         self.fixed = array("b")
@@ -119,8 +121,8 @@ class Pool:
             self.index.close()
 
     def record(self, position: int) -> dict[str, Any]:
-        if self._reader is None:
-            self._reader = self.path.open("rb")
+        if self._reader is None or self._reader_pid != os.getpid():  # a forked worker opens its own
+            self._reader, self._reader_pid = self.path.open("rb"), os.getpid()
         self._reader.seek(self.offsets[position])
         return json.loads(self._reader.readline())
 

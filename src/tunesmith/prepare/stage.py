@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,6 +45,7 @@ from tunesmith.prepare.records import RecordBatch, text_field_name
 from tunesmith.prepare.token_lengths import SAMPLE, sample_token_lengths
 from tunesmith.recipe import Recipe
 from tunesmith.tasks import Task, get_task
+from tunesmith.threads import usable_cores
 
 DATA_DIR = "data"
 BATCH = 2000  # records a worker gets at a time
@@ -97,10 +99,10 @@ def _read_all(
     quarantine: Quarantine,
     redactor: Redactor,
     pool: Pool,
+    workers: int,
 ) -> int:
     """Run the record path over every source file on the recipe's engine and merge the results
     in file order; return the number of records accepted."""
-    workers = worker_count(recipe, sum(path.stat().st_size for path, _ in sources if path.is_file()))
     args = ProcessorArgs(
         recipe,
         (redactor.key, redactor.fake.key),
@@ -134,26 +136,34 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
     task = get_task(recipe.task)
     out = run_dir / DATA_DIR
     sources = _sources(recipe)
+    workers = worker_count(recipe, sum(path.stat().st_size for path, _ in sources if path.is_file()))
+    clock = StepClock()
     with atomic.staged_dir(out) as stage, tempfile.TemporaryDirectory() as scratch:
         redactor = Redactor.from_recipe(recipe.prepare.pii)
         scrub = redactor.scrub if recipe.prepare.pii.enabled else None
         quarantine = Quarantine(stage / "rejected.jsonl", scrub)
         pool = Pool(Path(scratch), recipe.prepare.dedup.enabled, _fields_for_split(recipe, task))
         try:
-            accepted = _read_all(recipe, sources, quarantine, redactor, pool)
+            accepted = _read_all(recipe, sources, quarantine, redactor, pool, workers)
             rejected_on_read = quarantine.count  # duplicates are quarantined later, from the accepted
         finally:
             quarantine.close()
             pool.close()
+        clock.lap("read and record path")
         if accepted == 0:
             raise DataError(
                 f"{recipe.data.train}: no usable records ({quarantine.count} rejected; see the "
                 "reasons in rejected.jsonl). Check data.text_field and data.label_field."
             )
         codes = _decide_splits(pool, recipe, task)
-        duplicates = _remove_duplicates(pool, codes, recipe, quarantine)
+        clock.lap("split")
+        # the near-duplicate check on the cores this machine has (a Ray cluster's workers are not)
+        local = workers if recipe.prepare.engine == "local" else min(workers, usable_cores())
+        duplicates = _remove_duplicates(pool, codes, recipe, quarantine, local)
         quarantine.close()
+        clock.lap("duplicates")
         counts, label_counts, labels, targets = _write_splits(pool, codes, task, stage)
+        clock.lap("write splits")
         kept = np.flatnonzero(codes >= 0)
         lengths = pool.array("lengths")[kept]
         rng = np.random.default_rng(recipe.seed)
@@ -184,12 +194,35 @@ def prepare(recipe: Recipe, run_dir: Path) -> PreparedData:
         }
         if quarantine.count == 0:
             (stage / "rejected.jsonl").write_text("", encoding="utf-8")
-        atomic.write_json(stage / "labels.json", labels)
-        atomic.write_json(stage / "report.json", report)
+        clock.lap("language and token sample")
         plot_data_overview({s: dict(c) for s, c in label_counts.items()}, lengths, stage / "overview.png")
         write_validation_report(report, lengths, token_lengths, stage / "report.html", targets)
+        clock.lap("reports")
+        report["step_seconds"] = clock.laps  # the one part of report.json that differs run to run
+        atomic.write_json(stage / "labels.json", labels)
+        atomic.write_json(stage / "report.json", report)
     print_summary(report, out)
+    console.print(f"prepare took {clock.total():.1f} s: {clock.shown()}", highlight=False)
     return PreparedData(out, labels, counts, quarantine.count)
+
+
+class StepClock:
+    """Seconds of each step of prepare, in order: where a user's minutes go."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps[step] = round(now - self._last, 3)
+        self._last = now
+
+    def total(self) -> float:
+        return sum(self.laps.values())
+
+    def shown(self) -> str:
+        return ", ".join(f"{step} {seconds:.1f} s" for step, seconds in self.laps.items())
 
 
 def _fields_for_split(recipe: Recipe, task: Task) -> list[str]:
@@ -238,7 +271,7 @@ def _decide_splits(pool: Pool, recipe: Recipe, task: Task) -> np.ndarray:
 
 
 def _remove_duplicates(
-    pool: Pool, codes: np.ndarray, recipe: Recipe, quarantine: Quarantine
+    pool: Pool, codes: np.ndarray, recipe: Recipe, quarantine: Quarantine, workers: int = 1
 ) -> dict[str, Any]:
     """Mark duplicates and leaked records as removed (code -1) and quarantine them. Records of a
     test set the user named (data.test, or a split column's test rows) are never removed: each
@@ -248,7 +281,7 @@ def _remove_duplicates(
     if pool.index is None:
         return {"enabled": False}
     texts, ids = pool.column(DEDUP), pool.column("id")
-    found = pool.index.resolve(codes, texts, ids, options.near_threshold, options.allow_leakage)
+    found = pool.index.resolve(codes, texts, ids, options.near_threshold, options.allow_leakage, workers)
     named_test = pool.array("fixed") == SPLIT_CODES["test"]
     overlaps = {p: reason for p, reason in found.remove.items() if named_test[p]}
     removed_by_split = dict.fromkeys(SPLITS, 0)

@@ -64,6 +64,11 @@ class ServeSection(Section):
         description="Longest a text waits for its batch to fill (0: the model never idles; the texts "
         "that arrive while it runs form the next batch).",
     )
+    buckets: bool = Field(
+        True,
+        description="Cut a batch into model calls of texts of like length, where padding the short "
+        "ones to the longest would cost more than another call.",
+    )
     max_queue: int = Field(512, ge=1, description="Texts waiting at most; beyond it the server answers 503.")
     timeout_s: float = Field(
         10.0, gt=0, description="Deadline of a request; beyond it the server answers 504."

@@ -43,6 +43,10 @@ def serve(
         float | None, typer.Option(min=0, help="Longest a text waits for its batch.")
     ] = None,
     max_queue: Annotated[int | None, typer.Option(min=1, help="Texts waiting at most (503 beyond).")] = None,
+    buckets: Annotated[
+        bool | None,
+        typer.Option("--buckets/--no-buckets", help="Cut a batch into model calls of like-length texts."),
+    ] = None,
     timeout: Annotated[
         float | None, typer.Option(min=0.001, help="Deadline of a request in seconds (504).")
     ] = None,
@@ -123,6 +127,7 @@ def serve(
         "max_batch_size": max_batch_size,
         "max_wait_ms": max_wait_ms,
         "max_queue": max_queue,
+        "buckets": buckets,
         "timeout_s": timeout,
         "max_texts": max_texts,
         "threads": threads,

@@ -22,7 +22,7 @@ from typing import Any
 from tunesmith import atomic
 from tunesmith.errors import TunesmithError
 from tunesmith.runtime.predict import Example, Predictor, example_text
-from tunesmith.serve.batching import Batcher
+from tunesmith.serve.batching import CALL_OVERHEAD, Batcher
 from tunesmith.serve.metrics import Metrics
 from tunesmith.serve.settings import ServeSettings
 
@@ -130,6 +130,7 @@ class Versions:
             s.max_queue,
             observer,
             length=lambda example: len(example_text(example)),
+            overhead=CALL_OVERHEAD if s.buckets else None,
         )
         if hasattr(predictor.task, "embeddings"):
             version.batchers["embed"] = Batcher(
