@@ -268,7 +268,13 @@ def main() -> None:
     levels = [int(x) for x in args.levels.split(",")]
     work = Path(tempfile.mkdtemp(prefix="serve-load-"))
     arms = {
-        "naive": [sys.executable, "-c", NAIVE_APP, str(args.naive_model or run / "model"), "{port}"],
+        "naive": [
+            sys.executable,
+            "-c",
+            NAIVE_APP,
+            str((args.naive_model or run / "model").resolve()),
+            "{port}",
+        ],
         "tunesmith": [
             *[sys.executable, "-m", "tunesmith.cli", "serve", str(run), "--port", "{port}"],
             *extra_flags,

@@ -165,6 +165,7 @@ def test_a_numeric_table_is_tabular_without_ids_and_with_policies(tmp_path: Path
     # numbers, categories and a date, no free text: the trees path alone
     assert recipe.task.tabular_model == "trees" and "trees and a linear model" in plan.task.reason
     assert recipe.training.time_limit is None  # the column learners take seconds
+    assert recipe.export.student == "off"  # no transformer served alone to distil
 
 
 def test_word_tag_lines_are_ner_with_names_left_unmasked(tmp_path: Path) -> None:
@@ -193,6 +194,8 @@ def test_a_folder_with_one_file_per_label_is_classification_by_file(tmp_path: Pa
     recipe = validate(_recipe(out))
     assert recipe.data.label_field == "file" and recipe.data.text_field == "text"
     assert plan.labels == ["neg", "pos"] and recipe.data.format == "lines"
+    # 120 short texts: a distilled student fits the time budget, and serves only where it holds
+    assert recipe.export.student == "auto" and "student: auto" in out.read_text(encoding="utf-8")
     with pytest.raises(DataError, match="one file per label in a folder"):
         analyse(folder / "neg.txt")
 

@@ -48,7 +48,7 @@ def test_a_variant_that_only_moves_wrong_answers_holds_at_98_but_not_at_99_5() -
     assert abs(loose.difference) < 0.5  # macro-F1 moves a little as wrong answers move between labels
     assert loose.low <= 0 <= loose.high
     strict = judge(task, records, trained, variant, LABELS, QualityRule.of(ExportSection(agreement=0.995)))
-    assert not strict.holds and "below 99.5%" in strict.reason
+    assert not strict.holds and "below 99.50%" in strict.reason
 
 
 def test_a_variant_that_loses_right_answers_is_refused_though_98_percent_agree() -> None:

@@ -49,13 +49,14 @@ def exported(trained: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     missing = tunesmith("predict", str(run), TEXT, "--backend", "onnx", cwd=run.parent, check=False)
     int8 = tunesmith("export", str(run), "--format", "onnx", "--quantize", "int8", cwd=run.parent)
     script = tunesmith("export", str(run), "--format", "torchscript", cwd=run.parent)
+    student = tunesmith("export", str(run), "--format", "student", cwd=run.parent)
     return {
         "run": run,
         "inputs": inputs,
         "before": before,
         "said_before": said_before,
         "missing": missing,
-        "said": int8.stderr + script.stderr,
+        "said": int8.stderr + script.stderr + student.stderr,
     }
 
 
@@ -68,10 +69,12 @@ def test_exports_are_proven_bundled_reported_and_answer_like_pytorch(exported: d
     assert int8["passed"] and 0.0 <= int8["agreement"] <= 1.0 and int8["records"] > 0
     assert int8["int8"]["validation_agreement"] >= int8["int8"]["min_agreement"] == 0.98
     assert int8["int8"]["quality"]["holds"] and int8["int8"]["metric_margin"] == 0.5
+    student = json.loads((run / "export" / "student" / "parity.json").read_text())  # 1 of 2 layers
+    assert student["student"]["layers_kept"] == [1] and student["quality"]["holds"], student["quality"]
+    assert student["quality"]["agreement"] >= 0.98 and "student: " in said
     served = json.loads((run / "export" / "serving.json").read_text())  # judged and timed: one serves
-    assert (
-        set(served["candidates"]) == {"onnx-int8", "torchscript"} and served["chosen"] in served["candidates"]
-    )
+    assert set(served["candidates"]) == {"onnx-int8", "torchscript", "student"}
+    assert served["chosen"] in served["candidates"]
     assert all(set(c["ms_per_text"]) == {"1", "8", "32"} for c in served["candidates"].values())
     assert int8["int8"]["nodes_quantized"] > 0 and int8["int8"]["per_channel"] is True
     assert set(int8["metrics"]) == {"torch", "onnx-int8"} and "accuracy" in int8["metrics"]["onnx-int8"]
@@ -79,7 +82,9 @@ def test_exports_are_proven_bundled_reported_and_answer_like_pytorch(exported: d
     script = json.loads((run / "export" / "torchscript" / "parity.json").read_text())
     assert script["passed"] and script["agreement"] == 1.0 and script["max_abs_diff"] <= 1e-4
     manifest = json.loads((run / "manifest.json").read_text())
-    assert {"export/onnx-int8/model.onnx", "export/torchscript/model.pt"} <= set(manifest["files"])
+    assert {"export/onnx-int8/model.onnx", "export/torchscript/model.pt", "export/student/model.onnx"} <= set(
+        manifest["files"]
+    )
     assert "Exports (proven on the test split)" in (run / "report.html").read_text(encoding="utf-8")
     eager, _ = _answers(run, "torch", inputs)
     assert eager == exported["before"]  # the export changed nothing of the trained model
@@ -87,6 +92,8 @@ def test_exports_are_proven_bundled_reported_and_answer_like_pytorch(exported: d
     assert _close(traced, eager, 1e-4)
     quantized, _ = _answers(run, "onnx-int8", inputs)
     assert [a["label"] for a in quantized] == [a["label"] for a in eager]
+    distilled, _ = _answers(run, "student", inputs)
+    assert len(distilled) == len(eager) and all(a["label"] in a["probabilities"] for a in distilled)
     auto, said_auto = _answers(run, "auto", inputs)
     assert f"backend: {served['chosen']} (" in said_auto, said_auto
     evaluated = tunesmith("evaluate", str(run), "--backend", "onnx-int8", cwd=run.parent)

@@ -29,10 +29,11 @@ TEXTS_BATCHED = 128  # texts timed in batches (at least four batches)
 
 def verdict_of(parity: dict[str, Any]) -> dict[str, Any]:
     """An export's quality verdict: fp32 exports were proven answer for answer on the test split;
-    int8 was judged on validation by the rule (an int8 made before the rule: by agreement alone)."""
+    int8 and a student were judged on validation by the rule (an int8 made before the rule: by
+    agreement alone)."""
     if FORMATS[parity["format"]].fp32:
         return exact(parity["records"]).summary()
-    judged = parity.get("int8", {}).get("quality")
+    judged = parity.get("quality")
     if judged is not None:
         return dict(judged)
     share = parity.get("int8", {}).get("validation_agreement", parity["agreement"])

@@ -17,7 +17,9 @@ app = typer.Typer()
 @app.command()
 def export(
     run_dir: RunDir,
-    format_: Annotated[str, typer.Option("--format", help="onnx or torchscript.")] = "onnx",
+    format_: Annotated[
+        str, typer.Option("--format", help="onnx, torchscript, or student (a distilled, smaller graph).")
+    ] = "onnx",
     quantize: Annotated[
         str | None, typer.Option("--quantize", help="int8 (with --format onnx): weights in 8 bits.")
     ] = None,
@@ -32,6 +34,8 @@ def export(
         tunesmith export runs/faq --format onnx --quantize int8
 
         tunesmith export runs/faq --format torchscript
+
+        tunesmith export runs/faq --format student
     """
     from tunesmith import recipe as recipe_io
     from tunesmith.bundle import read_json_if_present

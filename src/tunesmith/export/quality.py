@@ -75,7 +75,7 @@ def judge(
     if share < rule.agreement:
         return Verdict(
             len(records), share, None, None, None, None, False,
-            f"{share:.1%} of answers agree, below {rule.agreement:.1%}",
+            f"{share:.2%} of answers agree, below {rule.agreement:.2%}",
         )  # fmt: skip
     scorers = task.subset_metrics(records, variant, labels)
     if not scorers:
@@ -94,6 +94,11 @@ def judge(
         if holds
         else f"{shown}: below -{rule.margin:g} points, though {share:.1%} of answers agree"
     )
+    if not holds and 100 / len(records) >= rule.margin / 2:  # too few records to show less
+        reason += (
+            f" (one answer of {len(records)} is {100 / len(records):.2g} points: a larger validation split "
+            "or a wider export.metric_margin can show a smaller loss)"
+        )
     return Verdict(len(records), share, metric, difference, low, high, holds, reason)
 
 

@@ -48,12 +48,18 @@ class ExportFailed(TunesmithError):
     """The export did not answer as the trained model does; nothing was kept."""
 
 
-def _examples(task: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def model_examples(task: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: r[k] for k in task.inputs if r.get(k) is not None} for r in records]
 
 
 def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, Any]:
     """Export the run's model as `fmt` into export/<name>/ and return its parity record."""
+    if fmt.name == "student":  # a distilled graph, not the trained one exported
+        from tunesmith.export.student import export_student
+
+        parity = export_student(run_dir)
+        forget_not_kept(run_dir, fmt.name)
+        return parity
     reference = Predictor.from_run(run_dir, verify=verify, backend="torch")
     task = reference.task
     ensemble = reference.engine if isinstance(reference.engine, Ensemble) else None
@@ -69,7 +75,7 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
             f"{fmt.name}; it answers with PyTorch (a causal LM's weights stay in safetensors under model/)"
         )
     test_records = read_split(run_dir, "test")
-    test = _examples(task, test_records)
+    test = model_examples(task, test_records)
     if not test:
         raise TunesmithError(f"{run_dir}: the test split is empty; an export is proven on it")
     validation_records = read_split(run_dir, "validation") or test_records
@@ -94,7 +100,7 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
             candidate = reference.on_engine(engine)
             details["member_max_abs_diff"] = member_parity(ensemble, engine, test)
         else:
-            details = _write(reference, fmt, test, validation_records, work, out / fmt.file)
+            details = write_graph(reference, fmt, test, validation_records, work, out / fmt.file)
             candidate = reference.on_engine(load_engine(fmt.name, out / fmt.file, task.graph_outputs))
         extras = task.export_extras(candidate)
         if extras:
@@ -103,6 +109,8 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
             save_file(extras, str(out / EXTRAS_FILE))
             candidate = reference.on_engine(candidate.engine, extras)  # type: ignore[arg-type]
         parity = {**prove(reference, candidate, fmt, test_records), **details}
+        if "int8" in details:  # the verdict serving reads (export/choose_served.py)
+            parity["quality"] = details["int8"]["quality"]
         if ensemble is not None:  # one graph per learner
             files = [m["file"] for m in details["members"].values()]
             parity["file"] = ", ".join(
@@ -118,7 +126,7 @@ def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, A
     return parity
 
 
-def _write(
+def write_graph(
     reference: Predictor,
     fmt: ExportFormat,
     test: list[dict[str, Any]],
@@ -166,7 +174,7 @@ def _write_learners(
         alone = Predictor(
             reference.run_dir, reference.recipe, reference.task, model, reference.tokenizer, reference.labels
         )
-        return _write(alone, fmt, test, validation, work, path)
+        return write_graph(alone, fmt, test, validation, work, path)
 
     with console.status(f"writing the {fmt.name} graph of each learner..."):
         return {"members": write_learner_graphs(ensemble, out, transformer, fmt.file)}
@@ -202,7 +210,7 @@ def _int8(
     quantization alone changes; the fp32 export gives PyTorch's answers, or it is not kept)."""
     task, recipe = reference.task, reference.recipe
     size = recipe.evaluation.batch_size
-    validation = _examples(task, records)
+    validation = model_examples(task, records)
     fp32_runtime = reference.on_engine(OnnxEngine(fp32, task.graph_outputs))
     expected = fp32_runtime.predict(validation, size)
     calibration = token_batches(reference.tokenizer, validation[:128], recipe.model.max_length, 32)
@@ -247,7 +255,7 @@ def prove(
 ) -> dict:
     """The parity record of `candidate` against `reference` on `records` (the test split)."""
     task, recipe = reference.task, reference.recipe
-    examples = _examples(task, records)
+    examples = model_examples(task, records)
     size = recipe.evaluation.batch_size
     eager = reference.backend  # the trained model as it is: PyTorch, or LightGBM for trees
     with console.status(f"proving the {fmt.name} export on {len(examples):,} test records..."):

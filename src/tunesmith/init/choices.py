@@ -66,6 +66,7 @@ class Plan:
     leaks: list[str] = field(default_factory=list)
     time_field: str | None = None
     time_limit: str | None = None  # training.time_limit ("20m"), with what it buys
+    student: bool = False  # a distilled student fits the budget too (export.student: auto)
     time_reason: str = ""
     warnings: list[str] = field(default_factory=list)
 

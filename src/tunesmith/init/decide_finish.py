@@ -75,6 +75,11 @@ class FinishingDecisions(PlannerState):
         fast = plan.task.value in ("classification", "multilabel", "regression", "matching", "tabular")
         found = default_budget(plan.rows, min(mean_tokens, plan.max_length), parameters, generates, fast)
         plan.time_limit, plan.time_reason = found.text, found.reason
+        plan.student = found.student_fits and plan.task.value in (
+            "classification",
+            "multilabel",
+            "regression",
+        )
 
     def _foresee_leakage(self, inputs: list[str | None]) -> None:
         """Split the sample as prepare will and count the held-out records that (nearly) copy a

@@ -195,7 +195,7 @@ def _export_section(plan: Plan) -> list[str]:
         ]
     measured = getattr(catalog_entry(plan.model.value), "int8_measured", "")
     if measured:
-        return [
+        section = [
             "export:",
             "  # ONNX, proven on the test split (every answer as PyTorch's), and int8 where it keeps the",
             "  # quality on validation: >= 98% of the answers (agreement) and the headline metric's 95%",
@@ -204,10 +204,18 @@ def _export_section(plan: Plan) -> list[str]:
             "  # agreement: 0.995 keeps int8 to near-identical answers.",
             "  formats: [onnx, onnx-int8]",
         ]
-    return [
-        "export:",
-        "  # ONNX, proven on the test split (every answer as PyTorch's); predict and serve then use it",
-        "  # (~1.5-3x faster on a CPU). int8 (onnx-int8) is not asked for: on this model, int8 that",
-        "  # keeps >= 99.5% of the answers was measured no faster than fp32 ONNX (benchmarks/int8_study.py).",
-        "  formats: [onnx]",
-    ]
+    else:
+        section = [
+            "export:",
+            "  # ONNX, proven on the test split (every answer as PyTorch's); predict and serve then use",
+            "  # it (~1.5-3x faster on a CPU). int8 (onnx-int8) is not asked for: on this model, int8",
+            "  # that keeps its answers was measured no faster than fp32 ONNX (benchmarks/int8_study.py).",
+            "  formats: [onnx]",
+        ]
+    if plan.student:
+        section += [
+            "  # a distilled student (half the layers, taught by the trained model) is a candidate too:",
+            "  # it serves only where it keeps the quality as int8 must and is faster (it fits the budget)",
+            "  student: auto",
+        ]
+    return section

@@ -31,12 +31,16 @@ EFFICIENCY = 1.3
 STEP_OVERHEAD = 0.5  # seconds, at REFERENCE_GFLOPS
 REFERENCE_GFLOPS = 170.0
 GPU_SPEEDUP = 25.0  # a data-centre GPU over 2 CPU cores, for this estimate only
+# A student (export/student.py): the trained model scores the training texts (a forward pass, a
+# third of a step's work), then 6 epochs train half the layers (half a step's work each).
+STUDENT_STEPS = 6 * 0.5 + 1 / 3
 
 
 @dataclass(frozen=True)
 class Budget:
     seconds: int
     reason: str
+    student_fits: bool = False  # a distilled student (export.student) fits after the transformer
 
     @property
     def text(self) -> str:
@@ -90,10 +94,12 @@ def default_budget(
     fits = full <= 0.9 * limit
     share = min(1.0, 0.9 * limit / full) if full else 1.0
     verdict = "all of them fit" if fits else f"about {share:.0%} of them fit, the rest is cut"
+    student = math.ceil(0.8 * rows / BATCH) * step_seconds * STUDENT_STEPS
     return Budget(
         limit,
         f"on {machine} the transformer's {steps:,} planned steps take ~{_minutes(full)} here (estimated): "
         f"{verdict}{first}",
+        student_fits=not generates and full + student <= 0.9 * limit,
     )
 
 

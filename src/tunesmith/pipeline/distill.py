@@ -94,7 +94,7 @@ def _soft_loss(task_type: str, student: Any, teacher: Any, temperature: float) -
     return F.mse_loss(student, teacher)
 
 
-def _answers_of(task_type: str, logits: np.ndarray) -> list[Any]:
+def answers_of(task_type: str, logits: np.ndarray) -> list[Any]:
     """What counts as the same answer while training (the proof on test uses the task's decode)."""
     if task_type == "classification":
         return logits.argmax(-1).tolist()
@@ -170,9 +170,9 @@ def distill(teacher_dir: Path, output: Path, options: DistillOptions) -> Path:
     size = recipe.evaluation.batch_size
     targets = np.asarray(teacher.outputs(texts, size, show=True), dtype=np.float32)
     val_texts = [r["text"] for r in validation]
-    expected = _answers_of(task.type, np.asarray(teacher.outputs(val_texts, size), dtype=np.float32))
+    expected = answers_of(task.type, np.asarray(teacher.outputs(val_texts, size), dtype=np.float32))
     started = time.monotonic()
-    best, history = _train(student, teacher, texts, targets, val_texts, expected, options)
+    best, history = train_student(student, teacher, texts, targets, val_texts, expected, options)
     student.load_state_dict(best["state"])
     console.print(
         f"[bold]distilled[/] in {time.monotonic() - started:.0f} s: epoch {best['epoch']} kept, "
@@ -203,7 +203,7 @@ def _model_name(run_dir: Path) -> str:
     )
 
 
-def _train(
+def train_student(
     student: Any,
     teacher: Any,
     texts: Sequence[str],
@@ -255,7 +255,7 @@ def _train(
                 losses.append(float(loss.detach()))
                 bar.advance(job)
             student.eval()
-            found = _answers_of(task_type, np.asarray(judge.outputs(val_texts, 64), dtype=np.float32))
+            found = answers_of(task_type, np.asarray(judge.outputs(val_texts, 64), dtype=np.float32))
             share = agreement(expected, found)
             history.append({"epoch": epoch, "loss": float(np.mean(losses)), "validation_agreement": share})
             if share >= best["agreement"]:  # a tie: the later, longer-trained epoch

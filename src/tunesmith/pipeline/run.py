@@ -160,6 +160,26 @@ def _learners_served(run_dir: Path) -> str | None:
     return spec.served if spec.served != "ensemble" else "the ensemble of " + ", ".join(spec.names)
 
 
+def _student(run_dir: Path, served: str | None) -> None:
+    """The distilled student (`export.student`), a serving candidate; one that is not made or does
+    not hold is noted, never fatal: the exports already made serve."""
+    from tunesmith.errors import TunesmithError
+    from tunesmith.export.not_kept import record_not_kept
+    from tunesmith.export.student import STUDENT, export_student
+
+    if served:
+        reason = f"a student is distilled from a transformer served alone; this run serves {served}"
+        console.print(f"student: not made ({reason})")
+        record_not_kept(run_dir, STUDENT, reason, instead="the exports above")
+        return
+    try:
+        parity = export_student(run_dir)
+        console.print(f"student: {parity['verdict']}")
+    except TunesmithError as error:  # ExportFailed included: the rule refused it
+        console.print(f"[yellow]student not kept[/] ({error})")
+        record_not_kept(run_dir, STUDENT, str(error), instead="the exports above")
+
+
 def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[str]:
     """The recipe's exports, each proven or left out; then the gates again (they may name export
     figures) and the report. Returns what failed, one line each."""
@@ -188,6 +208,8 @@ def export_all(run_dir: Path, recipe: Recipe, results: dict[str, Any]) -> list[s
                 continue
             console.print(f"[bold red]{error}[/]")
             failed.append(str(error))
+    if recipe.export.student != "off":
+        _student(run_dir, served)
     decide_served(run_dir)
     judge_gates(run_dir, recipe, results)
     write_report(run_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tunesmith.recipe.base import Section
 
@@ -51,7 +51,22 @@ class ExportSection(Section):
         "bootstrap interval of a variant's validation headline metric may reach below the trained "
         "model's.",
     )
+    student: Literal["off", "auto"] | int = Field(
+        "off",
+        description="A distilled student as a serving candidate: auto keeps half the transformer's "
+        "layers, a number that many; it serves where it holds by the quality rule and is faster.",
+    )
     int8: Int8Section = Int8Section()
+
+    @field_validator("student", mode="before")
+    @classmethod
+    def _yaml_switch(cls, value: object) -> object:
+        """YAML reads an unquoted off/on (no/yes) as a boolean: they mean off and auto here."""
+        if isinstance(value, bool):
+            return "auto" if value else "off"
+        if isinstance(value, int) and value < 1:
+            raise ValueError("a student keeps at least 1 layer (or: off, auto)")
+        return value
 
 
 class ServeSection(Section):

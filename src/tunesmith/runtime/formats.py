@@ -24,11 +24,13 @@ FORMATS = {
     "onnx": ExportFormat("onnx", "model.onnx", "onnxruntime", True),
     "onnx-int8": ExportFormat("onnx-int8", "model.onnx", "onnxruntime", False),
     "torchscript": ExportFormat("torchscript", "model.pt", "torch.jit", True),
+    # a distilled student of the trained transformer (export.student), judged like int8
+    "student": ExportFormat("student", "model.onnx", "onnxruntime", False),
 }
 BACKENDS = ("auto", "torch", *FORMATS)
 BACKEND_HELP = (
-    "What answers: auto (the fastest export that passed its parity check, else PyTorch), torch, "
-    "onnx, onnx-int8, torchscript."
+    "What answers: auto (the export chosen for serving, else PyTorch), torch, "
+    "onnx, onnx-int8, torchscript, student."
 )
 
 
@@ -45,7 +47,7 @@ def format_named(fmt: str, quantize: str | None = None) -> ExportFormat:
         raise TunesmithError("--quantize int8 works with --format onnx; TorchScript exports stay fp32")
     if name not in FORMATS:
         raise TunesmithError(
-            f"--format {fmt!r}: use one of onnx, torchscript (and --quantize int8 with onnx)"
+            f"--format {fmt!r}: use one of onnx, torchscript, student (and --quantize int8 with onnx)"
         )
     return FORMATS[name]
 
