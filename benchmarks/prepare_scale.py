@@ -233,12 +233,14 @@ def bench_prepare(
         same = digest(out / "data")
         first = first or (name, seconds, same)
         report = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
+        found = sum(report["duplicates"].get("counts", {}).values())
         steps = ", ".join(f"{step} {s:.1f}" for step, s in report.get("step_seconds", {}).items())
         print(
             f"  {name:14s} {seconds:6.1f} s {megabytes / seconds:6.2f} MB/s "
             f"{seconds / count * 1e6:5.0f} us/record ({first[1] / seconds:4.2f}x {first[0]})  "
             f"peak PSS {peak:6.0f} MB  output {'identical' if same == first[2] else 'DIFFERENT'} "
-            f"to {first[0]}'s; removed as duplicates {report['duplicates'].get('removed', 0) / count:.0%}; "
+            f"to {first[0]}'s; duplicates found {found / count:.0%}, "
+            f"removed {report['duplicates'].get('removed', 0) / count:.0%}; "
             f"steps (s): {steps}",
             flush=True,
         )

@@ -4,6 +4,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 from helpers import write_jsonl
 
 from tunesmith import recipe as recipe_io
@@ -109,12 +110,17 @@ def test_near_duplicates_verified_on_two_processes_are_those_one_finds() -> None
     words = [f"w{i}" for i in range(60)]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randrange(4, 14))) for _ in range(40)]
     texts += [t if rng.random() < 0.5 else t + " extra" for t in texts]  # near and exact repeats
-    pairs = {later: [later - 40, *range(later % 7, 40, 7)] for later in range(40, len(texts))}
+    listed = {later: sorted({later - 40, *range(later % 7, 40, 7)}) for later in range(40, len(texts))}
+    pairs = (
+        np.asarray([later for later, earlier in listed.items() for _ in earlier]),
+        np.asarray([other for earlier in listed.values() for other in earlier]),
+    )
     alone = similar_pairs(pairs, texts, 0.8)
     spread = similar_pairs(pairs, texts, 0.8, workers=2, per_task=7)
-    assert spread == alone and len(alone) >= 10
-    for later, earlier in pairs.items():
+    assert spread.tolist() == alone.tolist() and len(alone) >= 10
+    found = {divmod(int(key), len(texts)) for key in alone}
+    for later, earlier in listed.items():
         for other in earlier:
             a, b = shingles(texts[later]), shingles(texts[other])
             if len(a & b) / len(a | b) >= 0.8 + 1e-9:
-                assert (later, other) in alone
+                assert (later, other) in found

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -329,8 +330,11 @@ class DedupIndex:
         alive = _exact(keys, rank, names, ids, texts, allow_leakage, result)
         refs = _candidates(self.band_files, rank, alive)
         sketch = np.concatenate(self._sketches) if self._sketches else np.zeros((0, SKETCH), np.uint8)
+        self._sketches = []
+        pairs = _likely_pairs(refs, sketch, threshold - MARGIN)
+        del refs, sketch  # 68 bytes a record: gone before the texts are read
         _near(
-            _likely_pairs(refs, sketch, threshold - MARGIN),
+            pairs,
             rank,
             names,
             ids,
@@ -421,14 +425,17 @@ def _candidates(band_files: list[Path], rank: np.ndarray, alive: np.ndarray) -> 
     return refs
 
 
-def _likely_pairs(refs: np.ndarray, sketch: np.ndarray, floor: float) -> dict[int, list[int]]:
-    """later record -> the earlier candidates whose sketch estimate reaches `floor` (vectorized,
-    so the exact check below runs only where a near duplicate is plausible; chunks of records on
-    every core, merged in order)."""
+Pairs = tuple[np.ndarray, np.ndarray]  # (later, earlier) int64, sorted by later then earlier
+
+
+def _likely_pairs(refs: np.ndarray, sketch: np.ndarray, floor: float) -> Pairs:
+    """(later record, an earlier candidate) pairs whose sketch estimate reaches `floor`
+    (vectorized, so the exact check below runs only where a near duplicate is plausible; chunks of
+    records on every core, merged in order). Two arrays, not a dict of lists: 16 bytes a pair."""
     subjects = np.flatnonzero((refs >= 0).any(axis=1))
     step = PAIR_CHUNK // BANDS
 
-    def likely(start: int) -> tuple[list[int], list[int]]:
+    def likely(start: int) -> Pairs:
         chunk = subjects[start : start + step]
         later = np.repeat(chunk.astype(np.int64), refs.shape[1])
         earlier = refs[chunk].ravel().astype(np.int64)
@@ -436,18 +443,17 @@ def _likely_pairs(refs: np.ndarray, sketch: np.ndarray, floor: float) -> dict[in
         pairs = np.unique(later[keep] * len(refs) + earlier[keep])  # one number a pair: a 1-D unique
         later, earlier = np.divmod(pairs, len(refs))
         close = (sketch[later] == sketch[earlier]).mean(axis=1) >= floor
-        return later[close].tolist(), earlier[close].tolist()
+        return later[close], earlier[close]
 
-    out: dict[int, list[int]] = {}
     with ThreadPoolExecutor(usable_cores()) as pool:
-        for later, earlier in pool.map(likely, range(0, len(subjects), step)):
-            for a, b in zip(later, earlier, strict=True):
-                out.setdefault(a, []).append(b)
-    return out
+        found = list(pool.map(likely, range(0, len(subjects), step)))
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
 def _near(
-    pairs: dict[int, list[int]],
+    pairs: Pairs,
     rank: np.ndarray,
     splits: _SplitNames,
     ids: Sequence[str],
@@ -462,12 +468,19 @@ def _near(
     two texts); the decisions, which depend on what was removed before, stay in one pass."""
     removed: set[int] = set()
     close = similar_pairs(pairs, texts, threshold, workers)
+    count = len(texts)
 
     def similar(a: int, b: int) -> bool:
-        return (a, b) in close
+        key = a * count + b
+        at = int(np.searchsorted(close, key))
+        return at < len(close) and int(close[at]) == key
 
-    for later in sorted(pairs, key=lambda i: (int(rank[i]), i)):
-        earlier = sorted(set(pairs[later]) - removed, key=lambda i: (int(rank[i]), i))
+    laters, starts = np.unique(pairs[0], return_index=True)
+    ends = np.append(starts[1:], len(pairs[0]))
+    for at in np.lexsort((laters, rank[laters])).tolist():  # by split (train first), then position
+        later = int(laters[at])
+        candidates = pairs[1][starts[at] : ends[at]].tolist()
+        earlier = sorted(set(candidates) - removed, key=lambda i: (int(rank[i]), i))
         across = [r for r in earlier if rank[r] != rank[later]]
         within = [r for r in earlier if rank[r] == rank[later]]
         if not allow_leakage:
@@ -482,49 +495,64 @@ def _near(
             result.note("near_within_split", later, match, texts, None)  # reported, kept
 
 
-PAIRS_PER_TASK = 20_000  # later records whose candidates one task verifies (bounds its memory)
+PAIRS_PER_TASK = 10_000  # later records whose candidates one task verifies (bounds its memory)
 _TEXTS: Sequence[str] | None = None  # in a worker process: the texts, inherited at the fork
 
 
 def similar_pairs(
-    pairs: dict[int, list[int]],
+    pairs: Pairs,
     texts: Sequence[str],
     threshold: float,
     workers: int = 1,
     per_task: int = PAIRS_PER_TASK,
-) -> set[tuple[int, int]]:
-    """The (later, earlier) candidate pairs whose 3-gram Jaccard reaches `threshold`. Tasks of
-    PAIRS_PER_TASK later records each read and hash their texts in one batch; with `workers` > 1
-    they run in forked processes (which inherit `texts`, a lazy column of the pool on disk)."""
+) -> np.ndarray:
+    """The (later, earlier) candidate pairs (sorted by later) whose 3-gram Jaccard reaches
+    `threshold`, each as `later * len(texts) + earlier`, sorted (8 bytes a pair). Tasks of
+    `per_task` later records each read and hash their texts in one batch; with `workers` > 1 they
+    run in forked processes (which inherit `texts`, a lazy column of the pool on disk), a few
+    tasks in flight at a time."""
     global _TEXTS
-    laters = sorted(pairs)
-    tasks = [
-        {later: pairs[later] for later in laters[start : start + per_task]}
-        for start in range(0, len(laters), per_task)
-    ]
-    if workers <= 1 or len(tasks) <= 1:
-        return {pair for task in tasks for pair in _verify(task, texts, threshold)}
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    later, earlier = pairs
+    _, starts = np.unique(later, return_index=True)
+    bounds = [*starts[::per_task].tolist(), len(later)]
+    tasks = ((later[lo:hi], earlier[lo:hi], len(texts), threshold) for lo, hi in pairwise(bounds))
+    if workers <= 1 or len(bounds) <= 2:
+        found = [_verify(*task[:2], texts, *task[2:]) for task in tasks]
+    else:
+        import gc
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-    _TEXTS = texts  # the workers are forked below: they see it without pickling
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            found = pool.map(_verify_in_worker, tasks, [threshold] * len(tasks))
-            return {pair for chunk in found for pair in chunk}
-    finally:
-        _TEXTS = None
+        from tunesmith.parallel import IN_FLIGHT, in_order
+
+        _TEXTS = texts  # the workers are forked below: they see it without pickling
+        gc.freeze()  # objects alive at the fork stay out of the workers' collections: no page copies
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                run = in_order(
+                    lambda task: pool.submit(_verify_in_worker, *task),
+                    lambda future: future.result(),
+                    workers * IN_FLIGHT,
+                )
+                found = list(run(tasks))
+        finally:
+            _TEXTS = None
+            gc.unfreeze()
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
-def _verify_in_worker(task: dict[int, list[int]], threshold: float) -> list[tuple[int, int]]:
+def _verify_in_worker(later: np.ndarray, earlier: np.ndarray, count: int, threshold: float) -> np.ndarray:
     assert _TEXTS is not None, "similar_pairs sets the texts before forking"
-    return _verify(task, _TEXTS, threshold)
+    return _verify(later, earlier, _TEXTS, count, threshold)
 
 
-def _verify(task: dict[int, list[int]], texts: Sequence[str], threshold: float) -> list[tuple[int, int]]:
-    """The pairs of `task` (later -> earlier candidates) that are near duplicates: each text read
-    once, in position order, and its distinct 3-gram hashes computed in batches."""
-    positions = sorted({p for later, earlier in task.items() for p in (later, *earlier)})
+def _verify(
+    later: np.ndarray, earlier: np.ndarray, texts: Sequence[str], count: int, threshold: float
+) -> np.ndarray:
+    """The pairs (`later[i]`, `earlier[i]`) that are near duplicates, as `later * count +
+    earlier`: each text read once, in position order, its distinct 3-gram hashes computed in
+    batches."""
+    positions = np.unique(np.concatenate([later, earlier])).tolist()
     grams: dict[int, np.ndarray] = {}
     for start in range(0, len(positions), BATCH):
         chunk = positions[start : start + BATCH]
@@ -533,11 +561,9 @@ def _verify(task: dict[int, list[int]], texts: Sequence[str], threshold: float) 
         for i, position in enumerate(chunk):
             grams[position] = np.unique(hashes[bounds[i] : bounds[i + 1]])
     found = []
-    for later, earlier in task.items():
-        first = grams[later]
-        for other in earlier:
-            second = grams[other]
-            shared = len(np.intersect1d(first, second, assume_unique=True))
-            if shared >= threshold * (len(first) + len(second) - shared):
-                found.append((later, other))
-    return found
+    for a, b in zip(later.tolist(), earlier.tolist(), strict=True):
+        first, second = grams[a], grams[b]
+        shared = len(np.intersect1d(first, second, assume_unique=True))
+        if shared >= threshold * (len(first) + len(second) - shared):
+            found.append(a * count + b)
+    return np.asarray(found, dtype=np.int64)

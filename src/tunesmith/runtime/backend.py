@@ -61,7 +61,7 @@ def relative_speeds(run_dir: Path, proven: dict[str, dict[str, Any]], task: Any,
 
 
 def choose_backend(run_dir: Path, task: Any, wanted: str, tokenizer: Any) -> str:
-    """The backend to load: `wanted`, or for `auto` the fastest proven export (PyTorch when none
+    """The backend to load: `wanted`, or for `auto` the export chosen to serve (PyTorch when none
     is proven, or the task generates text). A named export that is missing or failed: an error
     that says how to make it."""
     check_backend(wanted)
