@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tunesmith.html_page import escape, table
+from tunesmith.html_page import escape, markdown_table, table
 from tunesmith.runtime.parity import eager_name, not_kept, parity_records, reference_of
 from tunesmith.runtime.serving_choice import read_choice
 
@@ -140,8 +140,6 @@ def card_section(run_dir: Path) -> str:
     served = read_choice(run_dir)
     if served is not None:
         line, header, rows = serving_table(served)
-        from tunesmith.evaluate.report import markdown_table
-
         lines += ["", f"Serving (`export/serving.json`): {line}", "", markdown_table(header, rows)]
     if not lines:
         return ""

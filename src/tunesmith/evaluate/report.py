@@ -15,7 +15,7 @@ from tunesmith.evaluate.gates import read_gates
 from tunesmith.evaluate.slices import metric_names
 from tunesmith.evaluate.trivial import describe
 from tunesmith.evaluate.untrained import describe_untrained
-from tunesmith.html_page import escape, page, png, table
+from tunesmith.html_page import escape, markdown_table, page, png, table
 
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "report.md"
@@ -59,13 +59,6 @@ _METRICS = {  # display names; a metric not named here shows its key
     "mrr@10": "MRR@10",
 }
 _EXTRAS = ("pr_auc", "roc_auc", "recall_at_95_precision", "ece")  # shown beside the headline when reported
-
-
-def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
-    """A Markdown table: what report.md and the model card paste."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _metric_table(metrics: dict[str, Any], headline: tuple[str, ...]) -> tuple[list[str], list[list[Any]]]:

@@ -42,13 +42,19 @@ def export(
     from tunesmith.evaluate.report import write_report
     from tunesmith.evaluate.stage import METRICS_FILE, judge_gates, raise_if_not_releasable
     from tunesmith.export.choose_served import decide_served
+    from tunesmith.export.not_kept import forget_not_kept
     from tunesmith.export.stage import export as export_stage
+    from tunesmith.export.student import STUDENT, export_student
     from tunesmith.pipeline.run import bundle
     from tunesmith.runtime.formats import format_named
     from tunesmith.runtime.parity import eager_name
 
     fmt = format_named(format_, quantize)
-    parity = export_stage(run_dir, fmt)
+    if fmt.name == STUDENT:  # a distilled graph, not the trained one exported
+        parity = export_student(run_dir)
+        forget_not_kept(run_dir, STUDENT)
+    else:
+        parity = export_stage(run_dir, fmt)
     speed, eager = parity["speed"], parity["reference"]
     console.print(f"{fmt.name}: {parity['verdict']}")
     console.print(

@@ -54,12 +54,6 @@ def model_examples(task: Any, records: list[dict[str, Any]]) -> list[dict[str, A
 
 def export(run_dir: Path, fmt: ExportFormat, verify: bool = True) -> dict[str, Any]:
     """Export the run's model as `fmt` into export/<name>/ and return its parity record."""
-    if fmt.name == "student":  # a distilled graph, not the trained one exported
-        from tunesmith.export.student import export_student
-
-        parity = export_student(run_dir)
-        forget_not_kept(run_dir, fmt.name)
-        return parity
     reference = Predictor.from_run(run_dir, verify=verify, backend="torch")
     task = reference.task
     ensemble = reference.engine if isinstance(reference.engine, Ensemble) else None

@@ -1,6 +1,6 @@
 """A distilled student as a serving candidate (`export.student: auto`): the trained transformer
 with half its encoder layers (or `export.student: N`), taught by the trained model's scores over
-the training texts (the loop of `tunesmith distill`, pipeline/distill.py), written as an fp32 ONNX
+the training texts (train/distillation.py, as `tunesmith distill`), written as an fp32 ONNX
 graph in export/student/, judged on validation by the quality rule as int8 is, and timed beside
 the other exports; it answers only where it holds and is faster (export/choose_served.py). It
 reads the trained model's tokenizer, labels and decision settings: only the graph differs.
@@ -39,7 +39,8 @@ def export_student(run_dir: Path) -> dict[str, Any]:
     ExportFailed (nothing kept) when it does not hold by the quality rule, TunesmithError when the
     run has no transformer served alone to distil."""
     from tunesmith.export.stage import ExportFailed, model_examples, prove, write_graph
-    from tunesmith.pipeline.distill import (
+    from tunesmith.runtime.predict import Predictor
+    from tunesmith.train.distillation import (
         SUPPORTED,
         DistillOptions,
         answers_of,
@@ -47,7 +48,6 @@ def export_student(run_dir: Path) -> dict[str, Any]:
         student_of,
         train_student,
     )
-    from tunesmith.runtime.predict import Predictor
 
     reference = Predictor.from_run(run_dir, verify=False, backend="torch")
     task, recipe = reference.task, reference.recipe

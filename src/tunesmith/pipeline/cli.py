@@ -49,8 +49,8 @@ def distill(
         tunesmith distill runs/faq --output runs/faq-small --layers 2 --unlabelled tickets.csv
     """
     from tunesmith.bundle import check_output_free
-    from tunesmith.pipeline.distill import DistillOptions
     from tunesmith.pipeline.distill import distill as distill_run
+    from tunesmith.train.distillation import DistillOptions
 
     check_output_free(output, overwrite)
     distill_run(run_dir, output, DistillOptions(layers=layers, unlabelled=unlabelled, epochs=epochs))
