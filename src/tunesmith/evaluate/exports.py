@@ -109,7 +109,7 @@ def serving_table(served: dict[str, Any]) -> tuple[str, list[str], list[list[str
             else "-"
         )
         agree = quality.get("agreement")
-        verdict = "serves" if name == served["chosen"] else ("holds" if candidate["holds"] else "refused")
+        verdict = "serves" if name == served["chosen"] else ("holds" if candidate["holds"] else "not kept")
         times = candidate["ms_per_text"]
         rows.append(
             [name, verdict, f"{agree:.2%}" if agree is not None else "-", difference]

@@ -99,7 +99,8 @@ def decide_served(run_dir: Path) -> dict[str, Any] | None:
     }
     atomic.write_json(path, record)
     for c in candidates:
-        mark = "[bold green]serves[/]" if c.name == chosen else ("holds" if c.holds else "[yellow]refused[/]")
+        kept = "holds" if c.holds else "[yellow]not kept[/]"
+        mark = "[bold green]serves[/]" if c.name == chosen else kept
         timing = f"; {shown_pace(c)}" if c.ms_per_text else ""
         console.print(f"  {c.name}: {mark} - {c.reason}{timing}", highlight=False)
     console.print(f"serving: {chosen} (export/{SERVING_FILE})", highlight=False)
