@@ -11,11 +11,8 @@ export/not_kept.json and serving.json)."""
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from tunesmith import atomic
 from tunesmith.console import console
@@ -28,12 +25,6 @@ from tunesmith.runtime.formats import EXPORT_DIR, FORMATS, PARITY_FILE, export_d
 STUDENT = "student"
 
 
-def student_layers(wanted: str | int, total: int) -> int:
-    """The layers the student keeps: the recipe's number, else half the trained model's (auto, or
-    off when `tunesmith export --format student` asks for one all the same)."""
-    return int(wanted) if isinstance(wanted, int) else max(1, total // 2)
-
-
 def export_student(run_dir: Path) -> dict[str, Any]:
     """Distil, export and judge the student of the run's transformer; its parity record. Raises
     ExportFailed (nothing kept) when it does not hold by the quality rule, TunesmithError when the
@@ -41,20 +32,17 @@ def export_student(run_dir: Path) -> dict[str, Any]:
     from tunesmith.export.stage import ExportFailed, model_examples, prove, write_graph
     from tunesmith.runtime.predict import Predictor
     from tunesmith.train.distillation import (
-        SUPPORTED,
         DistillOptions,
-        answers_of,
+        check_distillable,
         layer_stack,
+        student_layers,
         student_of,
-        train_student,
+        teach,
     )
 
     reference = Predictor.from_run(run_dir, verify=False, backend="torch")
     task, recipe = reference.task, reference.recipe
-    if task.type not in SUPPORTED or reference.reads_examples or reference.model is None:
-        raise TunesmithError(
-            f"a student is distilled from a transformer served alone ({', '.join(SUPPORTED)})"
-        )
+    check_distillable(reference)
     total = len(layer_stack(reference.model))
     layers = student_layers(recipe.export.student, total)
     if layers >= total:
@@ -67,15 +55,10 @@ def export_student(run_dir: Path) -> dict[str, Any]:
     console.print(
         f"student: {len(keep)} of {total} layers, taught by the trained model on {len(train_texts):,} texts"
     )
-    targets = np.asarray(reference.outputs(train_texts, size, show=True), dtype=np.float32)
-    val_texts = [r["text"] for r in validation]
-    expected = answers_of(task.type, np.asarray(reference.outputs(val_texts, size), dtype=np.float32))
-    started = time.monotonic()
-    best, history = train_student(
-        student, reference, train_texts, targets, val_texts, expected, DistillOptions()
-    )
-    student.load_state_dict(best["state"])
-    student.eval()
+    examples = model_examples(task, validation)
+    taught = teach(student, reference, train_texts, [e["text"] for e in examples], DistillOptions())
+    # the trained model's validation answers, from the scores it was taught with (not a second pass)
+    ours = task.decode(taught.teacher_validation, examples, reference.labels, reference.state)
     fmt = FORMATS[STUDENT]
     (run_dir / EXPORT_DIR).mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".student-", dir=run_dir / EXPORT_DIR) as scratch:
@@ -87,8 +70,7 @@ def export_student(run_dir: Path) -> dict[str, Any]:
             alone, FORMATS["onnx"], model_examples(task, test_records), validation, work, out / fmt.file
         )
         candidate = reference.on_engine(OnnxEngine(out / fmt.file, task.graph_outputs, STUDENT))
-        ours = reference.predict(model_examples(task, validation), size)
-        theirs = candidate.predict(model_examples(task, validation), size)
+        theirs = candidate.predict(examples, size)
         verdict = judge(task, validation, ours, theirs, reference.labels, QualityRule.of(recipe.export))
         console.print(f"student: {verdict.reason}")
         if not verdict.holds:
@@ -100,9 +82,9 @@ def export_student(run_dir: Path) -> dict[str, Any]:
             "student": {
                 "layers_kept": keep,
                 "of_layers": total,
-                "epoch_kept": best["epoch"],
-                "history": history,
-                "train_runtime_s": round(time.monotonic() - started, 1),
+                "epoch_kept": taught.best["epoch"],
+                "history": taught.history,
+                "train_runtime_s": round(taught.seconds, 1),
             },
         }
         atomic.write_json(out / PARITY_FILE, parity)

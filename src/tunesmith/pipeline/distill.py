@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from tunesmith import atomic
 from tunesmith import recipe as recipe_io
 from tunesmith.bundle import LABELS_FILE, MODEL_DIR, TASK_STATE_FILE
 from tunesmith.console import console
-from tunesmith.errors import TunesmithError
 from tunesmith.prepare.stage import DATA_DIR, read_split
 from tunesmith.runtime.parity import agreement
 from tunesmith.train.distillation import (
-    SUPPORTED,
     DistillOptions,
-    answers_of,
+    check_distillable,
     layer_stack,
+    student_layers,
     student_of,
-    train_student,
+    teach,
 )
 
 DISTILL_FILE = "distill.json"
@@ -66,19 +62,10 @@ def distill(teacher_dir: Path, output: Path, options: DistillOptions) -> Path:
     from tunesmith.train.stage import calibrate_on_validation
 
     teacher = Predictor.from_run(teacher_dir, backend="torch")
-    recipe, task = teacher.recipe, teacher.task
-    if task.type not in SUPPORTED:
-        raise TunesmithError(
-            f"{teacher_dir}: distill trains students of {', '.join(SUPPORTED)} runs, not {task.type}"
-        )
-    if teacher.reads_examples:  # learners other than a transformer alone: no layers to drop
-        served = ", ".join(member.name for member, _, _ in getattr(teacher.engine, "members", []))
-        raise TunesmithError(
-            f"{teacher_dir}: distill makes a smaller transformer from a transformer served alone; this run "
-            f"serves {served}. Train it with --set training.learners=[transformer] to distill it"
-        )
+    recipe = teacher.recipe
+    check_distillable(teacher)
     total = len(layer_stack(teacher.model))
-    student, keep = student_of(teacher.model, options.layers or max(1, total // 2))
+    student, keep = student_of(teacher.model, student_layers(options.layers, total))
     train_records = read_split(teacher_dir, "train")
     validation = read_split(teacher_dir, "validation") or read_split(teacher_dir, "test")
     held_out = {r["text"] for split in ("validation", "test") for r in read_split(teacher_dir, split)}
@@ -97,21 +84,16 @@ def distill(teacher_dir: Path, output: Path, options: DistillOptions) -> Path:
         f"trained on the teacher's scores over {len(train_records):,} training texts"
         + (f" and {len(extra):,} unlabelled texts" if extra else "")
     )
-    size = recipe.evaluation.batch_size
-    targets = np.asarray(teacher.outputs(texts, size, show=True), dtype=np.float32)
-    val_texts = [r["text"] for r in validation]
-    expected = answers_of(task.type, np.asarray(teacher.outputs(val_texts, size), dtype=np.float32))
-    started = time.monotonic()
-    best, history = train_student(student, teacher, texts, targets, val_texts, expected, options)
-    student.load_state_dict(best["state"])
+    taught = teach(student, teacher, texts, [r["text"] for r in validation], options)
+    best = taught.best
     console.print(
-        f"[bold]distilled[/] in {time.monotonic() - started:.0f} s: epoch {best['epoch']} kept, "
+        f"[bold]distilled[/] in {taught.seconds:.0f} s: epoch {best['epoch']} kept, "
         f"{best['agreement']:.2%} of validation answers as the teacher's"
     )
     staging = output.with_name(f".{output.name}.partial")
     if staging.exists():
         shutil.rmtree(staging)
-    _write_run(teacher, student.eval(), staging, calibrate_on_validation)
+    _write_run(teacher, student, staging, calibrate_on_validation)
     summary = {
         "model": f"{_model_name(teacher_dir)}, distilled to {len(keep)} of {total} layers",
         "distilled_from": str(teacher_dir),
@@ -119,8 +101,8 @@ def distill(teacher_dir: Path, output: Path, options: DistillOptions) -> Path:
         "texts": len(texts),
         "unlabelled_texts": len(extra),
         "epochs": options.epochs,
-        "history": history,
-        "train_runtime_s": round(time.monotonic() - started, 1),
+        "history": taught.history,
+        "train_runtime_s": round(taught.seconds, 1),
     }
     atomic.write_json(staging / "train_summary.json", summary)
     return _finish(teacher, staging, output, summary)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,27 @@ class DistillOptions:
     learning_rate: float = 1e-4
     temperature: float = 2.0
     batch_size: int = 32
+
+
+def check_distillable(teacher: Any) -> None:
+    """A student is made from a transformer served alone, of a task with one head over the encoder."""
+    run_dir, task = teacher.run_dir, teacher.task
+    if task.type not in SUPPORTED:
+        raise TunesmithError(
+            f"{run_dir}: students are distilled from {', '.join(SUPPORTED)} runs, not {task.type}"
+        )
+    if teacher.reads_examples:  # learners other than a transformer alone: no layers to drop
+        served = ", ".join(member.name for member, _, _ in getattr(teacher.engine, "members", []))
+        raise TunesmithError(
+            f"{run_dir}: a student is distilled from a transformer served alone; this run serves "
+            f"{served}. Train it with --set training.learners=[transformer] to distill it"
+        )
+
+
+def student_layers(wanted: str | int | None, total: int) -> int:
+    """The layers a student keeps: a number asked for, else half the teacher's (auto, unset, or
+    export.student off when `tunesmith export --format student` asks for one all the same)."""
+    return int(wanted) if isinstance(wanted, int) else max(1, total // 2)
 
 
 def kept_layers(total: int, wanted: int) -> list[int]:
@@ -92,6 +114,32 @@ def answers_of(task_type: str, logits: np.ndarray) -> list[Any]:
     if task_type == "multilabel":
         return [tuple(row) for row in (logits > 0).tolist()]
     return [round(float(v), 3) for v in logits.reshape(-1)]
+
+
+@dataclass(frozen=True)
+class Taught:
+    best: dict[str, Any]  # the epoch kept: epoch, agreement (its state is loaded into the student)
+    history: list[dict[str, float]]
+    seconds: float
+    teacher_validation: np.ndarray  # the teacher's outputs on the validation texts
+
+
+def teach(
+    student: Any, teacher: Any, texts: Sequence[str], val_texts: Sequence[str], options: DistillOptions
+) -> Taught:
+    """Score `texts` and `val_texts` with the teacher, train the student on those scores and load
+    the epoch whose validation answers agree most with the teacher's; the student is left in eval
+    mode."""
+    size = teacher.recipe.evaluation.batch_size
+    targets = np.asarray(teacher.outputs(texts, size, show=True), dtype=np.float32)
+    scored = np.asarray(teacher.outputs(val_texts, size), dtype=np.float32)
+    started = time.monotonic()
+    best, history = train_student(
+        student, teacher, texts, targets, val_texts, answers_of(teacher.task.type, scored), options
+    )
+    student.load_state_dict(best["state"])
+    student.eval()
+    return Taught(best, history, time.monotonic() - started, scored)
 
 
 def train_student(
