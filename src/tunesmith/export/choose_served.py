@@ -62,26 +62,23 @@ def decide_served(run_dir: Path) -> dict[str, Any] | None:
                 {k: r[k] for k in first.task.inputs if r.get(k) is not None}
                 for r in (read_split(run_dir, "validation") or read_split(run_dir, "test"))
             ]
-            texts = {size: TEXTS_AT_ONE if size == 1 else max(TEXTS_BATCHED, 4 * size) for size in sizes}
+            timed = {
+                size: examples[: TEXTS_AT_ONE if size == 1 else max(TEXTS_BATCHED, 4 * size)]
+                for size in sizes
+            }
             batches = {  # each with its own tokenizer: TorchScript's reads what PyTorch's gives
-                name: {size: p.engine_batches(examples[: texts[size]], size) for size in sizes}
+                name: {size: p.engine_batches(chunk, size) for size, chunk in timed.items()}
                 for name, p in predictors.items()
             }
-            texts = {size: len(examples[: texts[size]]) for size in sizes}
+            texts = {size: len(chunk) for size, chunk in timed.items()}
             times = time_engines({name: p.infer for name, p in predictors.items()}, batches, texts)
     candidates = [Candidate(name, bool(v["holds"]), v["reason"], times[name]) for name, v in verdicts.items()]
     missed = not_kept(run_dir)
     candidates += [Candidate(name, False, note["reason"], {}) for name, note in missed.items()]
-    eligible = [c for c in candidates if c.holds]
-    if not eligible:  # cannot happen with an fp32 export; an int8 that somehow stands alone
+    if not any(c.holds for c in candidates):  # cannot happen with an fp32 export
         path.unlink(missing_ok=True)
         return None
-    if len(eligible) == 1:
-        chosen, why = eligible[0].name, f"{eligible[0].reason}; the only proven export"
-        if missed:
-            why += "; not " + ", ".join(f"{name} ({note['reason']})" for name, note in missed.items())
-    else:
-        chosen, why = pick(candidates)
+    chosen, why = pick(candidates)
     record = {
         "chosen": chosen,
         "reason": why,

@@ -128,8 +128,8 @@ def write_graph(
     work: Path,
     target: Path,
 ) -> dict[str, Any]:
-    """`validation`: the split's records, references included (the int8 search judges the metric)."""
-    """The export file at `target`; what was done on the way (fusions, the int8 search)."""
+    """The export file at `target`; what was done on the way (fusions, the int8 search).
+    `validation`: the split's records, references included (the int8 search judges the metric)."""
     task, recipe = reference.task, reference.recipe
     graph = task.inference_graph(reference.model)
     ordered = sorted(test, key=lambda e: sum(len(v) for v in e.values()))

@@ -27,9 +27,14 @@ def proven_exports(run_dir: Path) -> dict[str, dict[str, Any]]:
     return {name: parity for name, parity in parity_records(run_dir).items() if parity.get("passed")}
 
 
+def export_engine(run_dir: Path, name: str, task: Any) -> Engine:
+    """The engine of the run's export `name` (its graph file, the task's outputs)."""
+    return load_engine(name, export_dir(run_dir, name) / FORMATS[name].file, task.graph_outputs)
+
+
 def _timed_now(run_dir: Path, name: str, task: Any, probe: Any) -> float:
     """Milliseconds per call of the export on a probe text, timed now."""
-    engine = load_engine(name, export_dir(run_dir, name) / FORMATS[name].file, task.graph_outputs)
+    engine = export_engine(run_dir, name, task)
     engine(probe)
     times = []
     for _ in range(10):
@@ -117,10 +122,7 @@ def _recorded_choice(
         for size in sizes
     }
     texts = {size: size * len(batches[size]) for size in sizes}
-    engines = {
-        c.name: load_engine(c.name, export_dir(run_dir, c.name) / FORMATS[c.name].file, task.graph_outputs)
-        for c in holding
-    }
+    engines = {c.name: export_engine(run_dir, c.name, task) for c in holding}
     timed = time_engines(engines, {name: batches for name in engines}, texts)
     chosen, why = pick([replace(c, ms_per_text=timed[c.name]) for c in holding])
     console.print(f"backend: {chosen} (timed now, on another machine than the export's: {why})")
@@ -146,7 +148,7 @@ def open_export(run_dir: Path, name: str, task: Any, verify: bool) -> tuple[Engi
     folder = export_dir(run_dir, name)
     if verify:
         check_export_files(run_dir, name)
-    engine = load_engine(name, folder / FORMATS[name].file, task.graph_outputs)
+    engine = export_engine(run_dir, name, task)
     extras: dict[str, np.ndarray] = {}
     if (folder / EXTRAS_FILE).is_file():
         from safetensors.numpy import load_file

@@ -43,16 +43,18 @@ def batch_sizes(max_batch_size: int) -> list[int]:
 
 
 def pick(candidates: Sequence[Candidate]) -> tuple[str, str]:
-    """The fastest candidate that holds, and why, in one line."""
+    """The fastest candidate that holds, and why, in one line (a lone one needs no timing)."""
     eligible = [c for c in candidates if c.holds]
     if not eligible:
         raise ValueError("no candidate holds by the quality rule")
     best = min(eligible, key=lambda c: c.pace)
     others = [c for c in eligible if c is not best]
     refused = [c for c in candidates if not c.holds]
-    parts = [f"{best.reason}; {shown_pace(best)}"]
+    parts = [f"{best.reason}; {shown_pace(best)}" if best.ms_per_text else best.reason]
     if others:
         parts.append(", ".join(f"{c.name} {c.pace / best.pace:.2f}x its time" for c in others))
+    else:
+        parts.append("the only proven export")
     if refused:
         parts.append("not " + ", ".join(f"{c.name} ({c.reason})" for c in refused))
     return best.name, "; ".join(parts)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 # What one model call costs beyond its texts, in characters of padded text: with MiniLM in ONNX
 # on 2 cores, a call's fixed cost is about the work of 300 characters more in the batch
-# (benchmarks/serve_load.py --buckets measures the gain).
+# (benchmarks/serve_load.py --serve-args=--no-buckets measures the gain).
 CALL_OVERHEAD = 300
 
 
@@ -188,8 +188,9 @@ class Batcher:
             lengths = [self.length(item.payload) for item in batch]
             order = sorted(range(len(batch)), key=lengths.__getitem__)
             batch = [batch[i] for i in order]
-            cuts = buckets([lengths[i] for i in order], self.overhead) if self.overhead is not None else []
-            for start, end in cuts or [(0, len(batch))]:
+            whole = [(0, len(batch))]
+            cuts = whole if self.overhead is None else buckets([lengths[i] for i in order], self.overhead)
+            for start, end in cuts:
                 await self._call(batch[start:end])
 
     async def _call(self, batch: list[_Item]) -> None:
