@@ -16,7 +16,7 @@ import yaml
 from cli_helpers import tunesmith
 from helpers import faq_records
 
-from tunesmith.prepare.engines import IN_FLIGHT
+from tunesmith.parallel import IN_FLIGHT
 from tunesmith.prepare.stage import BATCH
 
 OUTPUTS = ("train.jsonl", "validation.jsonl", "test.jsonl", "rejected.jsonl", "labels.json", "report.json")

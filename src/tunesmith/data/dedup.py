@@ -496,7 +496,7 @@ def _near(
 
 
 PAIRS_PER_TASK = 10_000  # later records whose candidates one task verifies (bounds its memory)
-_TEXTS: Sequence[str] | None = None  # in a worker process: the texts, inherited at the fork
+_TEXTS: Sequence[str] | None = None  # in a worker process: the texts, handed over at the fork
 
 
 def similar_pairs(
@@ -511,7 +511,6 @@ def similar_pairs(
     `per_task` later records each read and hash their texts in one batch; with `workers` > 1 they
     run in forked processes (which inherit `texts`, a lazy column of the pool on disk), a few
     tasks in flight at a time."""
-    global _TEXTS
     later, earlier = pairs
     _, starts = np.unique(later, return_index=True)
     bounds = [*starts[::per_task].tolist(), len(later)]
@@ -519,30 +518,21 @@ def similar_pairs(
     if workers <= 1 or len(bounds) <= 2:
         found = [_verify(*task[:2], texts, *task[2:]) for task in tasks]
     else:
-        import gc
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from tunesmith.parallel import forked_map
 
-        from tunesmith.parallel import IN_FLIGHT, in_order
-
-        _TEXTS = texts  # the workers are forked below: they see it without pickling
-        gc.freeze()  # objects alive at the fork stay out of the workers' collections: no page copies
-        try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                run = in_order(
-                    lambda task: pool.submit(_verify_in_worker, *task),
-                    lambda future: future.result(),
-                    workers * IN_FLIGHT,
-                )
-                found = list(run(tasks))
-        finally:
-            _TEXTS = None
-            gc.unfreeze()
+        with forked_map(_verify_in_worker, workers, _hand_texts, (texts,)) as run:
+            found = list(run(tasks))
     return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
-def _verify_in_worker(later: np.ndarray, earlier: np.ndarray, count: int, threshold: float) -> np.ndarray:
-    assert _TEXTS is not None, "similar_pairs sets the texts before forking"
+def _hand_texts(texts: Sequence[str]) -> None:
+    global _TEXTS
+    _TEXTS = texts
+
+
+def _verify_in_worker(task: tuple[np.ndarray, np.ndarray, int, float]) -> np.ndarray:
+    assert _TEXTS is not None, "forked_map hands the texts to each worker first"
+    later, earlier, count, threshold = task
     return _verify(later, earlier, _TEXTS, count, threshold)
 
 

@@ -6,14 +6,12 @@ long the input is); the stage merges them, so the output is the same whichever e
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tunesmith.parallel import IN_FLIGHT, in_order, ray_actor_map
+from tunesmith.parallel import forked_map, ray_actor_map
 from tunesmith.prepare.records import BatchResult, RecordBatch, RecordProcessor
 from tunesmith.recipe import Recipe
 from tunesmith.threads import usable_cores
@@ -78,26 +76,8 @@ def _process_batch(batch: RecordBatch) -> BatchResult:
 def _process_engine(
     args: ProcessorArgs, workers: int
 ) -> Iterator[Callable[[Iterator[RecordBatch]], Iterator[BatchResult]]]:
-    import multiprocessing
-
-    # fork, as torch's DataLoader does on Linux: the workers start at once with the modules this
-    # process has loaded. spawn and forkserver would run the caller's script again in every worker
-    # (a script without a __main__ guard would prepare recursively). The workers are forked here,
-    # before the progress bar starts its thread, so no lock is held by a thread at the fork.
-    context = multiprocessing.get_context("fork")
-    start = {"initializer": _start_worker, "initargs": (args,)}
-    pool = ProcessPoolExecutor(workers, mp_context=context, **start)
-    gc.freeze()  # the objects alive at the fork stay out of the workers' collections: fewer copied pages
-    try:
-        pool.submit(os.getpid).result()  # a fork context starts every worker on the first submit
-    finally:
-        gc.unfreeze()
-    with pool:
-
-        def submit(batch: RecordBatch) -> Future[BatchResult]:
-            return pool.submit(_process_batch, batch)
-
-        yield in_order(submit, lambda future: future.result(), workers * IN_FLIGHT)
+    with forked_map(_process_batch, workers, _start_worker, (args,)) as run:
+        yield run
 
 
 class _RayProcessor:
